@@ -1,0 +1,88 @@
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { ControlClient } from '../control/client.ts';
+import { resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
+import { CliError, ExitCode, toCliError, UsageError } from './errors.ts';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+
+/**
+ * What every `chat` command shares: the profile flag, the connection to this profile's daemon, and
+ * the rule that failures are one line on stderr with the contract's exit code.
+ */
+export abstract class BaseCommand extends Command {
+  static override baseFlags = {
+    profile: Flags.string({
+      char: 'p',
+      env: 'CHAT_PROFILE',
+      description: 'Profile to use (its own daemon, history and downloads). Default: "default".',
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  private profileName: string | undefined;
+  private openClients: ControlClient[] = [];
+
+  /** Paths of the selected profile; CHAT_HOME defaults to oclif's data directory. */
+  protected profilePaths(profile: string | undefined): ProfilePaths {
+    this.profileName = profile;
+    return resolveProfilePaths({ home: process.env.CHAT_HOME || this.config.dataDir, profile });
+  }
+
+  /** Connects to this profile's daemon; fails with the "not running" hint when there is none. */
+  protected async connectDaemon(paths: ProfilePaths): Promise<ControlClient> {
+    const client = await ControlClient.connect(paths.socket);
+    this.openClients.push(client);
+    return client;
+  }
+
+  /** Anything wrong with flags or arguments is a usage error: exit 2, one line. */
+  protected override async parse<F extends Record<string, unknown>, B extends Record<string, unknown>, A extends Record<string, unknown>>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    try {
+      return await super.parse(options, argv);
+    } catch (error) {
+      if (error instanceof Errors.ExitError) throw error;
+      throw new UsageError(oneLine((error as Error).message));
+    }
+  }
+
+  protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    if (error instanceof Errors.ExitError) throw error;
+    const cliError = toCliError(error, this.profileName ?? process.env.CHAT_PROFILE ?? 'default');
+    if (this.jsonRequested()) {
+      this.logJson({ error: { code: cliError.code, message: cliError.message, exitCode: cliError.exitCode } });
+    }
+    process.stderr.write(`chat: ${cliError.message}\n`);
+    if (process.env.DEBUG && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (cliError instanceof UsageError) process.stderr.write(`See: chat ${this.id?.replaceAll(':', ' ') ?? ''} --help\n`);
+    this.exit(cliError.exitCode);
+    return undefined;
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    for (const client of this.openClients) client.close();
+    return super.finally(error);
+  }
+
+  /** --json was asked for, whether or not the command uses oclif's built-in JSON flag. */
+  protected jsonRequested(): boolean {
+    const end = this.argv.indexOf('--');
+    return (end === -1 ? this.argv : this.argv.slice(0, end)).includes('--json');
+  }
+
+  protected fail(code: string, message: string, exitCode: number = ExitCode.failure): never {
+    throw new CliError(code, message, exitCode);
+  }
+}
+
+/** oclif's parse messages span lines ("Parsing --port \n\tExpected ...\nSee more help with --help"). */
+function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('See more help'))
+    .join(': ')
+    .replace(/^Parsing (--\S+): /, '$1: ');
+}

@@ -1,0 +1,133 @@
+import path from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import type { ControlClient } from '../control/client.ts';
+import type { ChatEvent } from '../control/events.ts';
+import { BaseCommand } from '../cli/base-command.ts';
+import { toCliError } from '../cli/errors.ts';
+import { followEvents } from '../cli/event-feed.ts';
+import { formatBytes, formatEvent } from '../cli/output.ts';
+import { parsePeerTarget } from '../cli/target.ts';
+
+const CONNECT_TIMEOUT_MS = 25_000;
+const SEND_TIMEOUT_MS = 60_000;
+const HELP = 'Type a line to send it. "transfer FILE" sends a file, "/quit" leaves (the daemon keeps running).';
+
+export default class Console extends BaseCommand {
+  static override summary = 'Interactive chat: type lines to send them, see what arrives.';
+  static override description =
+    `${HELP} With no peer connected it first asks for the peer's port. Works with piped standard input too: ` +
+    'each line is sent in order, and the command exits at the end of the input.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    { description: 'Scripted', command: 'printf "7002\\nhello\\ntransfer notes.txt\\n/quit\\n" | <%= config.bin %> <%= command.id %>' },
+  ];
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Console);
+    const client = await this.connectDaemon(this.profilePaths(flags.profile));
+    const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+    const lines = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive });
+    const session = new ConsoleSession(client, lines, interactive);
+    await session.run();
+    if (session.failures > 0) process.exitCode = 1;
+  }
+}
+
+/** One console run: a queue of typed lines handled strictly in order, and events printed as they come. */
+class ConsoleSession {
+  failures = 0;
+  private readonly client: ControlClient;
+  private readonly lines: Interface;
+  private readonly interactive: boolean;
+  private connected = false;
+  private ownName = '';
+
+  constructor(client: ControlClient, lines: Interface, interactive: boolean) {
+    this.client = client;
+    this.lines = lines;
+    this.interactive = interactive;
+  }
+
+  async run(): Promise<void> {
+    const status = await this.client.request('status', {});
+    this.ownName = status.name;
+    this.connected = status.connection === 'connected';
+    let daemonGone = false;
+    this.client.onClose(() => {
+      daemonGone = true;
+      this.print('* the daemon stopped');
+      this.lines.close();
+    });
+    await followEvents(this.client, 0, (event) => this.showEvent(event));
+    this.print(this.connected ? `* connected to ${status.peer!.name}. ${HELP}` : `* not connected. ${HELP}`);
+    if (!this.connected) this.ask('peer port (or host:port): ');
+    else this.ask('');
+
+    for await (const rawLine of this.lines) {
+      const line = rawLine.trim();
+      if (daemonGone) break;
+      if (line === '/quit' || line === '/exit') break;
+      if (line !== '') await this.handle(line);
+      if (daemonGone) break;
+      this.ask(this.connected ? '' : 'peer port (or host:port): ');
+    }
+    this.lines.close();
+    if (daemonGone) this.failures++;
+  }
+
+  private async handle(line: string): Promise<void> {
+    try {
+      if (!this.connected) {
+        const result = await this.client.request('connect', parsePeerTarget(line), CONNECT_TIMEOUT_MS);
+        this.connected = true;
+        this.print(`* connected to ${result.peer.name} (${result.peer.address})`);
+        return;
+      }
+      const transfer = /^\/?transfer\s+(.+)$/.exec(line);
+      if (transfer) {
+        const filePath = path.resolve(unquote(transfer[1]!));
+        this.print(`* sending ${filePath} ...`);
+        const result = await this.client.request('transfer', { path: filePath }, 0);
+        this.print(`* sent ${result.name} (${formatBytes(result.size)}, sha256 ${result.sha256})`);
+        return;
+      }
+      await this.client.request('send', { text: line }, SEND_TIMEOUT_MS);
+      if (!this.interactive) this.print(`${this.ownName}: ${line}`);
+    } catch (error) {
+      this.failures++;
+      const cliError = toCliError(error, '');
+      if (cliError.code === 'not_connected') this.connected = false;
+      this.print(`chat: ${cliError.message}`);
+    }
+  }
+
+  private showEvent(event: ChatEvent): void {
+    if (event.type === 'peer') this.connected = event.state === 'connected' || this.connected && event.state !== 'disconnected';
+    // Our own messages were typed here; our own files are reported by the transfer itself.
+    if (event.direction === 'out' && event.type !== 'peer') return;
+    this.print(formatEvent(event));
+  }
+
+  /** Prints above the prompt without mangling what the user is typing. */
+  private print(text: string): void {
+    if (this.interactive) {
+      process.stdout.write('\r\u001b[K');
+      process.stdout.write(`${text}\n`);
+      this.lines.prompt(true);
+    } else {
+      process.stdout.write(`${text}\n`);
+    }
+  }
+
+  private ask(prompt: string): void {
+    if (!this.interactive) return;
+    this.lines.setPrompt(prompt || '> ');
+    this.lines.prompt(true);
+  }
+}
+
+function unquote(text: string): string {
+  const trimmed = text.trim();
+  const quoted = /^(["'])(.*)\1$/.exec(trimmed);
+  return quoted ? quoted[2]! : trimmed;
+}

@@ -1,0 +1,58 @@
+import { Flags } from '@oclif/core';
+import path from 'node:path';
+import { DaemonNotRunningError } from '../../control/client.ts';
+import { displayNameProblem, type StatusResult } from '../../control/protocol.ts';
+import { spawnDaemon } from '../../control/spawn.ts';
+import { BaseCommand } from '../../cli/base-command.ts';
+import { UsageError } from '../../cli/errors.ts';
+
+export default class DaemonStart extends BaseCommand {
+  static override summary = 'Start this profile\'s chat daemon in the background.';
+  static override description =
+    'Starts chatd, which listens for your peer on a TCP port, and returns once it is ready. ' +
+    'Prints the port on standard output. If the daemon already runs, prints the same and exits 0.';
+  static override examples = [
+    { description: 'Start on any free port; prints the port', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'Start as "alice" on port 7001', command: '<%= config.bin %> <%= command.id %> --profile alice --port 7001' },
+    { description: 'Accept peers from other machines', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --port 7001' },
+    { description: 'Script it', command: 'port=$(<%= config.bin %> <%= command.id %>)' },
+  ];
+  static override enableJsonFlag = true;
+  static override flags = {
+    port: Flags.integer({ description: 'TCP port to listen on for the peer (0 = any free port).', default: 0, min: 0, max: 65535 }),
+    host: Flags.string({ description: 'Address to listen on (0.0.0.0 to accept peers from other machines).', default: '127.0.0.1' }),
+    name: Flags.string({ description: 'Your name as the peer sees it. Default: the profile name (your user name for "default").' }),
+    downloads: Flags.string({ description: 'Where received files are stored. Default: PROFILE_DIR/downloads.' }),
+  };
+
+  async run(): Promise<StatusResult & { alreadyRunning: boolean }> {
+    const { flags } = await this.parse(DaemonStart);
+    if (flags.name !== undefined) {
+      const problem = displayNameProblem(flags.name);
+      if (problem) throw new UsageError(`invalid --name: ${problem}`);
+    }
+    const paths = this.profilePaths(flags.profile);
+    let status: StatusResult;
+    let alreadyRunning = false;
+    try {
+      const client = await this.connectDaemon(paths);
+      status = await client.request('status', {});
+      alreadyRunning = true;
+    } catch (error) {
+      if (!(error instanceof DaemonNotRunningError)) throw error;
+      status = await spawnDaemon(paths, {
+        port: flags.port,
+        host: flags.host,
+        name: flags.name,
+        downloads: flags.downloads === undefined ? undefined : path.resolve(flags.downloads),
+      });
+    }
+    this.log(String(status.port));
+    if (!this.jsonEnabled()) {
+      process.stderr.write(
+        `chatd ${alreadyRunning ? 'already running' : 'started'}: "${status.name}" listening on ${status.host}:${status.port} (pid ${status.pid}, profile ${status.profile})\n`,
+      );
+    }
+    return { ...status, alreadyRunning };
+  }
+}

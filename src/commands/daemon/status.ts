@@ -1,0 +1,42 @@
+import { DaemonNotRunningError } from '../../control/client.ts';
+import type { StatusResult } from '../../control/protocol.ts';
+import { BaseCommand } from '../../cli/base-command.ts';
+import { ExitCode } from '../../cli/errors.ts';
+
+type StatusOutput = ({ running: true } & StatusResult) | { running: false; profile: string };
+
+export default class DaemonStatus extends BaseCommand {
+  static override summary = 'Show whether the daemon runs, its port, and who it is connected to.';
+  static override description = 'Exits 0 when the daemon runs and 3 when it does not.';
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json'];
+  static override enableJsonFlag = true;
+
+  async run(): Promise<StatusOutput> {
+    const { flags } = await this.parse(DaemonStatus);
+    const paths = this.profilePaths(flags.profile);
+    let status: StatusResult;
+    try {
+      const client = await this.connectDaemon(paths);
+      status = await client.request('status', {});
+    } catch (error) {
+      if (!(error instanceof DaemonNotRunningError)) throw error;
+      if (this.jsonEnabled()) this.logJson({ running: false, profile: paths.profile });
+      else this.log(`chat daemon is not running for profile "${paths.profile}"`);
+      this.exit(ExitCode.notRunning);
+    }
+    const peer = status.peer ? `${status.peer.name} (${status.peer.address}, ${status.peer.direction === 'out' ? 'we dialled' : 'they dialled'})` : '-';
+    const rows: Array<[string, string]> = [
+      ['status', 'running'],
+      ['pid', String(status.pid)],
+      ['name', status.name],
+      ['profile', status.profile],
+      ['listening', `${status.host}:${status.port}`],
+      ['connection', status.connection],
+      ['peer', peer],
+      ['downloads', status.downloads],
+      ['log', status.log],
+    ];
+    for (const [key, value] of rows) this.log(`${key.padEnd(11)} ${value}`);
+    return { running: true, ...status };
+  }
+}

@@ -1,0 +1,16 @@
+import type { DisconnectResult } from '../control/protocol.ts';
+import { BaseCommand } from '../cli/base-command.ts';
+
+export default class Disconnect extends BaseCommand {
+  static override summary = 'Close the connection to your peer (the daemon keeps running).';
+  static override examples = ['<%= config.bin %> <%= command.id %>'];
+  static override enableJsonFlag = true;
+
+  async run(): Promise<DisconnectResult> {
+    const { flags } = await this.parse(Disconnect);
+    const client = await this.connectDaemon(this.profilePaths(flags.profile));
+    const result = await client.request('disconnect', {});
+    this.log(result.disconnected ? `disconnected from ${result.peer}` : 'not connected to a peer');
+    return result;
+  }
+}

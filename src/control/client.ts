@@ -1,0 +1,136 @@
+import {
+  createJSONRPCErrorResponse,
+  JSONRPCClient,
+  JSONRPCErrorException,
+  JSONRPCServer,
+  JSONRPCServerAndClient,
+} from 'json-rpc-2.0';
+import { IPCModule } from 'node-ipc';
+import { ErrorCode, RPC_EVENT, type ControlNotifications, type MethodName, type ParamsOf, type ResultOf } from './protocol.ts';
+
+/** The daemon of this profile is not running (no socket, or nobody answers on it). */
+export class DaemonNotRunningError extends Error {
+  override name = 'DaemonNotRunningError';
+  readonly socketPath: string;
+
+  constructor(socketPath: string) {
+    super(`the chat daemon is not running (no answer on ${socketPath})`);
+    this.socketPath = socketPath;
+  }
+}
+
+/** The daemon answered a request with a JSON-RPC error. */
+export class ControlRequestError extends Error {
+  override name = 'ControlRequestError';
+  readonly code: number;
+
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The connection to the daemon ended while a request was waiting (the daemon stopped). */
+export class DaemonGoneError extends Error {
+  override name = 'DaemonGoneError';
+}
+
+const CLIENT_ID = 'chatd';
+/** Default wait for an answer; long operations pass their own. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** A connection to this profile's daemon: typed requests, notifications, and its end. */
+export class ControlClient {
+  private readonly ipc: IPCModule;
+  private readonly rpc: JSONRPCServerAndClient;
+  private readonly closeListeners: Array<() => void> = [];
+  private closed = false;
+
+  private constructor(ipc: IPCModule) {
+    this.ipc = ipc;
+    this.rpc = new JSONRPCServerAndClient(
+      new JSONRPCServer(),
+      new JSONRPCClient((payload) => {
+        if (this.closed) throw new DaemonGoneError('the connection to the daemon is closed');
+        this.ipc.of[CLIENT_ID]!.emit(RPC_EVENT, payload);
+      }),
+    );
+  }
+
+  /** Connects once; rejects with DaemonNotRunningError at once when nobody serves the socket. */
+  static connect(socketPath: string): Promise<ControlClient> {
+    const ipc = new IPCModule();
+    Object.assign(ipc.config, { silent: true, maxRetries: 0, stopRetrying: true, parser: 'fast' });
+    const client = new ControlClient(ipc);
+    return new Promise<ControlClient>((resolve, reject) => {
+      let settled = false;
+      ipc.connectTo(CLIENT_ID, socketPath, () => {
+        const connection = ipc.of[CLIENT_ID]!;
+        connection.on('connect', () => {
+          settled = true;
+          resolve(client);
+        });
+        connection.on('error', (error) => {
+          if (!settled) {
+            settled = true;
+            client.dispose();
+            reject(error.code === 'ENOENT' || error.code === 'ECONNREFUSED' || error.code === 'ENOTSOCK'
+              ? new DaemonNotRunningError(socketPath)
+              : error);
+          }
+        });
+        connection.on('disconnect', () => client.handleDisconnect());
+        connection.on(RPC_EVENT, (payload) => {
+          void client.rpc.receiveAndSend(payload, undefined, undefined);
+        });
+      });
+    });
+  }
+
+  async request<M extends MethodName>(
+    method: M,
+    params: ParamsOf<M>,
+    timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+  ): Promise<ResultOf<M>> {
+    try {
+      const requester = timeoutMs > 0
+        ? this.rpc.client.timeout(timeoutMs, (id) =>
+            createJSONRPCErrorResponse(id, ErrorCode.timeout, `the daemon did not answer "${method}" within ${timeoutMs / 1000} s`))
+        : this.rpc.client;
+      return (await requester.request(method, params as Record<string, unknown>)) as ResultOf<M>;
+    } catch (error) {
+      if (!(error instanceof JSONRPCErrorException)) throw error;
+      // json-rpc-2.0 reports a dropped connection as code 0.
+      if (error.code === 0) throw new DaemonGoneError(`the daemon closed the connection during "${method}"`);
+      throw new ControlRequestError(error.code, error.message);
+    }
+  }
+
+  onNotification<N extends keyof ControlNotifications>(method: N, handler: (params: ControlNotifications[N]) => void): void {
+    this.rpc.addMethod(method, (params) => {
+      handler(params as unknown as ControlNotifications[N]);
+    });
+  }
+
+  /** Called once when the daemon closes the connection (it stopped or dropped us). */
+  onClose(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  close(): void {
+    this.dispose();
+  }
+
+  private handleDisconnect(): void {
+    if (this.closed) return;
+    this.dispose();
+    this.rpc.rejectAllPendingRequests('the daemon closed the control connection');
+    for (const listener of this.closeListeners.splice(0)) listener();
+  }
+
+  private dispose(): void {
+    this.closed = true;
+    this.ipc.disconnect(CLIENT_ID);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The history events a daemon records and pushes to subscribers. This is the contract behind
+ * `chat tail --json` and the `event` notification: field names are stable.
+ */
+
+export type Direction = 'in' | 'out';
+
+interface EventBase {
+  /** Position in this profile's history: strictly increasing, never reused. */
+  seq: number;
+  /** ISO 8601, UTC. */
+  time: string;
+  direction: Direction;
+  /** Who the event comes from: the peer for `in`, this profile's name for `out`. */
+  from: string;
+  /** The other side. */
+  to: string;
+}
+
+export interface MessageEvent extends EventBase {
+  type: 'message';
+  /** Message id (UUID), the same on both sides. */
+  id: string;
+  text: string;
+}
+
+export interface FileEvent extends EventBase {
+  type: 'file';
+  /** Transfer id (UUID), the same on both sides. */
+  id: string;
+  /** Name as stored (receiver) or as sent (sender). */
+  name: string;
+  size: number;
+  sha256: string;
+  /** Absolute path of the stored copy (receiver) or of the source file (sender). */
+  path: string;
+}
+
+export interface PeerEvent extends EventBase {
+  type: 'peer';
+  /** `direction` says who dialled: `out` when this daemon connected to the peer. */
+  state: 'connected' | 'disconnected';
+  /** The peer's address as host:port. */
+  address: string;
+  reason?: string;
+}
+
+export type ChatEvent = MessageEvent | FileEvent | PeerEvent;
+
+/** An event before the history gives it its sequence number. */
+export type NewEvent =
+  | Omit<MessageEvent, 'seq'>
+  | Omit<FileEvent, 'seq'>
+  | Omit<PeerEvent, 'seq'>;

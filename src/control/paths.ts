@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+
+export const DEFAULT_PROFILE = 'default';
+const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** sun_path is 104 bytes on macOS, 108 on Linux; stay under both with the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 100;
+
+export interface ProfilePaths {
+  home: string;
+  profile: string;
+  /** Everything of this profile lives here. */
+  dir: string;
+  /** Owner-only directory holding the control socket. */
+  runDir: string;
+  socket: string;
+  /** Holds the daemon's pid while it runs: one daemon per profile. */
+  pidFile: string;
+  logFile: string;
+  historyFile: string;
+  defaultDownloads: string;
+}
+
+export class InvalidProfileError extends Error {
+  override name = 'InvalidProfileError';
+}
+
+/**
+ * The OS data directory for "chat", as oclif's `config.dataDir` computes it, without loading oclif
+ * (the daemon does not).
+ */
+export function defaultChatHome(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  const home = os.homedir();
+  if (platform === 'win32') return path.join(env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'), 'chat');
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'chat');
+  return path.join(env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'chat');
+}
+
+export function validateProfileName(profile: string): string {
+  if (!PROFILE_PATTERN.test(profile)) {
+    throw new InvalidProfileError(
+      `invalid profile name "${profile}": use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
+  }
+  return profile;
+}
+
+export function resolveProfilePaths(options: { home?: string; profile?: string } = {}): ProfilePaths {
+  const home = path.resolve(options.home || process.env.CHAT_HOME || defaultChatHome());
+  const profile = validateProfileName(options.profile || process.env.CHAT_PROFILE || DEFAULT_PROFILE);
+  const dir = path.join(home, 'profiles', profile);
+  const runDir = path.join(dir, 'run');
+  return {
+    home,
+    profile,
+    dir,
+    runDir,
+    socket: controlSocketPath(runDir),
+    pidFile: path.join(dir, 'chatd.pid'),
+    logFile: path.join(dir, 'chatd.log'),
+    historyFile: path.join(dir, 'history.db'),
+    defaultDownloads: path.join(dir, 'downloads'),
+  };
+}
+
+/**
+ * The control socket lives in the profile's run directory; when that path is too long for a Unix
+ * socket, in a per-user directory under the temp dir, named by a hash of the profile directory.
+ */
+function controlSocketPath(runDir: string): string {
+  if (process.platform === 'win32') {
+    return `\\\\.\\pipe\\chat-${createHash('sha256').update(runDir).digest('hex').slice(0, 24)}`;
+  }
+  const inProfile = path.join(runDir, 'control.sock');
+  if (Buffer.byteLength(inProfile) <= MAX_SOCKET_PATH_BYTES) return inProfile;
+  const uid = process.getuid?.() ?? 0;
+  const digest = createHash('sha256').update(runDir).digest('hex').slice(0, 24);
+  return path.join(os.tmpdir(), `chat-${uid}`, `${digest}.sock`);
+}

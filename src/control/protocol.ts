@@ -1,0 +1,112 @@
+/**
+ * The control protocol between `chat` commands (or any script) and their own daemon: JSON-RPC 2.0
+ * over the profile's control socket. docs/control-protocol.md describes the same names.
+ */
+import type { ChatEvent } from './events.ts';
+
+export type { ChatEvent } from './events.ts';
+
+/** node-ipc event type under which every JSON-RPC payload travels (`{"type":"rpc","data":...}`). */
+export const RPC_EVENT = 'rpc';
+
+export interface PeerSummary {
+  name: string;
+  /** Address of the connection, host:port. */
+  address: string;
+  /** `out` when this daemon dialled. */
+  direction: 'in' | 'out';
+  /** The peer's own listening port. */
+  listenPort: number;
+  /** Peer protocol version in use. */
+  protocolVersion: number;
+}
+
+export interface StatusResult {
+  pid: number;
+  name: string;
+  profile: string;
+  host: string;
+  port: number;
+  downloads: string;
+  /** `connected` once a peer has completed the handshake. */
+  connection: 'connected' | 'disconnected';
+  peer: PeerSummary | null;
+  home: string;
+  log: string;
+  startedAt: string;
+  version: string;
+}
+
+export interface ConnectParams { host: string; port: number }
+export interface ConnectResult { peer: PeerSummary; alreadyConnected: boolean }
+export interface DisconnectResult { disconnected: boolean; peer: string | null }
+export interface SendParams { text: string }
+export interface SendResult { id: string; time: string; to: string }
+export interface TransferParams {
+  /** Absolute path, read by the daemon (same user). */
+  path: string;
+  /** Ask for `transfer.progress` notifications on this connection. */
+  progress?: boolean;
+}
+export interface TransferResult { id: string; name: string; size: number; sha256: string; to: string; path: string }
+export interface HistoryParams { limit?: number; after?: number }
+export interface HistoryResult { events: ChatEvent[] }
+export interface SubscribeResult { subscribed: true }
+export interface StopResult { stopping: true }
+
+/** Every method with its params and result. */
+export interface ControlMethods {
+  status: { params: Record<string, never>; result: StatusResult };
+  stop: { params: Record<string, never>; result: StopResult };
+  connect: { params: ConnectParams; result: ConnectResult };
+  disconnect: { params: Record<string, never>; result: DisconnectResult };
+  send: { params: SendParams; result: SendResult };
+  transfer: { params: TransferParams; result: TransferResult };
+  history: { params: HistoryParams; result: HistoryResult };
+  subscribe: { params: Record<string, never>; result: SubscribeResult };
+}
+export type MethodName = keyof ControlMethods;
+export type ParamsOf<M extends MethodName> = ControlMethods[M]['params'];
+export type ResultOf<M extends MethodName> = ControlMethods[M]['result'];
+
+/** Notifications the daemon pushes (JSON-RPC requests without an id). */
+export interface ControlNotifications {
+  /** A new history event; only to connections that called `subscribe`. */
+  event: ChatEvent;
+  /** Progress of a transfer started on this connection with `progress: true`. */
+  'transfer.progress': { id: string | null; bytes: number; size: number };
+}
+
+/**
+ * Application error codes (JSON-RPC `error.code`), in the range 1000-1099. The CLI maps
+ * `invalidParams` to exit code 2 and every other error to exit code 1.
+ */
+export const ErrorCode = {
+  invalidParams: -32602,
+  notConnected: 1001,
+  connectFailed: 1002,
+  fileUnreadable: 1003,
+  transferFailed: 1004,
+  peerLost: 1005,
+  busy: 1006,
+  timeout: 1007,
+  internal: 1099,
+} as const;
+export type ErrorCodeName = keyof typeof ErrorCode;
+
+/** Biggest history page the daemon returns in one response (keeps control frames small). */
+export const MAX_HISTORY_PAGE = 1000;
+/** Ports are 1-65535; 0 ("any") is only meaningful for listening. */
+export const MAX_PORT = 65535;
+
+/** Longest display name in UTF-8 bytes (the peer protocol carries it in HELLO). */
+export const MAX_DISPLAY_NAME_BYTES = 64;
+
+/** Why a display name cannot be used, or undefined when it can. */
+export function displayNameProblem(name: string): string | undefined {
+  if (name.trim() === '') return 'the name is empty';
+  if (Buffer.byteLength(name) > MAX_DISPLAY_NAME_BYTES) return `the name is longer than ${MAX_DISPLAY_NAME_BYTES} bytes`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'the name contains control characters';
+  return undefined;
+}

@@ -1,0 +1,213 @@
+import { lstat, mkdir, chmod, unlink } from 'node:fs/promises';
+import net, { type Socket } from 'node:net';
+import path from 'node:path';
+import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, type JSONRPCResponse } from 'json-rpc-2.0';
+import { IPCModule } from 'node-ipc';
+import { ErrorCode, RPC_EVENT, type ControlNotifications, type MethodName, type ResultOf } from './protocol.ts';
+
+/** Largest control message the daemon reads; bigger ones close that client's connection. */
+export const MAX_CONTROL_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** A control message must arrive completely within this once it has started. */
+const CONTROL_MESSAGE_TIMEOUT_MS = 30_000;
+const MAX_CONTROL_CONNECTIONS = 64;
+
+/** Thrown by method handlers; becomes a JSON-RPC error with our code. */
+export class ControlError extends Error {
+  override name = 'ControlError';
+  readonly code: number;
+
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** One client of the control socket, as method handlers see it. */
+export interface ControlConnection {
+  readonly id: number;
+  readonly closed: boolean;
+  notify<N extends keyof ControlNotifications>(method: N, params: ControlNotifications[N]): void;
+  onClose(listener: () => void): void;
+}
+
+export type ControlHandlers = {
+  [M in MethodName]: (params: unknown, connection: ControlConnection) => ResultOf<M> | Promise<ResultOf<M>>;
+};
+
+export interface ControlServer {
+  readonly socketPath: string;
+  close(): Promise<void>;
+}
+
+export class ControlSocketInUseError extends Error {
+  override name = 'ControlSocketInUseError';
+}
+
+/**
+ * Serves JSON-RPC 2.0 on the profile's control socket: owner-only directory and socket, refuses to
+ * take over a socket a live daemon answers on, removes a stale one.
+ */
+export async function startControlServer(
+  socketPath: string,
+  handlers: ControlHandlers,
+  log: (line: string) => void,
+): Promise<ControlServer> {
+  const socketDir = path.dirname(socketPath);
+  await prepareOwnerOnlyDirectory(socketDir);
+  await removeStaleSocket(socketPath);
+
+  const rpc = new JSONRPCServer<Connection>();
+  rpc.mapErrorToJSONRPCErrorResponse = (id, error: unknown) => {
+    if (error instanceof ControlError || error instanceof JSONRPCErrorException) {
+      return { jsonrpc: '2.0', id, error: { code: error.code, message: error.message } };
+    }
+    log(`control: internal error: ${(error as Error)?.stack ?? String(error)}`);
+    return { jsonrpc: '2.0', id, error: { code: ErrorCode.internal, message: `internal error: ${String((error as Error)?.message ?? error)}` } };
+  };
+  for (const method of Object.keys(handlers) as MethodName[]) {
+    const handler = handlers[method] as (params: unknown, connection: ControlConnection) => unknown;
+    rpc.addMethod(method, (params, connection) => handler(params ?? {}, connection));
+  }
+
+  const ipc = new IPCModule();
+  Object.assign(ipc.config, {
+    id: 'chatd',
+    socketRoot: socketDir + path.sep,
+    silent: true,
+    unlink: false,
+    parser: 'guarded',
+    maxMessageSize: MAX_CONTROL_MESSAGE_BYTES,
+    maxPendingBytes: 2 * MAX_CONTROL_MESSAGE_BYTES,
+    messageTimeout: CONTROL_MESSAGE_TIMEOUT_MS,
+    maxConnections: MAX_CONTROL_CONNECTIONS,
+    readableAll: false,
+    writableAll: false,
+  });
+
+  const connections = new Map<Socket, Connection>();
+  let nextId = 1;
+  const connectionOf = (socket: Socket): Connection => {
+    let connection = connections.get(socket);
+    if (!connection) {
+      connection = new Connection(nextId++, socket, ipc);
+      connections.set(socket, connection);
+    }
+    return connection;
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    ipc.serve(socketPath, () => {
+      const server = ipc.server;
+      server.on('connect', (socket) => connectionOf(socket));
+      server.on('socket.disconnected', (socket) => {
+        connections.get(socket)?.markClosed();
+        connections.delete(socket);
+      });
+      server.on(RPC_EVENT, (payload, socket) => {
+        const connection = connectionOf(socket);
+        void rpc.receive(payload as Parameters<typeof rpc.receive>[0], connection).then(
+          (response) => { if (response) connection.send(response); },
+          (error: unknown) => log(`control: cannot answer: ${String(error)}`),
+        );
+      });
+      resolve();
+    });
+    ipc.server.on('error', (error) => {
+      // Before 'start' this is a failed listen; afterwards one client broke the framing.
+      if (!ipc.server.server || !ipc.server.server.listening) reject(error);
+      else log(`control: client dropped: ${error.message}`);
+    });
+    // The socket takes its mode from the umask at bind time: 0600 whatever the user's umask is.
+    const previousUmask = process.umask(0o177);
+    try {
+      ipc.server.start();
+    } finally {
+      process.umask(previousUmask);
+    }
+  });
+
+  return {
+    socketPath,
+    async close() {
+      for (const connection of connections.values()) connection.markClosed();
+      const netServer = ipc.server.server;
+      ipc.server.stop();
+      if (netServer.listening) await new Promise<void>((resolve) => netServer.close(() => resolve()));
+      await unlink(socketPath).catch(() => undefined);
+    },
+  };
+}
+
+class Connection implements ControlConnection {
+  readonly id: number;
+  private readonly socket: Socket;
+  private readonly ipc: IPCModule;
+  private readonly notifier: JSONRPCClient;
+  private readonly closeListeners: Array<() => void> = [];
+  private isClosed = false;
+
+  constructor(id: number, socket: Socket, ipc: IPCModule) {
+    this.id = id;
+    this.socket = socket;
+    this.ipc = ipc;
+    this.notifier = new JSONRPCClient((payload) => this.send(payload));
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  send(payload: JSONRPCResponse | object): void {
+    if (this.isClosed || this.socket.destroyed) return;
+    try {
+      this.ipc.server.emit(this.socket, RPC_EVENT, payload);
+    } catch {
+      // The guarded writer refuses when this client stopped reading; it is being disconnected.
+    }
+  }
+
+  notify<N extends keyof ControlNotifications>(method: N, params: ControlNotifications[N]): void {
+    if (!this.isClosed) this.notifier.notify(method, params as unknown as Record<string, unknown>);
+  }
+
+  onClose(listener: () => void): void {
+    if (this.isClosed) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  markClosed(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const listener of this.closeListeners.splice(0)) listener();
+  }
+}
+
+async function prepareOwnerOnlyDirectory(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (process.platform === 'win32') return;
+  const stat = await lstat(dir);
+  if (!stat.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if (process.getuid && stat.uid !== process.getuid()) {
+    throw new Error(`${dir} belongs to another user (uid ${stat.uid}); refusing to put the control socket there`);
+  }
+  if ((stat.mode & 0o077) !== 0) await chmod(dir, 0o700);
+}
+
+/** A socket file nobody answers on is left over from a daemon that died: remove it. */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  let stat;
+  try {
+    stat = await lstat(socketPath);
+  } catch {
+    return;
+  }
+  if (!stat.isSocket()) throw new Error(`${socketPath} exists and is not a socket; remove it by hand`);
+  const answered = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(socketPath);
+    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('error', () => resolve(false));
+  });
+  if (answered) throw new ControlSocketInUseError(`another daemon is serving ${socketPath}`);
+  await unlink(socketPath);
+}

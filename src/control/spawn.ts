@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ProfilePaths } from './paths.ts';
+import type { StatusResult } from './protocol.ts';
+
+/** What chatd tells the `chat daemon start` that spawned it, over the IPC channel, once. */
+export type DaemonReport =
+  | { type: 'ready'; status: StatusResult }
+  | { type: 'error'; message: string; alreadyRunning: boolean };
+
+export interface DaemonStartOptions {
+  port?: number;
+  host?: string;
+  name?: string;
+  downloads?: string;
+}
+
+export class DaemonStartError extends Error {
+  override name = 'DaemonStartError';
+  readonly alreadyRunning: boolean;
+
+  constructor(message: string, alreadyRunning = false) {
+    super(message);
+    this.alreadyRunning = alreadyRunning;
+  }
+}
+
+/** Ample for a cold start on a loaded machine; a daemon that is not ready by then is reported. */
+const START_TIMEOUT_MS = 20_000;
+const CHATD_SCRIPT = fileURLToPath(new URL('../../bin/chatd.js', import.meta.url));
+
+/**
+ * Starts chatd in the background with the same Node binary as this process and resolves once it
+ * listens for peers and answers on its control socket. Its output goes to the profile's log file.
+ */
+export function spawnDaemon(paths: ProfilePaths, options: DaemonStartOptions): Promise<StatusResult> {
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const args = [CHATD_SCRIPT, '--home', paths.home, '--profile', paths.profile];
+  if (options.port !== undefined) args.push('--port', String(options.port));
+  if (options.host !== undefined) args.push('--host', options.host);
+  if (options.name !== undefined) args.push('--name', options.name);
+  if (options.downloads !== undefined) args.push('--downloads', options.downloads);
+  const logFd = openSync(paths.logFile, 'a', 0o600);
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ['ignore', logFd, logFd, 'ipc'],
+    env: process.env,
+  });
+  closeSync(logFd);
+  return new Promise<StatusResult>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      finish();
+      child.kill('SIGTERM');
+      reject(new DaemonStartError(`chatd did not become ready within ${START_TIMEOUT_MS / 1000} s; see ${paths.logFile}`));
+    }, START_TIMEOUT_MS);
+    const finish = () => {
+      clearTimeout(timer);
+      child.removeAllListeners();
+      if (child.connected) child.disconnect();
+      child.unref();
+    };
+    child.on('message', (message: DaemonReport) => {
+      finish();
+      if (message.type === 'ready') resolve(message.status);
+      else reject(new DaemonStartError(message.message, message.alreadyRunning));
+    });
+    child.on('error', (error) => {
+      finish();
+      reject(new DaemonStartError(`cannot run ${process.execPath}: ${error.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      finish();
+      reject(new DaemonStartError(`chatd exited (${signal ?? `code ${code}`}) before it was ready; see ${paths.logFile}`));
+    });
+  });
+}

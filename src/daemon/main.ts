@@ -1,0 +1,111 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
+import { displayNameProblem } from '../control/protocol.ts';
+import type { DaemonReport } from '../control/spawn.ts';
+import { openHistory } from '../history/store.ts';
+import { ChatDaemon } from './daemon.ts';
+import { createFileLogger, type Logger } from './logger.ts';
+import { AlreadyRunningError, acquirePidLock } from './pid-lock.ts';
+
+const USAGE = `usage: chatd [--home DIR] [--profile NAME] [--port N] [--host ADDR] [--name NAME] [--downloads DIR]
+Runs the chat daemon in the foreground (for systemd, launchd, or a terminal). "chat daemon start"
+starts the same program in the background. Environment: CHAT_HOME, CHAT_PROFILE.`;
+
+/** Entry point of bin/chatd.js. Reports readiness to a parent `chat daemon start` over IPC if there is one. */
+export async function runDaemon(argv: string[]): Promise<void> {
+  const report = (message: DaemonReport) =>
+    new Promise<void>((resolve) => {
+      if (!process.send) resolve();
+      else process.send(message, undefined, {}, () => resolve());
+    });
+  let options;
+  try {
+    options = parseArgs({
+      args: argv,
+      options: {
+        home: { type: 'string' },
+        profile: { type: 'string' },
+        port: { type: 'string', default: '0' },
+        host: { type: 'string', default: '127.0.0.1' },
+        name: { type: 'string' },
+        downloads: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`chatd: ${(error as Error).message}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+
+  let paths: ProfilePaths;
+  let log: Logger | undefined;
+  try {
+    paths = resolveProfilePaths({ home: options.home, profile: options.profile });
+    const port = Number(options.port);
+    if (!/^\d+$/.test(options.port) || port > 65535) throw new Error(`invalid --port "${options.port}": use 0-65535`);
+    const name = options.name ?? defaultName(paths.profile);
+    const nameProblem = displayNameProblem(name);
+    if (nameProblem) throw new Error(`invalid --name: ${nameProblem}`);
+    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    log = createFileLogger(paths.logFile, !process.send);
+    const releaseLock = await acquirePidLock(paths.pidFile);
+    const downloads = path.resolve(options.downloads ?? paths.defaultDownloads);
+    await mkdir(downloads, { recursive: true, mode: 0o700 });
+    const history = openHistory(paths.historyFile);
+    const daemon = new ChatDaemon(
+      { paths, name, host: options.host, port, downloads, version: await readVersion() },
+      history,
+      log,
+    );
+    daemon.onStopped(() => {
+      releaseLock();
+      process.exit(0);
+    });
+    const logger = log;
+    process.on('SIGTERM', () => void daemon.stop('SIGTERM'));
+    process.on('SIGINT', () => void daemon.stop('SIGINT'));
+    process.on('SIGHUP', () => logger.info('SIGHUP ignored'));
+    process.on('unhandledRejection', (error) => logger.error(`unhandled rejection: ${(error as Error)?.stack ?? String(error)}`));
+    process.on('exit', releaseLock);
+    try {
+      await daemon.start();
+    } catch (error) {
+      history.close();
+      releaseLock();
+      throw error;
+    }
+    await report({ type: 'ready', status: daemon.status() });
+    if (process.send) process.disconnect?.();
+  } catch (error) {
+    const message = (error as Error).message;
+    log?.error(`cannot start: ${message}`);
+    await report({ type: 'error', message, alreadyRunning: error instanceof AlreadyRunningError });
+    if (!process.send) process.stderr.write(`chatd: ${message}\n`);
+    // Whatever was half set up (a bound port) must not keep a failed daemon alive.
+    process.exit(1);
+  }
+}
+
+function defaultName(profile: string): string {
+  if (profile !== 'default') return profile;
+  try {
+    return os.userInfo().username || 'me';
+  } catch {
+    return 'me';
+  }
+}
+
+async function readVersion(): Promise<string> {
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}

@@ -1,0 +1,484 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { Socket } from 'node:net';
+import { FrameDecoder } from '../wire/decoder.ts';
+import { ProtocolError } from '../wire/errors.ts';
+import {
+  encodeFrame,
+  FrameType,
+  uuidToBytes,
+  type FileOfferFrame,
+  type Frame,
+  type HelloFrame,
+  type MessageFrame,
+} from '../wire/frames.ts';
+import {
+  FILE_CHUNK_BYTES,
+  FRAME_HEADER_BYTES,
+  HANDSHAKE_TIMEOUT_MS,
+  MAX_INCOMING_TRANSFERS,
+  MAX_MESSAGE_BYTES,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_NAME,
+  PROTOCOL_VERSION,
+  RECEIVE_BUFFER_BYTES,
+  TRANSFER_ID_BYTES,
+} from '../wire/limits.ts';
+import { TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
+
+export interface LocalIdentity {
+  name: string;
+  /** Random per daemon run. */
+  instance: string;
+  listenPort: number;
+}
+
+export interface PeerInfo {
+  name: string;
+  instance: string;
+  /** Protocol version both sides speak on this connection. */
+  version: number;
+  /** The peer's own listening port (0 if it does not listen). */
+  listenPort: number;
+  /** Remote address of this connection, host:port. */
+  address: string;
+  /** `out` when we dialled. */
+  direction: 'in' | 'out';
+}
+
+export interface SentMessage { id: string; time: string }
+export interface SentFile { id: string; name: string; size: number; sha256: string }
+
+export interface SessionHandlers {
+  /** Called for each message; the acknowledgement is sent once this has returned (or resolved). */
+  onMessage(message: MessageFrame): void | Promise<void>;
+  /** Where to store an offered file, or why it is declined. */
+  acceptFile(offer: FileOfferFrame): { downloadsDir: string } | { decline: string };
+  /** Called once a received file is verified and stored, before the sender is told. */
+  onFileReceived(file: ReceivedFile): void | Promise<void>;
+  onClosed(reason: string): void;
+  log(line: string): void;
+}
+
+export interface SessionOptions {
+  socket: Socket;
+  direction: 'in' | 'out';
+  local: LocalIdentity;
+  handlers: SessionHandlers;
+  handshakeTimeoutMs?: number;
+}
+
+/** Raised to callers of a session that ended, or whose peer refused something. */
+export class PeerError extends Error {
+  override name = 'PeerError';
+}
+
+interface Pending<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+interface OutgoingTransfer {
+  size: number;
+  accepted: Pending<number>;
+  result: Pending<{ sha256: string }>;
+}
+
+/**
+ * One connection to one peer: the versioned HELLO exchange, message acknowledgements, file
+ * offer/chunks/end in both directions with backpressure, and the rule that any protocol violation
+ * ends this connection (never the daemon) with a logged reason.
+ */
+export class PeerSession {
+  readonly direction: 'in' | 'out';
+  readonly ready: Promise<PeerInfo>;
+  private readonly socket: Socket;
+  private readonly local: LocalIdentity;
+  private readonly handlers: SessionHandlers;
+  private readonly decoder = new FrameDecoder();
+  private readonly remoteAddress: string;
+  private peerInfo: PeerInfo | undefined;
+  private handshake!: Pending<PeerInfo>;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private closedReason: string | undefined;
+  private readonly pendingAcks = new Map<string, Pending<void>>();
+  private readonly outgoing = new Map<string, OutgoingTransfer>();
+  private readonly incoming = new Map<string, TransferReceiver>();
+  private readonly drainWaiters = new Set<Pending<void>>();
+  private readingPaused = false;
+
+  constructor(options: SessionOptions) {
+    this.socket = options.socket;
+    this.direction = options.direction;
+    this.local = options.local;
+    this.handlers = options.handlers;
+    this.remoteAddress = formatAddress(this.socket.remoteAddress, this.socket.remotePort);
+    this.ready = new Promise<PeerInfo>((resolve, reject) => {
+      this.handshake = { resolve, reject };
+    });
+    this.ready.catch(() => undefined);
+    this.handshakeTimer = setTimeout(
+      () => this.close(`no handshake within ${options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS} ms`),
+      options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+    );
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    this.socket.on('drain', () => this.releaseDrainWaiters());
+    this.socket.on('error', (error) => this.finish(`socket error: ${error.message}`));
+    this.socket.on('close', () => this.finish(this.peerInfo ? 'connection closed by peer' : 'connection closed during handshake'));
+    this.socket.on('end', () => this.socket.end());
+    this.send({
+      kind: 'hello',
+      protocol: PROTOCOL_NAME,
+      version: PROTOCOL_VERSION,
+      minVersion: MIN_PROTOCOL_VERSION,
+      name: this.local.name,
+      instance: this.local.instance,
+      listenPort: this.local.listenPort,
+    });
+  }
+
+  get peer(): PeerInfo | undefined {
+    return this.peerInfo;
+  }
+
+  get address(): string {
+    return this.remoteAddress;
+  }
+
+  get isClosed(): boolean {
+    return this.closedReason !== undefined;
+  }
+
+  /** Sends one message; resolves once the peer's daemon has acknowledged it. */
+  sendMessage(text: string): Promise<SentMessage> {
+    this.assertOpen();
+    if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) {
+      return Promise.reject(new PeerError(`message exceeds ${MAX_MESSAGE_BYTES} bytes`));
+    }
+    const id = randomUUID();
+    const time = new Date().toISOString();
+    const acked = new Promise<void>((resolve, reject) => this.pendingAcks.set(id, { resolve, reject }));
+    this.send({ kind: 'message', id, time, text });
+    return acked.then(() => ({ id, time }));
+  }
+
+  /**
+   * Streams a file that the caller has already checked. Resolves once the receiver has stored it
+   * and its SHA-256 matches ours.
+   */
+  async sendFile(
+    filePath: string,
+    name: string,
+    size: number,
+    onProgress: (sentBytes: number) => void = () => undefined,
+  ): Promise<SentFile> {
+    this.assertOpen();
+    const id = randomUUID();
+    const transfer: Partial<OutgoingTransfer> = { size };
+    const accepted = new Promise<number>((resolve, reject) => { transfer.accepted = { resolve, reject }; });
+    const result = new Promise<{ sha256: string }>((resolve, reject) => { transfer.result = { resolve, reject }; });
+    result.catch(() => undefined);
+    this.outgoing.set(id, transfer as OutgoingTransfer);
+    try {
+      this.send({ kind: 'fileOffer', id, name, size });
+      const offset = await accepted;
+      const hash = createHash('sha256');
+      let sent = offset;
+      const idBytes = uuidToBytes(id);
+      for await (const chunk of createReadStream(filePath, { highWaterMark: FILE_CHUNK_BYTES, start: offset })) {
+        this.assertOpen();
+        const data = chunk as Buffer;
+        hash.update(data);
+        sent += data.length;
+        if (!this.writeChunk(idBytes, data)) await this.waitForDrain();
+        onProgress(sent);
+      }
+      const sha256 = hash.digest('hex');
+      this.send({ kind: 'fileEnd', id, sha256 });
+      const verdict = await result;
+      if (verdict.sha256 !== sha256) throw new PeerError(`receiver stored a different file (SHA-256 ${verdict.sha256})`);
+      return { id, name, size: sent, sha256 };
+    } catch (error) {
+      if (!this.isClosed && this.outgoing.has(id)) {
+        this.send({ kind: 'fileCancel', id, reason: (error as Error).message.slice(0, 200) });
+      }
+      throw error;
+    } finally {
+      this.outgoing.delete(id);
+    }
+  }
+
+  /** Says goodbye (best effort) and closes the connection. */
+  close(reason: string): void {
+    if (this.isClosed) return;
+    if (!this.socket.destroyed && this.socket.writable) {
+      this.socket.end(encodeFrame({ kind: 'bye', reason: reason.slice(0, 200) }));
+      // A peer that never reads must not keep the socket open.
+      setTimeout(() => this.socket.destroy(), 2000).unref();
+    } else {
+      this.socket.destroy();
+    }
+    this.finish(reason);
+  }
+
+  private send(frame: Frame): boolean {
+    if (this.socket.destroyed || !this.socket.writable) return false;
+    return this.socket.write(encodeFrame(frame));
+  }
+
+  /** Header and data go out as two buffers in one writev: the 64 KiB chunk is never copied. */
+  private writeChunk(idBytes: Buffer, data: Buffer): boolean {
+    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES + TRANSFER_ID_BYTES);
+    header.writeUInt32BE(1 + TRANSFER_ID_BYTES + data.length, 0);
+    header.writeUInt8(FrameType.fileChunk, 4);
+    idBytes.copy(header, FRAME_HEADER_BYTES);
+    this.socket.cork();
+    this.socket.write(header);
+    const writable = this.socket.write(data);
+    this.socket.uncork();
+    return writable;
+  }
+
+  private waitForDrain(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.isClosed) {
+        reject(new PeerError(`peer connection closed: ${this.closedReason}`));
+        return;
+      }
+      this.drainWaiters.add({ resolve, reject });
+    });
+  }
+
+  private releaseDrainWaiters(): void {
+    for (const waiter of this.drainWaiters) waiter.resolve();
+    this.drainWaiters.clear();
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed) throw new PeerError(`peer connection closed: ${this.closedReason}`);
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.isClosed) return;
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (error) {
+      this.violation(error);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.isClosed) return;
+      try {
+        this.dispatch(frame);
+      } catch (error) {
+        this.violation(error);
+        return;
+      }
+    }
+  }
+
+  private violation(error: unknown): void {
+    const reason = error instanceof ProtocolError ? `protocol error: ${error.message}` : `internal error: ${String(error)}`;
+    this.close(reason);
+  }
+
+  private dispatch(frame: Frame): void {
+    if (!this.peerInfo) {
+      if (frame.kind !== 'hello') throw new ProtocolError(`expected hello, got ${frame.kind}`);
+      this.acceptHello(frame);
+      return;
+    }
+    switch (frame.kind) {
+      case 'hello':
+        throw new ProtocolError('second hello');
+      case 'bye':
+        this.handlers.log(`peer ${this.peerInfo.name} said goodbye: ${frame.reason}`);
+        this.finish(`peer left: ${frame.reason || 'no reason given'}`);
+        this.socket.end();
+        return;
+      case 'ping':
+        this.send({ kind: 'pong', nonce: frame.nonce });
+        return;
+      case 'pong':
+        return;
+      case 'message':
+        this.receiveMessage(frame);
+        return;
+      case 'messageAck': {
+        const pending = this.pendingAcks.get(frame.id);
+        if (!pending) throw new ProtocolError(`acknowledgement for unknown message ${frame.id}`);
+        this.pendingAcks.delete(frame.id);
+        pending.resolve();
+        return;
+      }
+      case 'fileOffer':
+        this.receiveOffer(frame);
+        return;
+      case 'fileAccept': {
+        const transfer = this.outgoingTransfer(frame.id);
+        if (frame.offset > transfer.size) throw new ProtocolError(`accept offset ${frame.offset} beyond the file's end`);
+        transfer.accepted.resolve(frame.offset);
+        return;
+      }
+      case 'fileDecline':
+        this.outgoingTransfer(frame.id).accepted.reject(new PeerError(`peer declined the file: ${frame.reason}`));
+        return;
+      case 'fileResult': {
+        const transfer = this.outgoingTransfer(frame.id);
+        if (frame.ok) transfer.result.resolve({ sha256: frame.sha256 });
+        else transfer.result.reject(new PeerError(`peer could not store the file: ${frame.reason}`));
+        return;
+      }
+      case 'fileChunk':
+        this.receiveChunk(frame.id, frame.data);
+        return;
+      case 'fileEnd':
+        this.receiveEnd(frame.id, frame.sha256);
+        return;
+      case 'fileCancel': {
+        // A cancel may cross our FILE_RESULT on the wire, so an unknown id is not a violation.
+        const receiver = this.incoming.get(frame.id);
+        if (!receiver) return;
+        this.incoming.delete(frame.id);
+        this.handlers.log(`peer cancelled transfer ${frame.id}: ${frame.reason}`);
+        void receiver.abort();
+        return;
+      }
+    }
+  }
+
+  private acceptHello(hello: HelloFrame): void {
+    if (hello.protocol !== PROTOCOL_NAME) throw new ProtocolError(`not a chat peer (protocol "${hello.protocol}")`);
+    const version = Math.min(hello.version, PROTOCOL_VERSION);
+    if (version < MIN_PROTOCOL_VERSION || version < hello.minVersion) {
+      throw new ProtocolError(
+        `no common protocol version (we speak ${MIN_PROTOCOL_VERSION}-${PROTOCOL_VERSION}, peer ${hello.minVersion}-${hello.version})`,
+      );
+    }
+    if (hello.instance === this.local.instance) throw new ProtocolError('connected to ourselves');
+    clearTimeout(this.handshakeTimer);
+    this.peerInfo = {
+      name: hello.name,
+      instance: hello.instance,
+      version,
+      listenPort: hello.listenPort,
+      address: this.remoteAddress,
+      direction: this.direction,
+    };
+    this.handshake.resolve(this.peerInfo);
+  }
+
+  private receiveMessage(message: MessageFrame): void {
+    Promise.resolve()
+      .then(() => this.handlers.onMessage(message))
+      .then(
+        () => this.send({ kind: 'messageAck', id: message.id }),
+        (error: unknown) => this.close(`could not record message: ${String(error)}`),
+      );
+  }
+
+  private receiveOffer(offer: FileOfferFrame): void {
+    if (this.incoming.has(offer.id)) throw new ProtocolError(`duplicate offer ${offer.id}`);
+    if (this.incoming.size >= MAX_INCOMING_TRANSFERS) {
+      this.send({ kind: 'fileDecline', id: offer.id, reason: `too many transfers at once (max ${MAX_INCOMING_TRANSFERS})` });
+      return;
+    }
+    const decision = this.handlers.acceptFile(offer);
+    if ('decline' in decision) {
+      this.send({ kind: 'fileDecline', id: offer.id, reason: decision.decline });
+      return;
+    }
+    const receiver = new TransferReceiver(decision.downloadsDir, offer.id, offer.name, offer.size);
+    this.incoming.set(offer.id, receiver);
+    receiver.open().then(
+      () => this.send({ kind: 'fileAccept', id: offer.id, offset: 0 }),
+      (error: unknown) => {
+        this.incoming.delete(offer.id);
+        this.handlers.log(`cannot store offered file "${offer.name}": ${String(error)}`);
+        this.send({ kind: 'fileDecline', id: offer.id, reason: 'receiver cannot write to its downloads directory' });
+      },
+    );
+  }
+
+  private receiveChunk(id: string, data: Buffer): void {
+    const receiver = this.incomingTransfer(id);
+    if (receiver.bytesReceived + data.length > receiver.expectedSize) {
+      throw new ProtocolError(`transfer ${id} sent more than the ${receiver.expectedSize} bytes it offered`);
+    }
+    void receiver.write(data).then(() => this.resumeIfBelowLimit());
+    if (!this.readingPaused && this.bufferedReceiveBytes() > RECEIVE_BUFFER_BYTES) {
+      this.readingPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  private bufferedReceiveBytes(): number {
+    let total = 0;
+    for (const receiver of this.incoming.values()) total += receiver.bufferedBytes;
+    return total;
+  }
+
+  private resumeIfBelowLimit(): void {
+    if (this.readingPaused && this.bufferedReceiveBytes() <= RECEIVE_BUFFER_BYTES / 2 && !this.isClosed) {
+      this.readingPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private receiveEnd(id: string, sha256: string): void {
+    const receiver = this.incomingTransfer(id);
+    this.incoming.delete(id);
+    receiver
+      .finish(sha256)
+      .then(async (file) => {
+        await this.handlers.onFileReceived(file);
+        this.send({ kind: 'fileResult', id, ok: true, sha256: file.sha256, reason: '' });
+      })
+      .catch(async (error: unknown) => {
+        await receiver.abort();
+        const reason = error instanceof Error ? error.message : String(error);
+        this.handlers.log(`transfer ${id} failed: ${reason}`);
+        this.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: reason.slice(0, 200) });
+      });
+  }
+
+  private outgoingTransfer(id: string): OutgoingTransfer {
+    const transfer = this.outgoing.get(id);
+    if (!transfer) throw new ProtocolError(`frame for unknown outgoing transfer ${id}`);
+    return transfer;
+  }
+
+  private incomingTransfer(id: string): TransferReceiver {
+    const receiver = this.incoming.get(id);
+    if (!receiver) throw new ProtocolError(`frame for unknown incoming transfer ${id}`);
+    return receiver;
+  }
+
+  /** Runs once: fails everything still waiting, drops partial files, tells the owner. */
+  private finish(reason: string): void {
+    if (this.isClosed) return;
+    this.closedReason = reason;
+    clearTimeout(this.handshakeTimer);
+    if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.destroy();
+    const error = new PeerError(`peer connection closed: ${reason}`);
+    this.handshake.reject(error);
+    for (const pending of this.pendingAcks.values()) pending.reject(error);
+    this.pendingAcks.clear();
+    for (const transfer of this.outgoing.values()) {
+      transfer.accepted.reject(error);
+      transfer.result.reject(error);
+    }
+    for (const waiter of this.drainWaiters) waiter.reject(error);
+    this.drainWaiters.clear();
+    for (const receiver of this.incoming.values()) void receiver.abort();
+    this.incoming.clear();
+    this.handlers.onClosed(reason);
+  }
+}
+
+function formatAddress(host: string | undefined, port: number | undefined): string {
+  if (!host) return 'unknown';
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

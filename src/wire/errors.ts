@@ -1,0 +1,4 @@
+/** A peer broke the protocol: the connection is closed and the reason logged. */
+export class ProtocolError extends Error {
+  override name = 'ProtocolError';
+}

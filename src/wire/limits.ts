@@ -1,0 +1,43 @@
+/**
+ * Every limit of the peer protocol, in one place. docs/peer-protocol.md documents the same values;
+ * change both together.
+ */
+
+/** Version of the peer protocol this build speaks (sent in HELLO). */
+export const PROTOCOL_VERSION = 1;
+/** Oldest peer protocol version this build still accepts. */
+export const MIN_PROTOCOL_VERSION = 1;
+/** Protocol tag in HELLO, so a stray client of another program is recognised at once. */
+export const PROTOCOL_NAME = 'chat-peer';
+
+/** Length prefix (4 bytes) + type (1 byte). */
+export const FRAME_HEADER_BYTES = 5;
+/**
+ * Largest frame body (type byte + payload) accepted. Checked before anything is buffered, so a
+ * hostile length prefix cannot make us allocate. Big enough for the largest message text after
+ * JSON escaping (6 bytes per control character in the worst case).
+ */
+export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
+/** Largest message text in UTF-8 bytes. */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+/**
+ * File data per FILE_CHUNK frame. Small enough that a message frame waits behind at most one chunk
+ * per connection, large enough that framing costs nothing measurable.
+ */
+export const FILE_CHUNK_BYTES = 64 * 1024;
+/** Longest peer name (UTF-8 bytes). */
+export const MAX_NAME_BYTES = 64;
+/** Longest file name in an offer (UTF-8 bytes), before the receiver makes it safe. */
+export const MAX_FILE_NAME_BYTES = 1024;
+/** Longest free-text reason (BYE, DECLINE, CANCEL, RESULT). */
+export const MAX_REASON_BYTES = 1024;
+/** Largest file size that can be offered: what a JS number represents exactly. */
+export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
+/** Bytes of a transfer id on the wire (a UUID). */
+export const TRANSFER_ID_BYTES = 16;
+/** TCP connect + HELLO exchange must finish within this, or the socket is closed. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Received file data not yet on disk before the connection stops reading (receiver backpressure). */
+export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Incoming transfers at once per connection; more offers are declined. */
+export const MAX_INCOMING_TRANSFERS = 4;
