@@ -1,5 +1,6 @@
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { unlinkSync } from 'node:fs';
+import { isProcessRunning } from '../control/process-state.ts';
 
 export class AlreadyRunningError extends Error {
   override name = 'AlreadyRunningError';
@@ -26,19 +27,10 @@ export async function acquirePidLock(file: string): Promise<() => void> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isProcessRunning(holder)) {
       throw new AlreadyRunningError(holder);
     }
     await unlink(file).catch(() => undefined);
   }
   throw new Error(`cannot take the lock ${file}: another daemon is starting at the same time`);
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

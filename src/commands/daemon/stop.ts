@@ -1,4 +1,5 @@
 import { DaemonGoneError, DaemonNotRunningError } from '../../control/client.ts';
+import { isProcessRunning } from '../../control/process-state.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
 import { CliError } from '../../cli/errors.ts';
 
@@ -28,20 +29,11 @@ export default class DaemonStop extends BaseCommand {
       throw error;
     }
     const deadline = Date.now() + STOP_TIMEOUT_MS;
-    while (isAlive(pid)) {
+    while (isProcessRunning(pid)) {
       if (Date.now() > deadline) throw new CliError('stop_timeout', `chatd (pid ${pid}) did not exit within ${STOP_TIMEOUT_MS / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
     }
     this.log(`stopped chatd for profile "${paths.profile}" (pid ${pid})`);
     return { stopped: true, pid };
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

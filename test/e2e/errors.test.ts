@@ -1,0 +1,198 @@
+// Every error case and exit code of the CLI contract, with real daemons and the built CLI.
+import assert from 'node:assert/strict';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ChatHome, historyOf, type RunResult } from '../helpers/chat.ts';
+
+/** One line on stderr, no stack trace. */
+function assertOneLineError(result: RunResult, pattern: RegExp): void {
+  const lines = result.stderr.trim().split('\n').filter((line) => !line.startsWith('See: '));
+  assert.equal(lines.length, 1, `expected one error line, got:\n${result.stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+}
+
+describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
+  let home: ChatHome;
+  let alice: { port: number };
+  let bob: { port: number; downloads: string };
+
+  before(async () => {
+    home = await ChatHome.create();
+    alice = await home.startDaemon('alice');
+    bob = await home.startDaemon('bob');
+  });
+  after(async () => {
+    await home.cleanup();
+  });
+
+  test('commands that need a daemon say it is not running and how to start it (exit 1)', async () => {
+    for (const args of [['send', 'hi'], ['connect', '7000'], ['transfer', 'x'], ['tail'], ['disconnect'], ['console']]) {
+      const result = await home.run([...args, '--profile', 'nobody']);
+      assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
+      assertOneLineError(result, /not running.*chat daemon start --profile nobody/);
+    }
+    const byEnv = await home.run(['send', 'hi'], { env: { CHAT_PROFILE: 'nobody' } });
+    assert.equal(byEnv.code, 1);
+    assert.match(byEnv.stderr, /profile "nobody"/);
+  });
+
+  test('daemon status exits 3 when no daemon runs, 0 when one does', async () => {
+    const down = await home.run(['daemon', 'status', '--profile', 'nobody']);
+    assert.equal(down.code, 3);
+    assert.match(down.stdout, /not running/);
+    const downJson = await home.run(['daemon', 'status', '--profile', 'nobody', '--json']);
+    assert.equal(downJson.code, 3);
+    assert.equal(JSON.parse(downJson.stdout).running, false);
+    const up = await home.run(['daemon', 'status', '--profile', 'alice']);
+    assert.equal(up.code, 0);
+  });
+
+  test('daemon stop when none runs exits 0 and says so', async () => {
+    const result = await home.run(['daemon', 'stop', '--profile', 'nobody']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /no chat daemon is running/);
+  });
+
+  test('daemon start on a taken port exits 1 naming the port', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const result = await home.run(['daemon', 'start', '--profile', 'carol', '--port', String(port)]);
+      assert.equal(result.code, 1);
+      assertOneLineError(result, new RegExp(`port ${port}.*in use`));
+      const status = await home.run(['daemon', 'status', '--profile', 'carol']);
+      assert.equal(status.code, 3, 'no daemon is left behind');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('daemon start with a bad flag value is a usage error (exit 2)', async () => {
+    for (const args of [['--port', 'abc'], ['--port', '70000'], ['--port', '-1'], ['--bogus'], ['--name', '']]) {
+      const result = await home.run(['daemon', 'start', '--profile', 'carol', ...args]);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    }
+    const badProfile = await home.run(['daemon', 'start', '--profile', '../evil']);
+    assert.equal(badProfile.code, 2);
+  });
+
+  test('connect: invalid ports exit 2; refused exits 1 with a clear message', async () => {
+    for (const target of ['0', '70000', 'abc', 'localhost:', ':80', '1.2.3.4:99999']) {
+      const result = await home.run(['connect', '--profile', 'alice', target]);
+      assert.equal(result.code, 2, `${target}: ${result.stderr}`);
+      assertOneLineError(result, /invalid/);
+    }
+    const missing = await home.run(['connect', '--profile', 'alice']);
+    assert.equal(missing.code, 2);
+
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const refused = await home.run(['connect', '--profile', 'alice', String(port)]);
+    assert.equal(refused.code, 1);
+    assertOneLineError(refused, new RegExp(`127\\.0\\.0\\.1:${port}.*refused`));
+  });
+
+  test('connect to something that is not a chat daemon fails with exit 1', async () => {
+    const impostor = net.createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (impostor.address() as net.AddressInfo).port;
+      const result = await home.run(['connect', '--profile', 'alice', String(port)]);
+      assert.equal(result.code, 1);
+      assertOneLineError(result, /handshake/);
+    } finally {
+      impostor.close();
+    }
+  });
+
+  test('send without a peer exits 1 and says to run chat connect', async () => {
+    const result = await home.run(['send', '--profile', 'alice', 'hello?']);
+    assert.equal(result.code, 1);
+    assertOneLineError(result, /not connected.*chat connect/);
+  });
+
+  test('send with an empty message exits 2 (arguments or stdin)', async () => {
+    const empty = await home.run(['send', '--profile', 'alice', '']);
+    assert.equal(empty.code, 2);
+    const emptyStdin = await home.run(['send', '--profile', 'alice'], { input: '\n' });
+    assert.equal(emptyStdin.code, 2);
+    assertOneLineError(emptyStdin, /empty/);
+  });
+
+  test('transfer of a missing file, a directory or a non-file exits 1 naming the path; nothing is sent', async () => {
+    const connected = await home.run(['connect', '--profile', 'alice', String(bob.port)]);
+    assert.equal(connected.code, 0, connected.stderr);
+    const missing = path.join(home.dir, 'no such file.txt');
+    const dir = path.join(home.dir, 'a-directory');
+    await mkdir(dir);
+    for (const [target, problem] of [[missing, /no such file/], [dir, /is a directory/], ['/dev/null', /not a regular file/]] as const) {
+      const result = await home.run(['transfer', '--profile', 'alice', target]);
+      assert.equal(result.code, 1, `${target}: ${result.stderr}`);
+      assertOneLineError(result, new RegExp(`${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*`));
+      assert.match(result.stderr, problem);
+    }
+    const relative = await home.run(['transfer', '--profile', 'alice', 'missing.bin'], { cwd: home.dir });
+    assert.equal(relative.code, 1);
+    assert.match(relative.stderr, new RegExp(`${home.dir}/missing\\.bin: no such file`), 'the path is resolved against the working directory');
+    const bobFiles = (await historyOf(home, 'bob')).filter((event) => event.type === 'file');
+    assert.deepEqual(bobFiles, [], 'nothing was sent');
+  });
+
+  test('transfer of an unreadable file exits 1 naming the path', async (t) => {
+    if (process.getuid?.() === 0) {
+      t.skip('running as root: root can read a mode-000 file, so there is no unreadable file to try');
+      return;
+    }
+    const locked = path.join(home.dir, 'locked.txt');
+    await writeFile(locked, 'secret');
+    await chmod(locked, 0o000);
+    const result = await home.run(['transfer', '--profile', 'alice', locked]);
+    assert.equal(result.code, 1);
+    assertOneLineError(result, /locked\.txt: permission denied/);
+  });
+
+  test('every command has --help with examples (exit 0)', async () => {
+    const commands = [['daemon', 'start'], ['daemon', 'stop'], ['daemon', 'status'], ['connect'], ['disconnect'], ['send'], ['transfer'], ['tail'], ['console']];
+    for (const command of commands) {
+      const result = await home.run([...command, '--help']);
+      assert.equal(result.code, 0, `${command.join(' ')}: ${result.stderr}`);
+      assert.match(result.stdout, /EXAMPLES/, command.join(' '));
+      assert.match(result.stdout, /\$ chat /, command.join(' '));
+    }
+  });
+
+  test('unknown commands and flags are usage errors (exit 2)', async () => {
+    const unknown = await home.run(['nosuchcommand']);
+    assert.equal(unknown.code, 2);
+    assertOneLineError(unknown, /unknown command/);
+    const flag = await home.run(['send', '--profile', 'alice', '--bogus', 'x']);
+    assert.equal(flag.code, 2);
+  });
+
+  test('DEBUG shows the stack trace that is otherwise hidden', async () => {
+    const plain = await home.run(['send', '--profile', 'nobody', 'x']);
+    assert.doesNotMatch(plain.stderr, /\n\s+at /);
+    const debug = await home.run(['send', '--profile', 'nobody', 'x'], { env: { DEBUG: '1' } });
+    assert.equal(debug.code, 1);
+    assert.match(debug.stderr, /\n\s+at /);
+  });
+
+  test('--json errors are a JSON object on stdout with the same exit code', async () => {
+    const result = await home.run(['connect', '--profile', 'nobody', '7000', '--json']);
+    assert.equal(result.code, 1);
+    const body = JSON.parse(result.stdout);
+    assert.equal(body.error.code, 'not_running');
+    assert.equal(body.error.exitCode, 1);
+  });
+
+  test('the daemon of another profile is untouched by all of the above', async () => {
+    const status = JSON.parse((await home.run(['daemon', 'status', '--profile', 'alice', '--json'])).stdout);
+    assert.equal(status.port, alice.port);
+  });
+});
