@@ -31,8 +31,13 @@ class SqliteHistoryStore implements HistoryStore {
     this.db = new DatabaseSync(file);
     // WAL: readers never block the writer; NORMAL sync survives a crash of the daemon (not of the
     // machine), which is the promise an acknowledgement makes today.
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-    this.migrate();
+    try {
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+      this.migrate();
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     this.insert = this.db.prepare('INSERT INTO events (time, type, body) VALUES (?, ?, ?) RETURNING seq');
     this.selectLatest = this.db.prepare(
       'SELECT seq, body FROM (SELECT seq, body FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC',

@@ -5,42 +5,58 @@ import path from 'node:path';
 export const MAX_STORED_NAME_BYTES = 255;
 const FALLBACK_NAME = 'received-file';
 /** Device names Windows reserves in any directory, with or without an extension. */
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])(\s*\..*)?$/i;
+/** Longest extension kept when a name must be shortened; longer ones are not real extensions. */
+const MAX_KEPT_EXTENSION_BYTES = 32;
 
 /**
  * Reduces a name chosen by the peer to one harmless path segment: the last component of any path,
- * no separators, no control characters, no `.`/`..`, no reserved device names, bounded length.
- * The result never escapes the directory it is joined to.
+ * no separators, no control or bidirectional-override characters, no `.`/`..`, no reserved device
+ * names, at most MAX_STORED_NAME_BYTES. The result never escapes the directory it is joined to.
  */
 export function safeFileName(offered: string): string {
   const lastSegment = offered.split(/[/\\]/).filter((part) => part.length > 0).pop() ?? '';
-  let name = lastSegment
+  const cleaned = lastSegment
     // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-    .replace(/[<>:"|?*]/g, '_')
-    .trim()
-    .replace(/[. ]+$/, '');
-  if (name === '' || /^\.+$/.test(name)) name = FALLBACK_NAME;
-  if (WINDOWS_RESERVED.test(name)) name = `_${name}`;
-  return truncateName(name, MAX_STORED_NAME_BYTES);
-}
-
-/** Shortens the stem, keeping the extension, so the name fits in `maxBytes` of UTF-8. */
-function truncateName(name: string, maxBytes: number): string {
-  if (Buffer.byteLength(name) <= maxBytes) return name;
-  const ext = path.extname(name);
-  const keptExt = Buffer.byteLength(ext) <= 32 ? ext : '';
-  let stem = name.slice(0, name.length - ext.length);
-  while (Buffer.byteLength(stem + keptExt) > maxBytes) stem = [...stem].slice(0, -1).join('');
-  return stem + keptExt;
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(/[<>:"|?*]/g, '_');
+  return fitName(cleaned, '', MAX_STORED_NAME_BYTES);
 }
 
 /** "report.pdf" → "report (1).pdf", "report (2).pdf", ...; ".bashrc" → ".bashrc (1)". */
 export function numberedName(name: string, n: number): string {
   if (n === 0) return name;
-  const ext = path.extname(name);
+  return fitName(name, ` (${n})`, MAX_STORED_NAME_BYTES);
+}
+
+/**
+ * stem + suffix + extension in at most maxBytes: the stem is shortened first (the suffix and a
+ * short extension always survive), then the result is made harmless once more, since shortening
+ * can expose trailing dots or spaces.
+ */
+function fitName(name: string, suffix: string, maxBytes: number): string {
+  const rawExt = path.extname(name);
+  const ext = Buffer.byteLength(rawExt) <= MAX_KEPT_EXTENSION_BYTES ? rawExt : '';
   const stem = name.slice(0, name.length - ext.length);
-  return truncateName(`${stem} (${n})${ext}`, MAX_STORED_NAME_BYTES);
+  const budget = maxBytes - Buffer.byteLength(suffix) - Buffer.byteLength(ext);
+  let fitted = `${truncateUtf8(stem, budget)}${suffix}${ext}`.trim().replace(/[. ]+$/, '');
+  if (fitted === '' || /^\.+$/.test(fitted)) fitted = `${FALLBACK_NAME}${suffix}`;
+  if (WINDOWS_RESERVED.test(fitted)) fitted = `_${fitted}`.slice(0, maxBytes);
+  return fitted;
+}
+
+/** The longest prefix of `text` (whole code points) that fits in `maxBytes` of UTF-8. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += char.length;
+  }
+  return text.slice(0, end);
 }
 
 /**

@@ -73,11 +73,13 @@ const typeByCode = new Map<number, FrameTypeName>(
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+const ISO_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Serialises one frame, header included. */
 export function encodeFrame(frame: Frame): Buffer {
   const code = FrameType[frame.kind];
   if (frame.kind === 'fileChunk') {
+    if (1 + TRANSFER_ID_BYTES + frame.data.length > MAX_FRAME_BYTES) throw new RangeError(`fileChunk frame exceeds ${MAX_FRAME_BYTES} bytes`);
     const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES + TRANSFER_ID_BYTES);
     header.writeUInt32BE(1 + TRANSFER_ID_BYTES + frame.data.length, 0);
     header.writeUInt8(code, 4);
@@ -226,7 +228,7 @@ class FieldReader {
 
   time(key: string): string {
     const value = this.text(key, 64, 1);
-    if (Number.isNaN(Date.parse(value))) this.fail(key, 'must be an ISO 8601 time');
+    if (!ISO_TIME_PATTERN.test(value) || Number.isNaN(Date.parse(value))) this.fail(key, 'must be an ISO 8601 time');
     return value;
   }
 }
