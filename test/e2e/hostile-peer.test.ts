@@ -1,0 +1,109 @@
+// Garbage on the peer port: the offending connection is closed with a logged reason, the daemon
+// stays up and its real peer keeps working.
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { encodeFrame } from '../../src/wire/frames.ts';
+import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
+
+/** Writes bytes to the port and resolves once the daemon closes the connection. */
+function sendAndAwaitClose(port: number, payloads: Buffer[], timeoutMs = 15_000): Promise<{ closed: boolean; received: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const received: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('the daemon did not close the connection'));
+    }, timeoutMs);
+    socket.on('connect', () => {
+      for (const payload of payloads) socket.write(payload);
+    });
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ closed: true, received: Buffer.concat(received) });
+    });
+  });
+}
+
+describe('hostile input on the peer port', { timeout: 120_000 }, () => {
+  let home: ChatHome;
+  let alice: { port: number; pid: number };
+  let bob: { port: number; pid: number };
+  let bobLog: string;
+
+  before(async () => {
+    home = await ChatHome.create();
+    alice = await home.startDaemon('alice');
+    bob = await home.startDaemon('bob');
+    bobLog = path.join(home.profileDir('bob'), 'chatd.log');
+    const connected = await home.run(['connect', '--profile', 'alice', String(bob.port)]);
+    assert.equal(connected.code, 0, connected.stderr);
+  });
+  after(async () => {
+    await home.cleanup();
+  });
+
+  async function assertStillServing(marker: string): Promise<void> {
+    assert.ok(isAlive(bob.pid), 'the daemon is still running');
+    const sent = await home.run(['send', '--profile', 'alice', marker]);
+    assert.equal(sent.code, 0, `the real peer still works: ${sent.stderr}`);
+    const events = await historyOf(home, 'bob', 3);
+    assert.ok(events.some((event) => event.text === marker));
+  }
+
+  test('random garbage bytes', async () => {
+    const { received } = await sendAndAwaitClose(bob.port, [randomBytes(64 * 1024)]);
+    assert.ok(received.length > 0, 'the daemon spoke first (its HELLO) and then hung up');
+    await assertStillServing('after garbage');
+    assert.match(await readFile(bobLog, 'utf8'), /protocol error/);
+  });
+
+  test('an HTTP request', async () => {
+    await sendAndAwaitClose(bob.port, [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')]);
+    await assertStillServing('after http');
+  });
+
+  test('a length prefix of 4 GiB is refused without waiting for the body', async () => {
+    const header = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01]);
+    await sendAndAwaitClose(bob.port, [header]);
+    await assertStillServing('after huge prefix');
+    assert.match(await readFile(bobLog, 'utf8'), /exceeds the \d+-byte limit/);
+  });
+
+  test('frames before HELLO, a bad HELLO, and a wrong protocol version', async () => {
+    const message = encodeFrame({ kind: 'message', id: randomUUID(), time: new Date().toISOString(), text: 'sneaky' });
+    await sendAndAwaitClose(bob.port, [message]);
+    const badHello = Buffer.concat([Buffer.from([0, 0, 0, 3, 0x01]), Buffer.from('[1]')]);
+    await sendAndAwaitClose(bob.port, [badHello]);
+    const future = encodeFrame({
+      kind: 'hello', protocol: 'chat-peer', version: 9, minVersion: 9, name: 'mallory', instance: randomUUID(), listenPort: 0,
+    });
+    await sendAndAwaitClose(bob.port, [future]);
+    await assertStillServing('after bad hellos');
+    const events = await historyOf(home, 'bob', 1000);
+    assert.ok(!events.some((event) => event.text === 'sneaky'), 'nothing before the handshake is accepted');
+    assert.match(await readFile(bobLog, 'utf8'), /no common protocol version/);
+  });
+
+  test('a second peer is refused while one is connected', async () => {
+    const intruder = encodeFrame({
+      kind: 'hello', protocol: 'chat-peer', version: 1, minVersion: 1, name: 'mallory', instance: randomUUID(), listenPort: 0,
+    });
+    const { received } = await sendAndAwaitClose(bob.port, [intruder]);
+    assert.match(received.toString('latin1'), /busy/);
+    await assertStillServing('after intruder');
+    const status = JSON.parse((await home.run(['daemon', 'status', '--profile', 'bob', '--json'])).stdout);
+    assert.equal(status.peer.name, 'alice');
+  });
+
+  test('many garbage connections at once', async () => {
+    await Promise.all(Array.from({ length: 50 }, () => sendAndAwaitClose(bob.port, [randomBytes(1024)])));
+    await assertStillServing('after flood');
+    assert.ok(isAlive(alice.pid));
+  });
+});
