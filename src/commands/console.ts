@@ -38,6 +38,8 @@ class ConsoleSession {
   failures = 0;
   private readonly client: ControlClient;
   private readonly lines: Interface;
+  /** Created at once: readline drops lines that arrive before anyone iterates (piped input). */
+  private readonly typed: AsyncIterator<string>;
   private readonly interactive: boolean;
   private connected = false;
   private ownName = '';
@@ -45,6 +47,7 @@ class ConsoleSession {
   constructor(client: ControlClient, lines: Interface, interactive: boolean) {
     this.client = client;
     this.lines = lines;
+    this.typed = lines[Symbol.asyncIterator]();
     this.interactive = interactive;
   }
 
@@ -63,8 +66,8 @@ class ConsoleSession {
     if (!this.connected) this.ask('peer port (or host:port): ');
     else this.ask('');
 
-    for await (const rawLine of this.lines) {
-      const line = rawLine.trim();
+    for (let next = await this.typed.next(); !next.done; next = await this.typed.next()) {
+      const line = next.value.trim();
       if (daemonGone) break;
       if (line === '/quit' || line === '/exit') break;
       if (line !== '') await this.handle(line);

@@ -1,0 +1,1006 @@
+/**
+ * PeerSession with both endpoints in this process over a real loopback TCP connection, plus a "raw"
+ * peer that writes bytes by hand to play a broken or hostile implementation.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, readdirSync } from 'node:fs';
+import { appendFile, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, afterEach, before, describe, test } from 'node:test';
+import {
+  PeerError,
+  PeerSession,
+  type LocalIdentity,
+  type SessionHandlers,
+} from '../../src/peer/session.ts';
+import type { ReceivedFile } from '../../src/peer/transfer-receiver.ts';
+import { FrameDecoder } from '../../src/wire/decoder.ts';
+import { encodeFrame, FrameType, type Frame, type HelloFrame, type MessageFrame } from '../../src/wire/frames.ts';
+import {
+  FILE_CHUNK_BYTES,
+  FRAME_HEADER_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_INCOMING_TRANSFERS,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_NAME,
+  PROTOCOL_VERSION,
+} from '../../src/wire/limits.ts';
+import { createSocketPair, type SocketPair } from '../helpers/socket-pair.ts';
+
+const MiB = 1024 * 1024;
+/** Upper bound for anything that should happen "soon" on loopback: catches hangs, not slowness. */
+const SOON_MS = 5_000;
+
+// ---------------------------------------------------------------------------------------------
+// Resources every test creates, released after each test (sockets first, then directories).
+
+const socketCleanups: Array<() => Promise<void> | void> = [];
+const dirCleanups: Array<() => Promise<void>> = [];
+/** Errors that escaped to the process: any of these fails the test that was running. */
+const strayErrors: unknown[] = [];
+const recordStray = (error: unknown): void => {
+  strayErrors.push(error);
+};
+
+async function tempDir(label: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `chat-session-${label}-`));
+  dirCleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
+  return dir;
+}
+
+async function socketPair(): Promise<SocketPair> {
+  const pair = await createSocketPair();
+  socketCleanups.push(() => pair.close());
+  return pair;
+}
+
+/** A promise the test releases by hand (or cleanup does), to hold a handler open. */
+function gate(): { promise: Promise<void>; open(): void } {
+  let release!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  socketCleanups.push(() => release());
+  return { promise, open: () => release() };
+}
+
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, ms = SOON_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await delay(5);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Endpoints: a PeerSession whose handlers record everything they see.
+
+interface Endpoint {
+  session: PeerSession;
+  identity: LocalIdentity;
+  messages: MessageFrame[];
+  files: ReceivedFile[];
+  logs: string[];
+  closedReasons: string[];
+  /** Resolves with the first onClosed reason. */
+  closed: Promise<string>;
+}
+
+interface EndpointOptions {
+  name: string;
+  listenPort?: number;
+  downloadsDir?: string;
+  handshakeTimeoutMs?: number;
+  /** Runs after the message is recorded; the session acknowledges once it settles. */
+  onMessage?: (message: MessageFrame) => void | Promise<void>;
+  acceptFile?: SessionHandlers['acceptFile'];
+  onFileReceived?: (file: ReceivedFile) => void | Promise<void>;
+}
+
+function startEndpoint(socket: Socket, direction: 'in' | 'out', options: EndpointOptions): Endpoint {
+  const identity: LocalIdentity = { name: options.name, instance: randomUUID(), listenPort: options.listenPort ?? 0 };
+  const messages: MessageFrame[] = [];
+  const files: ReceivedFile[] = [];
+  const logs: string[] = [];
+  const closedReasons: string[] = [];
+  let resolveClosed!: (reason: string) => void;
+  const closed = new Promise<string>((resolve) => {
+    resolveClosed = resolve;
+  });
+  const session = new PeerSession({
+    socket,
+    direction,
+    local: identity,
+    ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
+    handlers: {
+      async onMessage(message) {
+        messages.push(message);
+        await options.onMessage?.(message);
+      },
+      acceptFile(offer) {
+        if (options.acceptFile) return options.acceptFile(offer);
+        return options.downloadsDir ? { downloadsDir: options.downloadsDir } : { decline: 'no downloads directory' };
+      },
+      async onFileReceived(file) {
+        files.push(file);
+        await options.onFileReceived?.(file);
+      },
+      onClosed(reason) {
+        closedReasons.push(reason);
+        resolveClosed(reason);
+      },
+      log(line) {
+        logs.push(line);
+      },
+    },
+  });
+  socketCleanups.push(() => session.close('test over'));
+  return { session, identity, messages, files, logs, closedReasons, closed };
+}
+
+/** alice dialled (client end, `out`), bob accepted (server end, `in`); both handshakes done. */
+async function connectedPair(
+  aliceOptions: Partial<EndpointOptions> = {},
+  bobOptions: Partial<EndpointOptions> = {},
+): Promise<{ pair: SocketPair; alice: Endpoint; bob: Endpoint }> {
+  const pair = await socketPair();
+  const alice = startEndpoint(pair.client, 'out', { name: 'alice', listenPort: 4001, ...aliceOptions });
+  const bob = startEndpoint(pair.server, 'in', { name: 'bob', listenPort: 4002, ...bobOptions });
+  await within(Promise.all([alice.session.ready, bob.session.ready]), SOON_MS, 'both handshakes');
+  return { pair, alice, bob };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A raw peer: writes whatever bytes a test wants and decodes what the session sends back.
+
+type FrameOf<K extends Frame['kind']> = Extract<Frame, { kind: K }>;
+
+class RawPeer {
+  readonly socket: Socket;
+  readonly frames: Frame[] = [];
+  readonly instance = randomUUID();
+  readonly closed: Promise<void>;
+  private readonly decoder = new FrameDecoder();
+
+  constructor(socket: Socket) {
+    this.socket = socket;
+    // What the session sends us is trusted here; a decode failure would show up as a missing frame.
+    socket.on('data', (chunk: Buffer) => this.frames.push(...this.decoder.push(chunk)));
+    socket.on('error', () => undefined);
+    this.closed = once(socket, 'close').then(() => undefined);
+  }
+
+  write(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  send(frame: Frame): void {
+    this.write(encodeFrame(frame));
+  }
+
+  hello(overrides: Partial<HelloFrame> = {}): void {
+    this.send({
+      kind: 'hello',
+      protocol: PROTOCOL_NAME,
+      version: PROTOCOL_VERSION,
+      minVersion: 1,
+      name: 'mallory',
+      instance: this.instance,
+      listenPort: 0,
+      ...overrides,
+    });
+  }
+
+  async waitFor<K extends Frame['kind']>(kind: K, match: (frame: FrameOf<K>) => boolean = () => true): Promise<FrameOf<K>> {
+    let found: FrameOf<K> | undefined;
+    await waitUntil(() => {
+      found = this.frames.find((frame): frame is FrameOf<K> => frame.kind === kind && match(frame as FrameOf<K>));
+      return found !== undefined;
+    }, `a ${kind} frame from the session`);
+    return found!;
+  }
+}
+
+/** A raw peer on the dialling end, a recorded session ("bob") on the accepting end. */
+async function rawAgainstSession(bobOptions: Partial<EndpointOptions> = {}): Promise<{ raw: RawPeer; bob: Endpoint; pair: SocketPair }> {
+  const pair = await socketPair();
+  const raw = new RawPeer(pair.client);
+  const bob = startEndpoint(pair.server, 'in', { name: 'bob', listenPort: 4002, ...bobOptions });
+  return { raw, bob, pair };
+}
+
+/** The session ended with `pattern`, told the raw peer why (BYE) and the connection is gone. */
+async function assertClosedBy(bob: Endpoint, raw: RawPeer, pattern: RegExp): Promise<string> {
+  const reason = await within(bob.closed, SOON_MS, 'onClosed');
+  assert.match(reason, pattern);
+  assert.deepEqual(bob.closedReasons, [reason], 'onClosed runs exactly once');
+  assert.equal(bob.session.isClosed, true);
+  await within(raw.closed, SOON_MS, 'the raw socket to close');
+  const bye = raw.frames.find((frame) => frame.kind === 'bye');
+  assert.ok(bye, 'the session says BYE before closing');
+  assert.equal(bye.reason, reason.slice(0, 200));
+  return reason;
+}
+
+/** A header claiming `bodyLength` bytes of frame type `code`, with no body. */
+function rawHeader(bodyLength: number, code: number): Buffer {
+  const header = Buffer.alloc(FRAME_HEADER_BYTES);
+  header.writeUInt32BE(bodyLength, 0);
+  header.writeUInt8(code, 4);
+  return header;
+}
+
+/** A frame with the given type byte and payload, no validation. */
+function rawFrame(code: number, payload: Buffer | string): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  return Buffer.concat([rawHeader(1 + body.length, code), body]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files.
+
+interface TestFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** Writes `size` random bytes in 1 MiB pieces (memory stays small for big files). */
+async function randomFile(dir: string, name: string, size: number): Promise<TestFile> {
+  const filePath = path.join(dir, name);
+  const hash = createHash('sha256');
+  const handle = await open(filePath, 'w');
+  try {
+    for (let written = 0; written < size; ) {
+      const piece = randomBytes(Math.min(MiB, size - written));
+      hash.update(piece);
+      await handle.write(piece, 0, piece.length);
+      written += piece.length;
+    }
+  } finally {
+    await handle.close();
+  }
+  return { path: filePath, size, sha256: hash.digest('hex') };
+}
+
+async function sha256Of(filePath: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(filePath)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+const isTempName = (name: string): boolean => name.startsWith('.chat-') && name.endsWith('.part');
+
+/** Waits (bounded) until no temporary `.chat-*.part` file is left, then returns the directory listing. */
+async function listAfterTempFilesGone(dir: string, ms = 3_000): Promise<string[]> {
+  await waitUntil(async () => !(await listDir(dir)).some(isTempName), `no .chat-*.part left in ${dir}`, ms).catch(() => undefined);
+  return listDir(dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('PeerSession', { timeout: 60_000 }, () => {
+  before(() => {
+    process.on('uncaughtException', recordStray);
+    process.on('unhandledRejection', recordStray);
+  });
+
+  after(() => {
+    process.off('uncaughtException', recordStray);
+    process.off('unhandledRejection', recordStray);
+  });
+
+  afterEach(async () => {
+    while (socketCleanups.length > 0) await socketCleanups.pop()!();
+    // Let aborted receivers finish closing and unlinking before their directories go.
+    await delay(20);
+    while (dirCleanups.length > 0) await dirCleanups.pop()!();
+    const escaped = strayErrors.splice(0);
+    assert.deepEqual(escaped, [], 'no error escaped to the process');
+  });
+
+  describe('handshake', { timeout: 60_000 }, () => {
+    test('both sides learn the other\'s name, instance, listen port and direction', async () => {
+      const { pair, alice, bob } = await connectedPair();
+      const aliceSees = await alice.session.ready;
+      const bobSees = await bob.session.ready;
+
+      assert.deepEqual(aliceSees, {
+        name: 'bob',
+        instance: bob.identity.instance,
+        version: PROTOCOL_VERSION,
+        listenPort: 4002,
+        address: `127.0.0.1:${pair.server.localPort}`,
+        direction: 'out',
+      });
+      assert.deepEqual(bobSees, {
+        name: 'alice',
+        instance: alice.identity.instance,
+        version: PROTOCOL_VERSION,
+        listenPort: 4001,
+        address: `127.0.0.1:${pair.client.localPort}`,
+        direction: 'in',
+      });
+      assert.deepEqual(alice.session.peer, aliceSees);
+      assert.deepEqual(bob.session.peer, bobSees);
+      assert.equal(alice.session.direction, 'out');
+      assert.equal(bob.session.direction, 'in');
+      assert.equal(alice.session.isClosed, false);
+      assert.equal(bob.session.isClosed, false);
+    });
+
+    test('the session greets first with its own HELLO', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      const hello = await raw.waitFor('hello');
+      assert.deepEqual(hello, {
+        kind: 'hello',
+        protocol: PROTOCOL_NAME,
+        version: PROTOCOL_VERSION,
+        minVersion: 1,
+        name: 'bob',
+        instance: bob.identity.instance,
+        listenPort: 4002,
+      });
+    });
+
+    test('a peer speaking version 1 is accepted', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      raw.hello({ version: 1, minVersion: 1, name: 'mallory', listenPort: 5555 });
+      const peer = await within(bob.session.ready, SOON_MS, 'ready');
+      assert.equal(peer.version, 1);
+      assert.equal(peer.name, 'mallory');
+      assert.equal(peer.instance, raw.instance);
+      assert.equal(peer.listenPort, 5555);
+      assert.equal(peer.direction, 'in');
+      // Still usable afterwards: a ping is answered.
+      raw.send({ kind: 'ping', nonce: 17 });
+      await raw.waitFor('pong', (pong) => pong.nonce === 17);
+      assert.equal(bob.session.isClosed, false);
+    });
+
+    test('a newer peer that still accepts version 1 settles on version 1', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      raw.hello({ version: 7, minVersion: 1 });
+      const peer = await within(bob.session.ready, SOON_MS, 'ready');
+      assert.equal(peer.version, 1);
+    });
+
+    test('a peer that only speaks version 99 is refused', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      raw.hello({ version: 99, minVersion: 99 });
+      await assertClosedBy(bob, raw, /^protocol error: no common protocol version/);
+      await assert.rejects(bob.session.ready, PeerError);
+      assert.equal(bob.session.peer, undefined);
+    });
+
+    test('a first frame that is not HELLO closes the connection', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      raw.send({ kind: 'message', id: randomUUID(), time: new Date().toISOString(), text: 'hi, skipping hello' });
+      const reason = await assertClosedBy(bob, raw, /^protocol error: expected hello, got message$/);
+      assert.ok(reason);
+      await assert.rejects(bob.session.ready, PeerError);
+      assert.deepEqual(bob.messages, [], 'the message before HELLO is not delivered');
+    });
+
+    test('a HELLO of another protocol is refused', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      raw.hello({ protocol: 'other' });
+      await assertClosedBy(bob, raw, /^protocol error: not a chat peer \(protocol "other"\)$/);
+      await assert.rejects(bob.session.ready, PeerError);
+    });
+
+    test('a HELLO carrying our own instance id is refused', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      raw.hello({ instance: bob.identity.instance });
+      await assertClosedBy(bob, raw, /^protocol error: connected to ourselves$/);
+    });
+
+    test('no HELLO within handshakeTimeoutMs closes the connection', async () => {
+      const started = Date.now();
+      const { raw, bob } = await rawAgainstSession({ handshakeTimeoutMs: 300 });
+      await assertClosedBy(bob, raw, /^no handshake within 300 ms$/);
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed >= 250, `closed after ${elapsed} ms, before the timeout`);
+      assert.ok(elapsed < 3_000, `closed only after ${elapsed} ms`);
+      await assert.rejects(bob.session.ready, /no handshake within 300 ms/);
+    });
+
+    test('a completed handshake is not cut by the handshake timer', async () => {
+      const { raw, bob } = await rawAgainstSession({ handshakeTimeoutMs: 300 });
+      raw.hello();
+      await within(bob.session.ready, SOON_MS, 'ready');
+      await delay(600);
+      assert.equal(bob.session.isClosed, false, `closed: ${bob.closedReasons.join(', ')}`);
+      raw.send({ kind: 'ping', nonce: 1 });
+      await raw.waitFor('pong', (pong) => pong.nonce === 1);
+    });
+  });
+
+  describe('messages', { timeout: 60_000 }, () => {
+    test('sendMessage resolves only after the receiver\'s onMessage has finished', async () => {
+      const events: string[] = [];
+      const { alice, bob } = await connectedPair({}, {
+        async onMessage(message) {
+          events.push(`start ${message.text}`);
+          await delay(200);
+          events.push(`end ${message.text}`);
+        },
+      });
+      const started = Date.now();
+      const sent = await alice.session.sendMessage('hello bob');
+      events.push('acked');
+      assert.deepEqual(events, ['start hello bob', 'end hello bob', 'acked']);
+      assert.ok(Date.now() - started >= 190, 'the ack waited for the slow handler');
+      assert.equal(bob.messages.length, 1);
+      assert.equal(bob.messages[0]!.id, sent.id);
+      assert.equal(bob.messages[0]!.time, sent.time);
+      assert.ok(!Number.isNaN(Date.parse(sent.time)));
+    });
+
+    test('unicode, multi-line, 64 KiB and limit-sized texts arrive byte for byte', async () => {
+      const { alice, bob } = await connectedPair();
+      const pattern = 'héllo wörld 👋🏽 世界 ﷽ e\u0301 \u200d\t"quoted" \\back\\slash\n';
+      let kib64 = pattern.repeat(Math.ceil((64 * 1024) / Buffer.byteLength(pattern)));
+      while (Buffer.byteLength(kib64) > 64 * 1024) kib64 = [...kib64].slice(0, -1).join('');
+      kib64 += 'x'.repeat(64 * 1024 - Buffer.byteLength(kib64));
+      assert.equal(Buffer.byteLength(kib64), 64 * 1024);
+      const euroAtLimit = '€'.repeat(Math.floor(MAX_MESSAGE_BYTES / 3)) + 'x'.repeat(MAX_MESSAGE_BYTES % 3);
+      assert.equal(Buffer.byteLength(euroAtLimit), MAX_MESSAGE_BYTES);
+      const texts = [
+        'héllo 👋 世界',
+        'line one\nline two\r\nline three\n\n  indented\ttabbed',
+        'control \u0000\u0001\u001f\u007f and emoji 🧑‍🚀 and RTL שלום',
+        kib64,
+        euroAtLimit,
+        // Worst case for JSON escaping: every byte becomes \u00XX (6 bytes) and must still fit a frame.
+        '\u0001'.repeat(MAX_MESSAGE_BYTES),
+      ];
+      for (const text of texts) {
+        const sent = await alice.session.sendMessage(text);
+        const received = bob.messages.at(-1)!;
+        assert.equal(received.id, sent.id);
+        assert.ok(Buffer.from(received.text, 'utf8').equals(Buffer.from(text, 'utf8')), `text of ${Buffer.byteLength(text)} bytes differs`);
+      }
+      assert.equal(bob.messages.length, texts.length);
+    });
+
+    test('messages flow both ways at once and each is acknowledged to its sender', async () => {
+      const { alice, bob } = await connectedPair();
+      const fromAlice = Array.from({ length: 25 }, (_, i) => `a${i}`);
+      const fromBob = Array.from({ length: 25 }, (_, i) => `b${i}`);
+      const sent = await within(
+        Promise.all([...fromAlice.map((t) => alice.session.sendMessage(t)), ...fromBob.map((t) => bob.session.sendMessage(t))]),
+        SOON_MS,
+        'all acks',
+      );
+      assert.equal(new Set(sent.map((s) => s.id)).size, 50, 'ids are unique');
+      assert.deepEqual(bob.messages.map((m) => m.text), fromAlice);
+      assert.deepEqual(alice.messages.map((m) => m.text), fromBob);
+    });
+
+    test('a text over MAX_MESSAGE_BYTES is rejected locally and the connection stays up', async () => {
+      const { alice, bob } = await connectedPair();
+      await assert.rejects(alice.session.sendMessage('a'.repeat(MAX_MESSAGE_BYTES + 1)), (error: unknown) => {
+        assert.ok(error instanceof PeerError);
+        assert.match(error.message, new RegExp(`exceeds ${MAX_MESSAGE_BYTES} bytes`));
+        return true;
+      });
+      // Fewer characters than the limit, more bytes: the limit is in UTF-8 bytes.
+      const euros = '€'.repeat(Math.floor(MAX_MESSAGE_BYTES / 3) + 1);
+      assert.ok(euros.length < MAX_MESSAGE_BYTES);
+      await assert.rejects(alice.session.sendMessage(euros), PeerError);
+      await alice.session.sendMessage('still fine');
+      assert.deepEqual(bob.messages.map((m) => m.text), ['still fine'], 'nothing oversized reached the peer');
+      assert.equal(alice.session.isClosed, false);
+      assert.equal(bob.session.isClosed, false);
+    });
+
+    test('an onMessage that throws closes the connection and fails the sender\'s promise', async () => {
+      const { alice, bob } = await connectedPair({}, {
+        onMessage() {
+          throw new Error('disk full');
+        },
+      });
+      await assert.rejects(alice.session.sendMessage('will not be recorded'), (error: unknown) => {
+        assert.ok(error instanceof PeerError);
+        return true;
+      });
+      const reason = await within(bob.closed, SOON_MS, 'bob onClosed');
+      assert.match(reason, /^could not record message: .*disk full/);
+    });
+
+    test('an acknowledgement for an unknown message id closes the connection', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      raw.hello();
+      await within(bob.session.ready, SOON_MS, 'ready');
+      raw.send({ kind: 'messageAck', id: randomUUID() });
+      await assertClosedBy(bob, raw, /^protocol error: acknowledgement for unknown message [0-9a-f-]{36}$/);
+    });
+
+    test('a message from a raw peer is acknowledged with its id', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      raw.hello();
+      await within(bob.session.ready, SOON_MS, 'ready');
+      const id = randomUUID();
+      raw.send({ kind: 'message', id, time: '2025-01-02T03:04:05.678Z', text: 'ping?' });
+      await raw.waitFor('messageAck', (ack) => ack.id === id);
+      assert.deepEqual(bob.messages, [{ kind: 'message', id, time: '2025-01-02T03:04:05.678Z', text: 'ping?' }]);
+    });
+
+    test('an empty text is rejected locally instead of tearing down the connection', {
+      todo: 'src/peer/session.ts sendMessage does not reject "" locally; the peer parser requires text length >= 1 and closes the connection with a protocol error',
+    }, async () => {
+      const { alice, bob } = await connectedPair();
+      await assert.rejects(alice.session.sendMessage(''), PeerError);
+      await within(alice.session.sendMessage('after the empty one'), SOON_MS, 'ack');
+      assert.equal(bob.session.isClosed, false, `bob closed: ${bob.closedReasons.join(', ')}`);
+    });
+  });
+
+  describe('files', { timeout: 60_000 }, () => {
+    test('a file of a few MiB lands with identical bytes, reported before sendFile resolves', async () => {
+      const source = await tempDir('src');
+      const downloads = path.join(await tempDir('dl'), 'downloads'); // created by the receiver
+      const order: string[] = [];
+      const { alice, bob } = await connectedPair({}, {
+        downloadsDir: downloads,
+        async onFileReceived(file) {
+          order.push(`stored ${file.name}`);
+          await delay(100);
+          order.push('recorded');
+        },
+      });
+      const file = await randomFile(source, 'data.bin', 3 * MiB + 12_345);
+      const progress: number[] = [];
+      const sent = await within(
+        alice.session.sendFile(file.path, 'data.bin', file.size, (bytes) => progress.push(bytes)),
+        SOON_MS * 2,
+        'sendFile',
+      );
+      order.push('sent');
+
+      assert.deepEqual(order, ['stored data.bin', 'recorded', 'sent']);
+      assert.equal(sent.name, 'data.bin');
+      assert.equal(sent.size, file.size);
+      assert.equal(sent.sha256, file.sha256);
+      assert.match(sent.id, /^[0-9a-f-]{36}$/);
+
+      assert.equal(bob.files.length, 1);
+      const received = bob.files[0]!;
+      assert.deepEqual(received, { id: sent.id, name: 'data.bin', path: path.join(downloads, 'data.bin'), size: file.size, sha256: file.sha256 });
+      const [original, stored] = await Promise.all([readFile(file.path), readFile(received.path)]);
+      assert.ok(stored.equals(original), 'stored bytes equal the sent bytes');
+      assert.equal(await sha256Of(received.path), file.sha256);
+      assert.deepEqual(await listDir(downloads), ['data.bin'], 'no temporary file is left');
+
+      assert.ok(progress.length >= Math.floor(file.size / FILE_CHUNK_BYTES), `only ${progress.length} progress calls`);
+      for (let i = 1; i < progress.length; i++) {
+        assert.ok(progress[i]! > progress[i - 1]!, `progress went from ${progress[i - 1]} to ${progress[i]}`);
+      }
+      assert.ok(progress[0]! > 0);
+      assert.equal(progress.at(-1), file.size);
+    });
+
+    test('a second file of the same name is stored as "name (1).ext" and the first is kept', async () => {
+      const source = await tempDir('src');
+      const downloads = await tempDir('dl');
+      const { alice, bob } = await connectedPair({}, { downloadsDir: downloads });
+      const first = await randomFile(source, 'one.bin', 200_000);
+      const second = await randomFile(source, 'two.bin', 300_000);
+      await alice.session.sendFile(first.path, 'report.pdf', first.size);
+      await alice.session.sendFile(second.path, 'report.pdf', second.size);
+
+      assert.deepEqual(bob.files.map((f) => f.name), ['report.pdf', 'report (1).pdf']);
+      assert.deepEqual(await listDir(downloads), ['report (1).pdf', 'report.pdf']);
+      assert.equal(await sha256Of(path.join(downloads, 'report.pdf')), first.sha256);
+      assert.equal(await sha256Of(path.join(downloads, 'report (1).pdf')), second.sha256);
+    });
+
+    test('an empty file is transferred', async () => {
+      const source = await tempDir('src');
+      const downloads = await tempDir('dl');
+      const { alice, bob } = await connectedPair({}, { downloadsDir: downloads });
+      const file = path.join(source, 'empty.txt');
+      await writeFile(file, '');
+      const sent = await within(alice.session.sendFile(file, 'empty.txt', 0), SOON_MS, 'sendFile');
+      assert.equal(sent.size, 0);
+      assert.equal(sent.sha256, createHash('sha256').digest('hex'));
+      assert.deepEqual(await listDir(downloads), ['empty.txt']);
+      assert.equal((await readFile(path.join(downloads, 'empty.txt'))).length, 0);
+      assert.equal(bob.files.length, 1);
+    });
+
+    test('a declined offer rejects sendFile with the receiver\'s reason and stores nothing', async () => {
+      const source = await tempDir('src');
+      const downloads = await tempDir('dl');
+      const offers: string[] = [];
+      const { alice, bob } = await connectedPair({}, {
+        acceptFile(offer) {
+          offers.push(`${offer.name}:${offer.size}`);
+          return { decline: 'not accepting files from you' };
+        },
+      });
+      const file = await randomFile(source, 'secret.bin', 100_000);
+      await assert.rejects(alice.session.sendFile(file.path, 'secret.bin', file.size), (error: unknown) => {
+        assert.ok(error instanceof PeerError);
+        assert.match(error.message, /not accepting files from you/);
+        return true;
+      });
+      assert.deepEqual(offers, ['secret.bin:100000']);
+      assert.deepEqual(bob.files, []);
+      assert.deepEqual(await listDir(downloads), []);
+      // The connection survives a decline.
+      await alice.session.sendMessage('ok then');
+      assert.equal(bob.messages.at(-1)!.text, 'ok then');
+    });
+
+    test(`more than ${MAX_INCOMING_TRANSFERS} offers at once: the extra one is declined`, async () => {
+      const source = await tempDir('src');
+      const downloads = await tempDir('dl');
+      const { alice } = await connectedPair({}, { downloadsDir: downloads });
+      const file = await randomFile(source, 'f.bin', 256 * 1024);
+      const sends = Array.from({ length: MAX_INCOMING_TRANSFERS + 1 }, (_, i) => alice.session.sendFile(file.path, `f${i}.bin`, file.size));
+      const results = await within(Promise.allSettled(sends), SOON_MS * 2, 'all transfers');
+      const rejected = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, String(r.reason)] as const] : []));
+      assert.equal(rejected.length, 1, JSON.stringify(rejected));
+      assert.equal(rejected[0]![0], MAX_INCOMING_TRANSFERS);
+      assert.match(rejected[0]![1], /too many transfers at once/);
+      assert.equal((await listDir(downloads)).length, MAX_INCOMING_TRANSFERS);
+    });
+
+    test('a receiver that drops the connection midway leaves neither the file nor a temporary file', async () => {
+      const source = await tempDir('src');
+      const downloads = await tempDir('dl');
+      const { pair, alice, bob } = await connectedPair({}, { downloadsDir: downloads });
+      const file = await randomFile(source, 'big.bin', 24 * MiB);
+      let receivedBytes = 0;
+      let listingAtCut: string[] | undefined;
+      pair.server.on('data', (chunk: Buffer) => {
+        receivedBytes += chunk.length;
+        if (listingAtCut === undefined && receivedBytes > 2 * MiB) {
+          listingAtCut = readdirSync(downloads);
+          pair.server.destroy();
+        }
+      });
+      const progress: number[] = [];
+      await assert.rejects(
+        within(alice.session.sendFile(file.path, 'big.bin', file.size, (n) => progress.push(n)), SOON_MS * 2, 'sendFile to fail'),
+        PeerError,
+      );
+      assert.ok(listingAtCut, 'the cut happened');
+      assert.ok(listingAtCut.some(isTempName), `a temporary file existed during the transfer: ${JSON.stringify(listingAtCut)}`);
+      assert.ok((progress.at(-1) ?? 0) < file.size, 'the transfer really was cut short');
+      await within(bob.closed, SOON_MS, 'bob onClosed');
+      await within(alice.closed, SOON_MS, 'alice onClosed');
+      assert.deepEqual(bob.files, []);
+      assert.deepEqual(await listAfterTempFilesGone(downloads), []);
+    });
+
+    test('a sender that disconnects midway leaves neither the file nor a temporary file', async () => {
+      const downloads = await tempDir('dl');
+      const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
+      raw.hello();
+      await within(bob.session.ready, SOON_MS, 'ready');
+      const id = randomUUID();
+      raw.send({ kind: 'fileOffer', id, name: 'half.bin', size: 1 * MiB });
+      await raw.waitFor('fileAccept', (accept) => accept.id === id);
+      raw.send({ kind: 'fileChunk', id, data: randomBytes(FILE_CHUNK_BYTES) });
+      raw.send({ kind: 'fileChunk', id, data: randomBytes(FILE_CHUNK_BYTES) });
+      await waitUntil(() => readdirSync(downloads).some(isTempName), 'the temporary file');
+      raw.socket.destroy();
+      assert.equal(await within(bob.closed, SOON_MS, 'onClosed'), 'connection closed by peer');
+      assert.deepEqual(await listAfterTempFilesGone(downloads), []);
+    });
+
+    test('a sender that disconnects right after its offer leaves no temporary file', {
+      todo: 'src/peer/session.ts receiveOffer + transfer-receiver.ts abort(): finish() aborts the receiver while open() is still pending, abort() finds no handle/file, then open() creates .chat-<id>.part which is never removed',
+    }, async () => {
+      const downloads = await tempDir('dl');
+      const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
+      raw.hello();
+      await within(bob.session.ready, SOON_MS, 'ready');
+      raw.socket.end(encodeFrame({ kind: 'fileOffer', id: randomUUID(), name: 'ghost.bin', size: 1000 }));
+      await within(bob.closed, SOON_MS, 'onClosed');
+      await delay(300);
+      assert.deepEqual(await listDir(downloads), []);
+    });
+
+    test('a SHA-256 that does not match is reported to the sender and nothing is stored', async () => {
+      const downloads = await tempDir('dl');
+      const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
+      raw.hello();
+      await within(bob.session.ready, SOON_MS, 'ready');
+      const id = randomUUID();
+      raw.send({ kind: 'fileOffer', id, name: 'tampered.bin', size: 3 });
+      await raw.waitFor('fileAccept', (accept) => accept.id === id && accept.offset === 0);
+      raw.send({ kind: 'fileChunk', id, data: Buffer.from('abc') });
+      raw.send({ kind: 'fileEnd', id, sha256: '00'.repeat(32) });
+      const result = await raw.waitFor('fileResult', (r) => r.id === id);
+      assert.equal(result.ok, false);
+      assert.match(result.reason, /SHA-256 mismatch/);
+      assert.deepEqual(bob.files, []);
+      assert.deepEqual(await listDir(downloads), []);
+      // A bad file is the sender's problem, not a protocol violation: the connection stays.
+      raw.send({ kind: 'ping', nonce: 9 });
+      await raw.waitFor('pong', (pong) => pong.nonce === 9);
+      assert.equal(bob.session.isClosed, false);
+    });
+
+    test('messages sent during a 64 MiB transfer are acknowledged while it is still running', async () => {
+      const source = await tempDir('src');
+      const downloads = await tempDir('dl');
+      const { pair, alice, bob } = await connectedPair({}, { downloadsDir: downloads });
+      const file = await randomFile(source, 'huge.bin', 64 * MiB);
+      let sentBytes = 0;
+      let transferSettled = false;
+      let mostQueued = 0;
+      const transfer = alice.session.sendFile(file.path, 'huge.bin', file.size, (n) => {
+        sentBytes = n;
+        mostQueued = Math.max(mostQueued, pair.client.writableLength);
+      });
+      void transfer.then(
+        () => {
+          transferSettled = true;
+        },
+        () => {
+          transferSettled = true;
+        },
+      );
+      await waitUntil(() => sentBytes >= 4 * MiB, 'the transfer to be under way', SOON_MS * 2);
+
+      const aliceToBob = await within(alice.session.sendMessage('are you getting this?'), SOON_MS, 'ack from bob');
+      const atFirstAck = { settled: transferSettled, sentBytes };
+      const bobToAlice = await within(bob.session.sendMessage('yes, still receiving'), SOON_MS, 'ack from alice');
+      const atSecondAck = { settled: transferSettled, sentBytes };
+
+      assert.equal(atFirstAck.settled, false, 'alice\'s message was acknowledged before the transfer finished');
+      assert.ok(atFirstAck.sentBytes < file.size, `already sent all ${atFirstAck.sentBytes} bytes`);
+      assert.equal(atSecondAck.settled, false, 'bob\'s message was acknowledged before the transfer finished');
+      assert.equal(bob.messages.at(-1)!.id, aliceToBob.id);
+      assert.equal(alice.messages.at(-1)!.id, bobToAlice.id);
+
+      const sent = await within(transfer, 30_000, 'the 64 MiB transfer');
+      // Backpressure: the sender waits for 'drain', so a message never queues behind more than a few chunks.
+      assert.ok(mostQueued <= 1 * MiB, `up to ${mostQueued} bytes queued in the sender's socket`);
+      assert.equal(sent.sha256, file.sha256);
+      assert.equal(bob.files[0]!.sha256, file.sha256);
+      assert.equal(await sha256Of(path.join(downloads, 'huge.bin')), file.sha256);
+    });
+
+    test('a file that grew after it was measured does not break the connection', {
+      todo: 'src/peer/session.ts sendFile reads to EOF instead of exactly `size` bytes (createReadStream has no `end`); the receiver sees more bytes than offered and closes the whole connection with a protocol error',
+    }, async () => {
+      const source = await tempDir('src');
+      const downloads = await tempDir('dl');
+      const { alice, bob } = await connectedPair({}, { downloadsDir: downloads });
+      const file = await randomFile(source, 'growing.log', 100_000);
+      await appendFile(file.path, 'one more line\n'); // appended after the size was taken
+      await alice.session.sendFile(file.path, 'growing.log', file.size).catch(() => undefined);
+      await delay(100);
+      assert.equal(bob.session.isClosed, false, `bob closed: ${bob.closedReasons.join(', ')}`);
+      assert.equal(alice.session.isClosed, false, `alice closed: ${alice.closedReasons.join(', ')}`);
+    });
+  });
+
+  describe('hostile input from a raw socket', { timeout: 60_000 }, () => {
+    interface Attack {
+      name: string;
+      reason: RegExp;
+      /** Whether the raw peer completes the handshake first. */
+      afterHello: boolean;
+      attack(raw: RawPeer): Promise<void> | void;
+    }
+    const attacks: Attack[] = [
+      {
+        name: 'a length prefix over MAX_FRAME_BYTES',
+        reason: new RegExp(`frame of ${MAX_FRAME_BYTES + 1} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`),
+        afterHello: true,
+        attack: (raw) => raw.write(rawHeader(MAX_FRAME_BYTES + 1, FrameType.message)),
+      },
+      {
+        name: 'a 4 GiB length prefix',
+        reason: /exceeds the \d+-byte limit/,
+        afterHello: true,
+        attack: (raw) => raw.write(rawHeader(0xffffffff, FrameType.fileChunk)),
+      },
+      {
+        name: 'garbage instead of a HELLO (an HTTP request)',
+        reason: /exceeds the \d+-byte limit/,
+        afterHello: false,
+        attack: (raw) => raw.write(Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n')),
+      },
+      {
+        name: 'garbage JSON in a message frame',
+        reason: /message frame is not valid JSON/,
+        afterHello: true,
+        attack: (raw) => raw.write(rawFrame(FrameType.message, '{{{ not json')),
+      },
+      {
+        name: 'a frame with an empty body',
+        reason: /frame with an empty body/,
+        afterHello: true,
+        attack: (raw) => raw.write(rawHeader(0, 0)),
+      },
+      {
+        name: 'an unknown frame type',
+        reason: /unknown frame type 0x7f/,
+        afterHello: true,
+        attack: (raw) => raw.write(rawFrame(0x7f, '{}')),
+      },
+      {
+        name: 'a second HELLO',
+        reason: /second hello/,
+        afterHello: true,
+        attack: (raw) => raw.hello(),
+      },
+      {
+        name: 'a chunk for an unknown transfer id',
+        reason: /frame for unknown incoming transfer [0-9a-f-]{36}/,
+        afterHello: true,
+        attack: (raw) => raw.send({ kind: 'fileChunk', id: randomUUID(), data: Buffer.from('surprise') }),
+      },
+      {
+        name: 'an accept for a transfer never offered',
+        reason: /frame for unknown outgoing transfer/,
+        afterHello: true,
+        attack: (raw) => raw.send({ kind: 'fileAccept', id: randomUUID(), offset: 0 }),
+      },
+    ];
+
+    for (const { name, reason, afterHello, attack } of attacks) {
+      test(`${name} closes the connection with a protocol error`, async () => {
+        const { raw, bob } = await rawAgainstSession();
+        if (afterHello) {
+          raw.hello();
+          await within(bob.session.ready, SOON_MS, 'ready');
+        }
+        await attack(raw);
+        const closedWith = await assertClosedBy(bob, raw, /^protocol error: /);
+        assert.match(closedWith, reason);
+        if (!afterHello) await assert.rejects(bob.session.ready, PeerError);
+      });
+    }
+
+    test('the same hostile bytes split one byte per write are caught too', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      raw.hello();
+      await within(bob.session.ready, SOON_MS, 'ready');
+      for (const byte of rawFrame(0x7f, '{}')) {
+        raw.write(Buffer.from([byte]));
+        await delay(1);
+      }
+      await assertClosedBy(bob, raw, /^protocol error: unknown frame type 0x7f$/);
+    });
+
+    test('more chunk bytes than offered close the connection and drop the temporary file', async () => {
+      const downloads = await tempDir('dl');
+      const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
+      raw.hello();
+      await within(bob.session.ready, SOON_MS, 'ready');
+      const id = randomUUID();
+      raw.send({ kind: 'fileOffer', id, name: 'ten.bin', size: 10 });
+      await raw.waitFor('fileAccept', (accept) => accept.id === id);
+      assert.ok(readdirSync(downloads).some(isTempName), 'the temporary file exists once accepted');
+      raw.send({ kind: 'fileChunk', id, data: Buffer.alloc(6, 1) });
+      raw.send({ kind: 'fileChunk', id, data: Buffer.alloc(6, 2) });
+      await assertClosedBy(bob, raw, /^protocol error: transfer [0-9a-f-]{36} sent more than the 10 bytes it offered$/);
+      assert.deepEqual(bob.files, []);
+      assert.deepEqual(await listAfterTempFilesGone(downloads), []);
+    });
+
+    test('a hostile peer does not disturb another session in the same process', async () => {
+      const { alice, bob } = await connectedPair();
+      const { raw, bob: victim } = await rawAgainstSession();
+      raw.write(Buffer.from('\xff\xff\xff\xff garbage', 'latin1'));
+      await assertClosedBy(victim, raw, /^protocol error: /);
+      await alice.session.sendMessage('unaffected');
+      assert.equal(bob.messages.at(-1)!.text, 'unaffected');
+    });
+  });
+
+  describe('close()', { timeout: 60_000 }, () => {
+    test('the other side sees the BYE reason; both sockets end', async () => {
+      const { pair, alice, bob } = await connectedPair();
+      const serverClosed = once(pair.server, 'close');
+      const clientClosed = once(pair.client, 'close');
+      alice.session.close('see you tomorrow');
+      assert.equal(alice.session.isClosed, true);
+      assert.equal(await within(bob.closed, SOON_MS, 'bob onClosed'), 'peer left: see you tomorrow');
+      assert.equal(await alice.closed, 'see you tomorrow');
+      assert.equal(bob.session.isClosed, true);
+      assert.ok(bob.logs.some((line) => line.includes('see you tomorrow')), 'the goodbye is logged');
+      await within(Promise.all([serverClosed, clientClosed]), SOON_MS, 'both sockets to close');
+      // Closing twice is harmless and does not call onClosed again.
+      alice.session.close('again');
+      assert.deepEqual(alice.closedReasons, ['see you tomorrow']);
+      assert.deepEqual(bob.closedReasons, ['peer left: see you tomorrow']);
+    });
+
+    test('a pending sendMessage rejects with PeerError when we close', async () => {
+      const hold = gate();
+      const { alice, bob } = await connectedPair({}, { onMessage: () => hold.promise });
+      const pending = alice.session.sendMessage('are you there?');
+      pending.catch(() => undefined);
+      await waitUntil(() => bob.messages.length === 1, 'bob to receive the message');
+      alice.session.close('leaving');
+      await assert.rejects(within(pending, SOON_MS, 'the pending send'), (error: unknown) => {
+        assert.ok(error instanceof PeerError);
+        assert.match(error.message, /^peer connection closed: leaving$/);
+        return true;
+      });
+      assert.equal(await within(bob.closed, SOON_MS, 'bob onClosed'), 'peer left: leaving');
+    });
+
+    test('pending sendMessage and sendFile reject with PeerError when the peer closes', async () => {
+      const source = await tempDir('src');
+      const downloads = await tempDir('dl');
+      const hold = gate();
+      const { alice, bob } = await connectedPair({}, {
+        downloadsDir: downloads,
+        onMessage: () => hold.promise,
+        onFileReceived: () => hold.promise,
+      });
+      const file = await randomFile(source, 'held.bin', 500_000);
+      const message = alice.session.sendMessage('held');
+      const transfer = alice.session.sendFile(file.path, 'held.bin', file.size);
+      message.catch(() => undefined);
+      transfer.catch(() => undefined);
+      await waitUntil(() => bob.messages.length === 1 && bob.files.length === 1, 'bob to hold both');
+      bob.session.close('going offline');
+      for (const pending of [message, transfer]) {
+        await assert.rejects(within(pending as Promise<unknown>, SOON_MS, 'a pending operation'), (error: unknown) => {
+          assert.ok(error instanceof PeerError);
+          assert.match(error.message, /^peer connection closed: peer left: going offline$/);
+          return true;
+        });
+      }
+    });
+
+    test('sending after close fails with PeerError', async () => {
+      const source = await tempDir('src');
+      const { alice } = await connectedPair();
+      const file = await randomFile(source, 'x.bin', 10);
+      alice.session.close('done');
+      await assert.rejects(async () => alice.session.sendMessage('too late'), PeerError);
+      await assert.rejects(alice.session.sendFile(file.path, 'x.bin', file.size), PeerError);
+    });
+
+    test('sendMessage after close returns a rejected promise instead of throwing', {
+      todo: 'src/peer/session.ts sendMessage is not async: assertOpen() throws synchronously on a closed session, while the size check returns a rejected promise',
+    }, async () => {
+      const { alice } = await connectedPair();
+      alice.session.close('done');
+      let result: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        result = alice.session.sendMessage('too late');
+      });
+      await assert.rejects(result!, PeerError);
+    });
+  });
+});
