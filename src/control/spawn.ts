@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ControlClient, DaemonNotRunningError } from './client.ts';
 import type { ProfilePaths } from './paths.ts';
 import type { StatusResult } from './protocol.ts';
 
@@ -74,4 +75,44 @@ export function spawnDaemon(paths: ProfilePaths, options: DaemonStartOptions): P
       reject(new DaemonStartError(`chatd exited (${signal ?? `code ${code}`}) before it was ready; see ${paths.logFile}`));
     });
   });
+}
+
+/**
+ * The running daemon's status, starting one if none answers. Two starts racing for one profile
+ * both end up reporting the single daemon that won the pid lock.
+ */
+export async function ensureDaemon(
+  paths: ProfilePaths,
+  options: DaemonStartOptions,
+): Promise<{ status: StatusResult; alreadyRunning: boolean }> {
+  const running = await statusIfRunning(paths);
+  if (running) return { status: running, alreadyRunning: true };
+  try {
+    return { status: await spawnDaemon(paths, options), alreadyRunning: false };
+  } catch (error) {
+    if (!(error instanceof DaemonStartError) || !error.alreadyRunning) throw error;
+  }
+  // The winner holds the lock but may not serve its control socket yet.
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const status = await statusIfRunning(paths);
+    if (status) return { status, alreadyRunning: true };
+    if (Date.now() > deadline) throw new DaemonStartError(`another chatd holds ${paths.pidFile} but does not answer on ${paths.socket}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function statusIfRunning(paths: ProfilePaths): Promise<StatusResult | undefined> {
+  let client: ControlClient;
+  try {
+    client = await ControlClient.connect(paths.socket);
+  } catch (error) {
+    if (error instanceof DaemonNotRunningError) return undefined;
+    throw error;
+  }
+  try {
+    return await client.request('status', {});
+  } finally {
+    client.close();
+  }
 }

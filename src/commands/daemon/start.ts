@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import path from 'node:path';
-import { DaemonNotRunningError } from '../../control/client.ts';
 import { displayNameProblem, type StatusResult } from '../../control/protocol.ts';
-import { spawnDaemon } from '../../control/spawn.ts';
+import { ensureDaemon } from '../../control/spawn.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
 import { UsageError } from '../../cli/errors.ts';
 
@@ -32,21 +31,12 @@ export default class DaemonStart extends BaseCommand {
       if (problem) throw new UsageError(`invalid --name: ${problem}`);
     }
     const paths = this.profilePaths(flags.profile);
-    let status: StatusResult;
-    let alreadyRunning = false;
-    try {
-      const client = await this.connectDaemon(paths);
-      status = await client.request('status', {});
-      alreadyRunning = true;
-    } catch (error) {
-      if (!(error instanceof DaemonNotRunningError)) throw error;
-      status = await spawnDaemon(paths, {
-        port: flags.port,
-        host: flags.host,
-        name: flags.name,
-        downloads: flags.downloads === undefined ? undefined : path.resolve(flags.downloads),
-      });
-    }
+    const { status, alreadyRunning } = await ensureDaemon(paths, {
+      port: flags.port,
+      host: flags.host,
+      name: flags.name,
+      downloads: flags.downloads === undefined ? undefined : path.resolve(flags.downloads),
+    });
     this.log(String(status.port));
     if (!this.jsonEnabled()) {
       process.stderr.write(
