@@ -193,6 +193,14 @@ export class ChatDaemon {
           });
         },
         onClosed: (reason) => this.sessionClosed(session, reason),
+        admit: (peer) => {
+          const current = this.session?.peer;
+          if (current && !this.session!.isClosed && current.instance !== peer.instance) {
+            this.log.warn(`peer ${address}: refused "${peer.name}", already connected to "${current.name}"`);
+            return `busy: already connected to ${current.name}`;
+          }
+          return undefined;
+        },
       },
     });
     this.handshaking.add(session);
@@ -259,7 +267,9 @@ export class ChatDaemon {
     try {
       peer = await session.ready;
     } catch (error) {
-      throw new ControlError(ErrorCode.connectFailed, `handshake with ${host}:${port} failed: ${reasonOf(error)}`);
+      const reason = reasonOf(error);
+      if (reason.includes('busy: ')) throw new ControlError(ErrorCode.busy, `${host}:${port} refused: ${reason.slice(reason.indexOf('busy: '))}`);
+      throw new ControlError(ErrorCode.connectFailed, `handshake with ${host}:${port} failed: ${reason}`);
     }
     const outcome = this.adopt(session, peer);
     if (outcome === 'busy') {

@@ -58,6 +58,8 @@ export interface SessionHandlers {
   onFileReceived(file: ReceivedFile): void | Promise<void>;
   onClosed(reason: string): void;
   log(line: string): void;
+  /** Incoming connections only: a reason to refuse this peer before answering its HELLO. */
+  admit?(peer: PeerInfo): string | undefined;
 }
 
 export interface SessionOptions {
@@ -127,6 +129,12 @@ export class PeerSession {
     this.socket.on('error', (error) => this.finish(`socket error: ${error.message}`));
     this.socket.on('close', () => this.finish(this.peerInfo ? 'connection closed by peer' : 'connection closed during handshake'));
     this.socket.on('end', () => this.socket.end());
+    // The dialler speaks first; the listener answers with its HELLO, or with a BYE that says why
+    // it refuses (busy, incompatible version), so the dialler's `chat connect` can report it.
+    if (this.direction === 'out') this.sendHello();
+  }
+
+  private sendHello(): void {
     this.send({
       kind: 'hello',
       protocol: PROTOCOL_NAME,
@@ -151,16 +159,17 @@ export class PeerSession {
   }
 
   /** Sends one message; resolves once the peer's daemon has acknowledged it. */
-  sendMessage(text: string): Promise<SentMessage> {
+  async sendMessage(text: string): Promise<SentMessage> {
     this.assertOpen();
-    if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) {
-      return Promise.reject(new PeerError(`message exceeds ${MAX_MESSAGE_BYTES} bytes`));
-    }
+    // The peer would treat both as protocol violations and drop the connection.
+    if (text.length === 0) throw new PeerError('message is empty');
+    if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) throw new PeerError(`message exceeds ${MAX_MESSAGE_BYTES} bytes`);
     const id = randomUUID();
     const time = new Date().toISOString();
     const acked = new Promise<void>((resolve, reject) => this.pendingAcks.set(id, { resolve, reject }));
     this.send({ kind: 'message', id, time, text });
-    return acked.then(() => ({ id, time }));
+    await acked;
+    return { id, time };
   }
 
   /**
@@ -186,7 +195,9 @@ export class PeerSession {
       const hash = createHash('sha256');
       let sent = offset;
       const idBytes = uuidToBytes(id);
-      for await (const chunk of createReadStream(filePath, { highWaterMark: FILE_CHUNK_BYTES, start: offset })) {
+      // Exactly the offered bytes: a file that grows meanwhile (a log) must not overrun the offer.
+      const source = size > offset ? createReadStream(filePath, { highWaterMark: FILE_CHUNK_BYTES, start: offset, end: size - 1 }) : [];
+      for await (const chunk of source) {
         this.assertOpen();
         const data = chunk as Buffer;
         hash.update(data);
@@ -194,6 +205,7 @@ export class PeerSession {
         if (!this.writeChunk(idBytes, data)) await this.waitForDrain();
         onProgress(sent);
       }
+      if (sent !== size) throw new PeerError(`${filePath} shrank while it was being sent (${sent} of ${size} bytes)`);
       const sha256 = hash.digest('hex');
       this.send({ kind: 'fileEnd', id, sha256 });
       const verdict = await result;
@@ -358,8 +370,7 @@ export class PeerSession {
       );
     }
     if (hello.instance === this.local.instance) throw new ProtocolError('connected to ourselves');
-    clearTimeout(this.handshakeTimer);
-    this.peerInfo = {
+    const peer: PeerInfo = {
       name: hello.name,
       instance: hello.instance,
       version,
@@ -367,7 +378,17 @@ export class PeerSession {
       address: this.remoteAddress,
       direction: this.direction,
     };
-    this.handshake.resolve(this.peerInfo);
+    if (this.direction === 'in') {
+      const refusal = this.handlers.admit?.(peer);
+      if (refusal) {
+        this.close(refusal);
+        return;
+      }
+      this.sendHello();
+    }
+    clearTimeout(this.handshakeTimer);
+    this.peerInfo = peer;
+    this.handshake.resolve(peer);
   }
 
   private receiveMessage(message: MessageFrame): void {
@@ -393,7 +414,9 @@ export class PeerSession {
     const receiver = new TransferReceiver(decision.downloadsDir, offer.id, offer.name, offer.size);
     this.incoming.set(offer.id, receiver);
     receiver.open().then(
-      () => this.send({ kind: 'fileAccept', id: offer.id, offset: 0 }),
+      () => {
+        if (this.incoming.get(offer.id) === receiver) this.send({ kind: 'fileAccept', id: offer.id, offset: 0 });
+      },
       (error: unknown) => {
         this.incoming.delete(offer.id);
         this.handlers.log(`cannot store offered file "${offer.name}": ${String(error)}`);

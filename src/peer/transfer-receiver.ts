@@ -29,6 +29,8 @@ export class TransferReceiver {
   private writing: Promise<void> = Promise.resolve();
   private pendingWriteBytes = 0;
   private failure: Error | undefined;
+  private opening: Promise<void> | undefined;
+  private aborted = false;
 
   constructor(downloadsDir: string, id: string, offeredName: string, size: number) {
     this.downloadsDir = downloadsDir;
@@ -47,9 +49,14 @@ export class TransferReceiver {
     return this.pendingWriteBytes;
   }
 
-  async open(): Promise<void> {
-    await mkdir(this.downloadsDir, { recursive: true, mode: 0o700 });
-    this.handle = await open(this.tempPath, 'wx', 0o600);
+  open(): Promise<void> {
+    this.opening ??= (async () => {
+      await mkdir(this.downloadsDir, { recursive: true, mode: 0o700 });
+      this.handle = await open(this.tempPath, 'wx', 0o600);
+      // The connection may have ended while the file was being created.
+      if (this.aborted) await this.discard();
+    })();
+    return this.opening;
   }
 
   /** Queues one chunk; returns a promise that settles when this chunk is on disk. */
@@ -91,6 +98,12 @@ export class TransferReceiver {
 
   /** Drops everything received so far. Safe to call more than once. */
   async abort(): Promise<void> {
+    this.aborted = true;
+    await this.opening?.catch(() => undefined);
+    await this.discard();
+  }
+
+  private async discard(): Promise<void> {
     await this.writing.catch(() => undefined);
     if (this.handle) {
       await this.handle.close().catch(() => undefined);

@@ -1,10 +1,12 @@
 // Every error case and exit code of the CLI contract, with real daemons and the built CLI.
 import assert from 'node:assert/strict';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ChatHome, historyOf, type RunResult } from '../helpers/chat.ts';
+import { ChatHome, historyOf, ROOT, type RunResult } from '../helpers/chat.ts';
 
 /** One line on stderr, no stack trace. */
 function assertOneLineError(result: RunResult, pattern: RegExp): void {
@@ -12,6 +14,12 @@ function assertOneLineError(result: RunResult, pattern: RegExp): void {
   assert.equal(lines.length, 1, `expected one error line, got:\n${result.stderr}`);
   assert.match(lines[0]!, pattern);
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+}
+
+function nobodyUid(): number {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith('nobody:'));
+  assert.ok(line, 'a "nobody" user exists');
+  return Number(line.split(':')[2]);
 }
 
 describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
@@ -111,6 +119,19 @@ describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
     }
   });
 
+  test('connect to a port that accepts but never answers times out with exit 1', async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as net.AddressInfo).port;
+      const result = await home.run(['connect', '--profile', 'alice', String(port)]);
+      assert.equal(result.code, 1);
+      assertOneLineError(result, new RegExp(`127\\.0\\.0\\.1:${port}.*no handshake within`));
+    } finally {
+      silent.close();
+    }
+  });
+
   test('send without a peer exits 1 and says to run chat connect', async () => {
     const result = await home.run(['send', '--profile', 'alice', 'hello?']);
     assert.equal(result.code, 1);
@@ -145,14 +166,34 @@ describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
   });
 
   test('transfer of an unreadable file exits 1 naming the path', async (t) => {
-    if (process.getuid?.() === 0) {
-      t.skip('running as root: root can read a mode-000 file, so there is no unreadable file to try');
-      return;
-    }
     const locked = path.join(home.dir, 'locked.txt');
     await writeFile(locked, 'secret');
-    await chmod(locked, 0o000);
-    const result = await home.run(['transfer', '--profile', 'alice', locked]);
+    await chmod(locked, 0o600);
+    let profile = 'alice';
+    let daemonHome = home;
+    if (process.getuid?.() === 0) {
+      // Root reads every file, so the daemon runs as "nobody", which cannot read root's 0600 file.
+      if (!existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser')) {
+        t.skip('running as root without runuser: no way to run a daemon that cannot read a file');
+        return;
+      }
+      daemonHome = await ChatHome.create();
+      await chown(daemonHome.dir, nobodyUid(), 0);
+      const chatd = spawn('runuser', ['-u', 'nobody', '--', process.execPath, path.join(ROOT, 'bin', 'chatd.js'), '--home', daemonHome.dir, '--profile', 'nobody-daemon'], { stdio: 'ignore' });
+      t.after(async () => {
+        chatd.kill('SIGTERM');
+        await daemonHome.cleanup();
+      });
+      profile = 'nobody-daemon';
+      const deadline = Date.now() + 20_000;
+      while ((await daemonHome.run(['daemon', 'status', '--profile', profile])).code !== 0) {
+        assert.ok(Date.now() < deadline, 'the daemon running as nobody came up');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } else {
+      await chmod(locked, 0o000);
+    }
+    const result = await daemonHome.run(['transfer', '--profile', profile, locked]);
     assert.equal(result.code, 1);
     assertOneLineError(result, /locked\.txt: permission denied/);
   });

@@ -71,6 +71,16 @@ describe('messages and following the history', { timeout: 180_000 }, () => {
     assert.equal(await lastReceivedByBob(), text);
   });
 
+  test('tail stops cleanly on Ctrl-C (SIGINT)', async () => {
+    const tail = home.spawn(['tail', '--profile', 'alice', '-n', '1']);
+    const done = collect(tail, undefined, 30_000);
+    await new Promise<void>((resolve) => tail.stdout?.once('data', () => resolve()));
+    tail.kill('SIGINT');
+    const result = await done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '');
+  });
+
   test('tail --json follows new events in both directions until the daemon stops', async () => {
     const tail = home.spawn(['tail', '--profile', 'bob', '--json', '-n', '0']);
     const done = collect(tail, undefined, 60_000);

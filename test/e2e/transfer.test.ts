@@ -2,13 +2,14 @@
 // transfer cut off midway that leaves no file under the final name.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
 import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ControlClient } from '../../src/control/client.ts';
 import { resolveProfilePaths } from '../../src/control/paths.ts';
-import { ChatHome, collect, historyOf, isAlive } from '../helpers/chat.ts';
+import { ChatHome, CLI, collect, historyOf, isAlive } from '../helpers/chat.ts';
 
 const BIG_FILE_BYTES = 200 * 1024 * 1024;
 /**
@@ -121,6 +122,28 @@ describe('large transfers', { timeout: 300_000 }, () => {
       aliceControl.close();
       bobControl.close();
     }
+  });
+
+  test('a progress bar on stderr when it is a terminal, none when piped', async (t) => {
+    const small = path.join(home.dir, 'progress.bin');
+    await writeRandomFile(small, 8 * 1024 * 1024);
+    const piped = await home.run(['transfer', '--profile', 'alice', small]);
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.equal(piped.stderr, '', 'nothing but the result when stderr is not a terminal');
+    if (!existsSync('/usr/bin/script')) {
+      t.skip('util-linux "script" is not installed: no pseudo-terminal to test with');
+      return;
+    }
+    const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+    const command = [process.execPath, CLI, 'transfer', '--profile', 'alice', small].map(quote).join(' ');
+    const tty = await collect(
+      spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { env: home.env() }),
+      undefined,
+      60_000,
+    );
+    assert.equal(tty.code, 0, tty.stdout + tty.stderr);
+    assert.match(tty.stdout, /progress\.bin \[[^\]]+\] 100%/, 'the bar reaches 100%');
+    assert.match(tty.stdout, /sent progress\.bin/);
   });
 
   test('a transfer cut off midway leaves no file under the final name', async () => {
