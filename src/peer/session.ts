@@ -298,6 +298,11 @@ export class PeerSession {
 
   private dispatch(frame: Frame): void {
     if (!this.peerInfo) {
+      if (frame.kind === 'bye') {
+        // A refusal in place of the HELLO answer: its reason is what the dialler reports.
+        this.finish(`peer left: ${frame.reason || 'no reason given'}`);
+        return;
+      }
       if (frame.kind !== 'hello') throw new ProtocolError(`expected hello, got ${frame.kind}`);
       this.acceptHello(frame);
       return;
