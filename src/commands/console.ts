@@ -83,7 +83,8 @@ class ConsoleSession {
       if (!this.connected) {
         const result = await this.client.request('connect', parsePeerTarget(line), CONNECT_TIMEOUT_MS);
         this.connected = true;
-        this.print(`* connected to ${result.peer.name} (${result.peer.address})`);
+        // A new connection shows up as a history event; only a reused one needs saying.
+        if (result.alreadyConnected) this.print(`* already connected to ${result.peer.name} (${result.peer.address})`);
         return;
       }
       const transfer = /^\/?transfer\s+(.+)$/.exec(line);

@@ -86,6 +86,19 @@ describe('daemon life cycle', { timeout: 180_000 }, () => {
     }
   });
 
+  test('a CHAT_HOME too long for a Unix socket path still works (the socket moves to the temp dir)', async () => {
+    const deep = path.join(home.dir, 'a-rather-long-directory-name-'.repeat(4));
+    const env = { CHAT_HOME: deep };
+    const started = await home.run(['daemon', 'start', '--profile', 'long', '--json'], { env });
+    assert.equal(started.code, 0, started.stderr);
+    try {
+      assert.ok(Buffer.byteLength(path.join(deep, 'profiles', 'long', 'run', 'control.sock')) > 108);
+      assert.equal((await home.run(['daemon', 'status', '--profile', 'long'], { env })).code, 0);
+    } finally {
+      assert.equal((await home.run(['daemon', 'stop', '--profile', 'long'], { env })).code, 0);
+    }
+  });
+
   test('after kill -9 the stale socket and pid file do not stop a new start', async () => {
     const first = await home.startDaemon('crashy');
     process.kill(first.pid, 'SIGKILL');
