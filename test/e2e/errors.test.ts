@@ -6,7 +6,7 @@ import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ChatHome, historyOf, ROOT, type RunResult } from '../helpers/chat.ts';
+import { ChatHome, CLI, collect, historyOf, type RunResult } from '../helpers/chat.ts';
 
 /** One line on stderr, no stack trace. */
 function assertOneLineError(result: RunResult, pattern: RegExp): void {
@@ -168,32 +168,27 @@ describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
   test('transfer of an unreadable file exits 1 naming the path', async (t) => {
     const locked = path.join(home.dir, 'locked.txt');
     await writeFile(locked, 'secret');
-    await chmod(locked, 0o600);
     let profile = 'alice';
-    let daemonHome = home;
     if (process.getuid?.() === 0) {
-      // Root reads every file, so the daemon runs as "nobody", which cannot read root's 0600 file.
-      if (!existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser')) {
-        t.skip('running as root without runuser: no way to run a daemon that cannot read a file');
+      // Root reads every file. A daemon started without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH
+      // cannot read a 0600 file that another user owns, like any ordinary user.
+      if (!existsSync('/usr/bin/setpriv')) {
+        t.skip('running as root without setpriv: no way to run a daemon that cannot read a file');
         return;
       }
-      daemonHome = await ChatHome.create();
-      await chown(daemonHome.dir, nobodyUid(), 0);
-      const chatd = spawn('runuser', ['-u', 'nobody', '--', process.execPath, path.join(ROOT, 'bin', 'chatd.js'), '--home', daemonHome.dir, '--profile', 'nobody-daemon'], { stdio: 'ignore' });
-      t.after(async () => {
-        chatd.kill('SIGTERM');
-        await daemonHome.cleanup();
-      });
-      profile = 'nobody-daemon';
-      const deadline = Date.now() + 20_000;
-      while ((await daemonHome.run(['daemon', 'status', '--profile', profile])).code !== 0) {
-        assert.ok(Date.now() < deadline, 'the daemon running as nobody came up');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await chown(locked, nobodyUid(), 0);
+      await chmod(locked, 0o600);
+      profile = 'no-dac';
+      const started = await collect(
+        spawn('/usr/bin/setpriv', ['--bounding-set=-dac_override,-dac_read_search', '--', process.execPath, CLI, 'daemon', 'start', '--profile', profile], { env: home.env() }),
+        undefined,
+        30_000,
+      );
+      assert.equal(started.code, 0, started.stderr);
     } else {
       await chmod(locked, 0o000);
     }
-    const result = await daemonHome.run(['transfer', '--profile', profile, locked]);
+    const result = await home.run(['transfer', '--profile', profile, locked]);
     assert.equal(result.code, 1);
     assertOneLineError(result, /locked\.txt: permission denied/);
   });
