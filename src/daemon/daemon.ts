@@ -260,6 +260,12 @@ export class ChatDaemon {
 
   private async connect(params: unknown): Promise<ConnectResult> {
     const { host, port } = readConnectParams(params);
+    const current = this.session?.peer;
+    // A different port cannot be the peer we have: refuse before the other daemon sees a
+    // connection that would only be dropped. The same port is dialled: the handshake tells.
+    if (current && port !== current.listenPort) {
+      throw new ControlError(ErrorCode.busy, `already connected to ${current.name}; run "chat disconnect" first`);
+    }
     const socket = await dial(host, port);
     this.log.info(`peer ${host}:${port}: dialled`);
     const session = this.createSession(socket, 'out');

@@ -110,6 +110,18 @@ describe('hostile input on the peer port', { timeout: 120_000 }, () => {
     assert.equal(status.connection, 'disconnected');
   });
 
+  test('chat connect from a daemon that already has a peer exits 1 without dialling', async () => {
+    const carol = await home.startDaemon('carol');
+    const before = (await historyOf(home, 'carol')).length;
+    const result = await home.run(['connect', '--profile', 'alice', String(carol.port)]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^chat: already connected to bob; run "chat disconnect" first\n$/);
+    assert.equal((await historyOf(home, 'carol')).length, before, 'carol never saw a connection');
+    const again = await home.run(['connect', '--profile', 'alice', String(bob.port)]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /already connected to bob/);
+  });
+
   test('many garbage connections at once', async () => {
     await Promise.all(Array.from({ length: 50 }, () => sendAndAwaitClose(bob.port, [randomBytes(1024)])));
     await assertStillServing('after flood');
