@@ -1,7 +1,8 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { ControlClient } from '../control/client.ts';
 import { resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
-import { CliError, ExitCode, toCliError, UsageError } from './errors.ts';
+import { CliError, ExitCode, UsageError } from './errors.ts';
+import { reportFailure } from './report.ts';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
@@ -50,14 +51,12 @@ export abstract class BaseCommand extends Command {
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
-    const cliError = toCliError(error, this.profileName ?? process.env.CHAT_PROFILE ?? 'default');
-    if (this.jsonRequested()) {
-      this.logJson({ error: { code: cliError.code, message: cliError.message, exitCode: cliError.exitCode } });
-    }
-    process.stderr.write(`chat: ${cliError.message}\n`);
-    if (process.env.DEBUG && error.stack) process.stderr.write(`${error.stack}\n`);
-    if (cliError instanceof UsageError) process.stderr.write(`See: chat ${this.id?.replaceAll(':', ' ') ?? ''} --help\n`);
-    this.exit(cliError.exitCode);
+    const exitCode = reportFailure(error, {
+      profile: this.profileName ?? process.env.CHAT_PROFILE ?? 'default',
+      json: this.jsonRequested(),
+      commandId: this.id?.replaceAll(':', ' ') ?? '',
+    });
+    this.exit(exitCode);
     return undefined;
   }
 

@@ -1,9 +1,6 @@
 import type { SendResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
-import { UsageError } from '../cli/errors.ts';
-
-/** Long enough for a peer busy with a large transfer; a lost peer fails sooner. */
-const SEND_TIMEOUT_MS = 60_000;
+import { composeMessage, SEND_TIMEOUT_MS } from '../cli/message-input.ts';
 
 export default class Send extends BaseCommand {
   static override summary = 'Send one message to your peer.';
@@ -20,19 +17,10 @@ export default class Send extends BaseCommand {
 
   async run(): Promise<SendResult> {
     const { argv, flags } = await this.parse(Send);
-    const words = argv as string[];
-    const text = words.length > 0 ? words.join(' ') : await readStandardInput();
-    if (text.length === 0) throw new UsageError('the message is empty: give it as arguments or on standard input');
+    const text = await composeMessage(argv as string[]);
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const result = await client.request('send', { text }, SEND_TIMEOUT_MS);
     this.log(`delivered to ${result.to}`);
     return result;
   }
-}
-
-async function readStandardInput(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('Type the message, then Ctrl-D:\n');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }

@@ -2,6 +2,7 @@ import { DaemonNotRunningError } from '../../control/client.ts';
 import type { StatusResult } from '../../control/protocol.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
 import { ExitCode } from '../../cli/errors.ts';
+import { formatStatus, notRunningLine } from '../../cli/status-view.ts';
 
 type StatusOutput = ({ running: true } & StatusResult) | { running: false; profile: string };
 
@@ -21,22 +22,10 @@ export default class DaemonStatus extends BaseCommand {
     } catch (error) {
       if (!(error instanceof DaemonNotRunningError)) throw error;
       if (this.jsonEnabled()) this.logJson({ running: false, profile: paths.profile });
-      else this.log(`chat daemon is not running for profile "${paths.profile}"`);
+      else this.log(notRunningLine(paths.profile));
       this.exit(ExitCode.notRunning);
     }
-    const peer = status.peer ? `${status.peer.name} (${status.peer.address}, ${status.peer.direction === 'out' ? 'we dialled' : 'they dialled'})` : '-';
-    const rows: Array<[string, string]> = [
-      ['status', 'running'],
-      ['pid', String(status.pid)],
-      ['name', status.name],
-      ['profile', status.profile],
-      ['listening', `${status.host}:${status.port}`],
-      ['connection', status.connection],
-      ['peer', peer],
-      ['downloads', status.downloads],
-      ['log', status.log],
-    ];
-    for (const [key, value] of rows) this.log(`${key.padEnd(11)} ${value}`);
+    this.log(formatStatus(status));
     return { running: true, ...status };
   }
 }

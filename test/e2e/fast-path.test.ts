@@ -1,0 +1,73 @@
+// `chat send` and `chat daemon status` run without oclif (src/cli/fast-path.ts). Both ways must
+// be indistinguishable: same exit codes, same output, same errors.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ChatHome, type RunResult, type RunOptions } from '../helpers/chat.ts';
+
+/** Message ids and times differ per run; everything else must match. */
+function normalise(result: RunResult): RunResult {
+  const scrub = (text: string) =>
+    text
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z/g, '<time>');
+  return { ...result, stdout: scrub(result.stdout), stderr: scrub(result.stderr) };
+}
+
+describe('fast path and oclif agree', { timeout: 120_000 }, () => {
+  let home: ChatHome;
+
+  before(async () => {
+    home = await ChatHome.create();
+    await home.startDaemon('alice');
+    const bob = await home.startDaemon('bob');
+    assert.equal((await home.run(['connect', '--profile', 'alice', String(bob.port)])).code, 0);
+  });
+  after(async () => {
+    await home.cleanup();
+  });
+
+  const cases: Array<{ name: string; args: string[]; options?: RunOptions }> = [
+    { name: 'send', args: ['send', '--profile', 'alice', 'hello', 'there'] },
+    { name: 'send --json', args: ['send', '-p', 'alice', '--json', 'hi'] },
+    { name: 'send from stdin', args: ['send', '--profile=alice'], options: { input: 'from stdin\n' } },
+    { name: 'send -- -x', args: ['send', '--profile', 'alice', '--', '-x'] },
+    { name: 'send empty', args: ['send', '--profile', 'alice', ''] },
+    { name: 'send empty --json', args: ['send', '--profile', 'alice', '--json'], options: { input: '' } },
+    { name: 'send, profile from env', args: ['send', 'env'], options: { env: { CHAT_PROFILE: 'alice' } } },
+    { name: 'send, no daemon', args: ['send', '--profile', 'nobody', 'x'] },
+    { name: 'send, no daemon --json', args: ['send', '--profile', 'nobody', '--json', 'x'] },
+    { name: 'send, not connected', args: ['send', '--profile', 'bobless', 'x'] },
+    { name: 'send, bad profile', args: ['send', '--profile', '../x', 'x'] },
+    { name: 'status', args: ['daemon', 'status', '--profile', 'alice'] },
+    { name: 'status --json', args: ['daemon', 'status', '--profile', 'alice', '--json'] },
+    { name: 'status, no daemon', args: ['daemon', 'status', '--profile', 'nobody'] },
+    { name: 'status, no daemon --json', args: ['daemon', 'status', '--profile', 'nobody', '--json'] },
+  ];
+
+  for (const { name, args, options } of cases) {
+    test(name, async () => {
+      if (name === 'send, not connected') await home.startDaemon('bobless');
+      const fast = normalise(await home.run(args, options));
+      const oclif = normalise(await home.run(args, { ...options, env: { ...options?.env, CHAT_NO_FAST_PATH: '1' } }));
+      assert.deepEqual(fast, oclif);
+    });
+  }
+
+  test('the two ways really are different code paths (oclif announces itself under DEBUG=oclif*)', async () => {
+    const fast = await home.run(['daemon', 'status', '--profile', 'alice'], { env: { DEBUG: 'oclif*' } });
+    const oclif = await home.run(['daemon', 'status', '--profile', 'alice'], { env: { DEBUG: 'oclif*', CHAT_NO_FAST_PATH: '1' } });
+    assert.doesNotMatch(fast.stderr, /oclif:/);
+    assert.match(oclif.stderr, /oclif:main/);
+  });
+
+  test('anything unusual goes to oclif: help, unknown flags, stray arguments', async () => {
+    const help = await home.run(['send', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /EXAMPLES/);
+    const unknown = await home.run(['send', '--profile', 'alice', '--loud', 'x']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Nonexistent flag: --loud/);
+    const stray = await home.run(['daemon', 'status', 'extra']);
+    assert.equal(stray.code, 2);
+  });
+});
