@@ -14,6 +14,7 @@ import {
 } from '../wire/frames.ts';
 import {
   FILE_CHUNK_BYTES,
+  FILE_READ_BYTES,
   FRAME_HEADER_BYTES,
   HANDSHAKE_TIMEOUT_MS,
   MAX_INCOMING_TRANSFERS,
@@ -22,6 +23,7 @@ import {
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
   RECEIVE_BUFFER_BYTES,
+  SEND_WINDOW_BYTES,
   TRANSFER_ID_BYTES,
 } from '../wire/limits.ts';
 import { TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
@@ -196,13 +198,18 @@ export class PeerSession {
       let sent = offset;
       const idBytes = uuidToBytes(id);
       // Exactly the offered bytes: a file that grows meanwhile (a log) must not overrun the offer.
-      const source = size > offset ? createReadStream(filePath, { highWaterMark: FILE_CHUNK_BYTES, start: offset, end: size - 1 }) : [];
-      for await (const chunk of source) {
-        this.assertOpen();
-        const data = chunk as Buffer;
-        hash.update(data);
-        sent += data.length;
-        if (!this.writeChunk(idBytes, data)) await this.waitForDrain();
+      const source = size > offset
+        ? createReadStream(filePath, { highWaterMark: FILE_READ_BYTES, start: offset, end: size - 1 })
+        : [];
+      for await (const block of source) {
+        for (let at = 0; at < (block as Buffer).length; at += FILE_CHUNK_BYTES) {
+          this.assertOpen();
+          const data = (block as Buffer).subarray(at, at + FILE_CHUNK_BYTES);
+          hash.update(data);
+          sent += data.length;
+          this.writeChunk(idBytes, data);
+        }
+        if (this.socket.writableLength > SEND_WINDOW_BYTES) await this.waitForDrain();
         onProgress(sent);
       }
       if (sent !== size) throw new PeerError(`${filePath} shrank while it was being sent (${sent} of ${size} bytes)`);
@@ -240,16 +247,15 @@ export class PeerSession {
   }
 
   /** Header and data go out as two buffers in one writev: the 64 KiB chunk is never copied. */
-  private writeChunk(idBytes: Buffer, data: Buffer): boolean {
+  private writeChunk(idBytes: Buffer, data: Buffer): void {
     const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES + TRANSFER_ID_BYTES);
     header.writeUInt32BE(1 + TRANSFER_ID_BYTES + data.length, 0);
     header.writeUInt8(FrameType.fileChunk, 4);
     idBytes.copy(header, FRAME_HEADER_BYTES);
     this.socket.cork();
     this.socket.write(header);
-    const writable = this.socket.write(data);
+    this.socket.write(data);
     this.socket.uncork();
-    return writable;
   }
 
   private waitForDrain(): Promise<void> {

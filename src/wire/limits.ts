@@ -41,3 +41,11 @@ export const HANDSHAKE_TIMEOUT_MS = 10_000;
 export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Incoming transfers at once per connection; more offers are declined. */
 export const MAX_INCOMING_TRANSFERS = 4;
+/** File data read from disk at once by the sender, then cut into FILE_CHUNK_BYTES frames. */
+export const FILE_READ_BYTES = 1024 * 1024;
+/**
+ * File data the sender lets queue in the socket before it waits for 'drain'. Waiting after every
+ * chunk costs an event-loop turn per 64 KiB; this bounds both memory and how long a message
+ * written meanwhile waits behind file data (1 MiB is about 2 ms on loopback).
+ */
+export const SEND_WINDOW_BYTES = 1024 * 1024;

@@ -23,6 +23,7 @@ import { FrameDecoder } from '../../src/wire/decoder.ts';
 import { encodeFrame, FrameType, type Frame, type HelloFrame, type MessageFrame } from '../../src/wire/frames.ts';
 import {
   FILE_CHUNK_BYTES,
+  FILE_READ_BYTES,
   FRAME_HEADER_BYTES,
   MAX_FRAME_BYTES,
   MAX_INCOMING_TRANSFERS,
@@ -608,7 +609,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       assert.equal(await sha256Of(received.path), file.sha256);
       assert.deepEqual(await listDir(downloads), ['data.bin'], 'no temporary file is left');
 
-      assert.ok(progress.length >= Math.floor(file.size / FILE_CHUNK_BYTES), `only ${progress.length} progress calls`);
+      assert.ok(progress.length >= Math.floor(file.size / FILE_READ_BYTES), `only ${progress.length} progress calls`);
       for (let i = 1; i < progress.length; i++) {
         assert.ok(progress[i]! > progress[i - 1]!, `progress went from ${progress[i - 1]} to ${progress[i]}`);
       }
