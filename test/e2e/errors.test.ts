@@ -106,6 +106,12 @@ describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
     assertOneLineError(refused, new RegExp(`127\\.0\\.0\\.1:${port}.*refused`));
   });
 
+  test('connect to a host that does not resolve exits 1 with a clear message', async () => {
+    const result = await home.run(['connect', '--profile', 'alice', 'no-such-host.invalid:7000']);
+    assert.equal(result.code, 1);
+    assertOneLineError(result, /cannot connect to no-such-host\.invalid:7000: (unknown host|host name lookup failed|timed out after 10 s)/);
+  });
+
   test('connect to something that is not a chat daemon fails with exit 1', async () => {
     const impostor = net.createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
     await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
