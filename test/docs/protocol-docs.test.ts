@@ -1,0 +1,41 @@
+// The protocol documents name exactly what the code has: no method, error code, frame type or
+// limit is missing from docs/, and none is documented that the code lacks.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { ErrorCode, type MethodName } from '../../src/control/protocol.ts';
+import { FrameType } from '../../src/wire/frames.ts';
+import * as limits from '../../src/wire/limits.ts';
+
+const control = readFileSync(new URL('../../docs/control-protocol.md', import.meta.url), 'utf8');
+const peer = readFileSync(new URL('../../docs/peer-protocol.md', import.meta.url), 'utf8');
+
+/** Every method of ControlMethods; the type check fails here when one is added or removed. */
+const METHODS: Record<MethodName, true> = {
+  status: true, stop: true, connect: true, disconnect: true, send: true, transfer: true, history: true, subscribe: true,
+};
+
+describe('protocol documentation', () => {
+  test('control-protocol.md has a section for each method, and no other', () => {
+    const documented = [...control.matchAll(/^### `([a-z.]+)`/gm)].map((match) => match[1]).sort();
+    assert.deepEqual(documented, Object.keys(METHODS).sort());
+  });
+
+  test('control-protocol.md lists every error code with its number', () => {
+    for (const [name, code] of Object.entries(ErrorCode)) {
+      assert.match(control, new RegExp(`\\| ${code} \\| \`${name}\` \\|`), `${name} (${code})`);
+    }
+  });
+
+  test('peer-protocol.md lists every frame type with its code', () => {
+    const documented = [...peer.matchAll(/^\| `0x([0-9a-f]{2})` \| ([A-Z_]+) \|/gm)].map((match) => Number.parseInt(match[1]!, 16)).sort();
+    assert.deepEqual(documented, Object.values(FrameType).sort());
+  });
+
+  test('peer-protocol.md names every limit of src/wire/limits.ts', () => {
+    for (const name of Object.keys(limits)) {
+      if (name === 'PROTOCOL_NAME' || name === 'FRAME_HEADER_BYTES' || name === 'TRANSFER_ID_BYTES' || name === 'MAX_FILE_SIZE') continue;
+      assert.match(peer, new RegExp(`\`${name}\``), name);
+    }
+  });
+});
