@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { FrameDecoder } from '../wire/decoder.ts';
 import { ProtocolError } from '../wire/errors.ts';
@@ -23,9 +23,10 @@ import {
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
   RECEIVE_BUFFER_BYTES,
-  SEND_WINDOW_BYTES,
+  SEND_BLOCKS,
   TRANSFER_ID_BYTES,
 } from '../wire/limits.ts';
+import { BlockPool } from './block-pool.ts';
 import { TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
 
 export interface LocalIdentity {
@@ -108,7 +109,8 @@ export class PeerSession {
   private readonly pendingAcks = new Map<string, Pending<void>>();
   private readonly outgoing = new Map<string, OutgoingTransfer>();
   private readonly incoming = new Map<string, TransferReceiver>();
-  private readonly drainWaiters = new Set<Pending<void>>();
+  /** Told the reason when the connection ends, so nothing waits forever for a flushed block. */
+  private readonly closeWatchers = new Set<(error: Error) => void>();
   private readingPaused = false;
 
   constructor(options: SessionOptions) {
@@ -127,7 +129,6 @@ export class PeerSession {
     );
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    this.socket.on('drain', () => this.releaseDrainWaiters());
     this.socket.on('error', (error) => this.finish(`socket error: ${error.message}`));
     this.socket.on('close', () => this.finish(this.peerInfo ? 'connection closed by peer' : 'connection closed during handshake'));
     this.socket.on('end', () => this.socket.end());
@@ -197,21 +198,9 @@ export class PeerSession {
       const hash = createHash('sha256');
       let sent = offset;
       const idBytes = uuidToBytes(id);
+      if (offset > 0) throw new PeerError('resuming a transfer is not supported yet');
       // Exactly the offered bytes: a file that grows meanwhile (a log) must not overrun the offer.
-      const source = size > offset
-        ? createReadStream(filePath, { highWaterMark: FILE_READ_BYTES, start: offset, end: size - 1 })
-        : [];
-      for await (const block of source) {
-        for (let at = 0; at < (block as Buffer).length; at += FILE_CHUNK_BYTES) {
-          this.assertOpen();
-          const data = (block as Buffer).subarray(at, at + FILE_CHUNK_BYTES);
-          hash.update(data);
-          sent += data.length;
-          this.writeChunk(idBytes, data);
-        }
-        if (this.socket.writableLength > SEND_WINDOW_BYTES) await this.waitForDrain();
-        onProgress(sent);
-      }
+      sent = await this.streamFile(filePath, idBytes, offset, size, hash, onProgress);
       if (sent !== size) throw new PeerError(`${filePath} shrank while it was being sent (${sent} of ${size} bytes)`);
       const sha256 = hash.digest('hex');
       this.send({ kind: 'fileEnd', id, sha256 });
@@ -246,31 +235,57 @@ export class PeerSession {
     return this.socket.write(encodeFrame(frame));
   }
 
+  /** Sends bytes [offset, size) as chunks from a small pool of reused blocks; returns the end offset. */
+  private async streamFile(
+    filePath: string,
+    idBytes: Buffer,
+    offset: number,
+    size: number,
+    hash: Hash,
+    onProgress: (sentBytes: number) => void,
+  ): Promise<number> {
+    const pool = new BlockPool(SEND_BLOCKS, FILE_READ_BYTES);
+    const stopOnClose = (error: Error) => pool.fail(error);
+    this.closeWatchers.add(stopOnClose);
+    const file = await open(filePath, 'r');
+    let position = offset;
+    try {
+      while (position < size) {
+        const block = await pool.acquire();
+        this.assertOpen();
+        const { bytesRead } = await file.read(block, 0, Math.min(block.length, size - position), position);
+        if (bytesRead === 0) {
+          pool.release(block);
+          break;
+        }
+        for (let at = 0; at < bytesRead; at += FILE_CHUNK_BYTES) {
+          const data = block.subarray(at, Math.min(at + FILE_CHUNK_BYTES, bytesRead));
+          hash.update(data);
+          const last = at + FILE_CHUNK_BYTES >= bytesRead;
+          this.writeChunk(idBytes, data, last ? () => pool.release(block) : undefined);
+        }
+        position += bytesRead;
+        onProgress(position);
+      }
+    } finally {
+      this.closeWatchers.delete(stopOnClose);
+      await file.close();
+    }
+    return position;
+  }
+
   /** Header and data go out as two buffers in one writev: the 64 KiB chunk is never copied. */
-  private writeChunk(idBytes: Buffer, data: Buffer): void {
+  private writeChunk(idBytes: Buffer, data: Buffer, flushed?: () => void): void {
     const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES + TRANSFER_ID_BYTES);
     header.writeUInt32BE(1 + TRANSFER_ID_BYTES + data.length, 0);
     header.writeUInt8(FrameType.fileChunk, 4);
     idBytes.copy(header, FRAME_HEADER_BYTES);
     this.socket.cork();
     this.socket.write(header);
-    this.socket.write(data);
+    // The callback runs once the data has left for the kernel (or the socket failed): either way
+    // the block may be reused.
+    this.socket.write(data, flushed);
     this.socket.uncork();
-  }
-
-  private waitForDrain(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (this.isClosed) {
-        reject(new PeerError(`peer connection closed: ${this.closedReason}`));
-        return;
-      }
-      this.drainWaiters.add({ resolve, reject });
-    });
-  }
-
-  private releaseDrainWaiters(): void {
-    for (const waiter of this.drainWaiters) waiter.resolve();
-    this.drainWaiters.clear();
   }
 
   private assertOpen(): void {
@@ -504,8 +519,7 @@ export class PeerSession {
       transfer.accepted.reject(error);
       transfer.result.reject(error);
     }
-    for (const waiter of this.drainWaiters) waiter.reject(error);
-    this.drainWaiters.clear();
+    for (const watcher of this.closeWatchers) watcher(error);
     for (const receiver of this.incoming.values()) void receiver.abort();
     this.incoming.clear();
     this.handlers.onClosed(reason);
