@@ -20,7 +20,10 @@ interface Stat { median: number; min: number; max: number; n: number }
 interface Results {
   machine: { cpus: number; cpu: string; memoryGiB: number; node: string; platform: string; date: string };
   options: { size: number; quick: boolean; runs: number };
-  transfer: { sizeBytes: number; chatMiBps: Stat; bareMiBps: Stat; socatMiBps: Stat | null; chatVsBare: number; chatVsSocat: number | null };
+  transfer: {
+    sizeBytes: number; chatMiBps: Stat; bareMiBps: Stat; bareSyncedMiBps: Stat; socatMiBps: Stat | null;
+    chatVsBare: number; chatVsBareSynced: number; chatVsSocat: number | null;
+  };
   memory: { smallBytes: number; largeBytes: number; senderSmallMiB: number; receiverSmallMiB: number; senderLargeMiB: number; receiverLargeMiB: number; growthMiB: number };
   messages: { count: number; p50Ms: number; p99Ms: number; perSecond: number; tcpPingPongP50Ms: number; tcpPingPongP99Ms: number };
   messagesDuringTransfer: { count: number; p50Ms: number; maxMs: number };
@@ -101,8 +104,9 @@ async function clearDirectory(dir: string): Promise<void> {
   for (const name of await readdir(dir)) await rm(path.join(dir, name), { force: true });
 }
 
-async function bareTransfer(source: string, destination: string): Promise<number> {
-  const result = await collect(spawn(process.execPath, [path.join(ROOT, 'bench', 'baselines', 'tcp-pipe.ts'), source, destination]), undefined, 600_000);
+async function bareTransfer(source: string, destination: string, fsync = false): Promise<number> {
+  const args = [path.join(ROOT, 'bench', 'baselines', 'tcp-pipe.ts'), source, destination, ...(fsync ? ['--fsync'] : [])];
+  const result = await collect(spawn(process.execPath, args), undefined, 600_000);
   if (result.code !== 0) throw new Error(`bare pipeline failed: ${result.stderr}`);
   await rm(destination, { force: true });
   return Number(result.stdout.trim());
@@ -221,17 +225,20 @@ async function main(): Promise<void> {
     homes.push(pair.home);
     const chatSeconds: number[] = [];
     const bareSeconds: number[] = [];
+    const bareSyncedSeconds: number[] = [];
     const socatSeconds: number[] = [];
     const socat = hasSocat();
     for (let run = 0; run < runs; run++) {
       chatSeconds.push(await timedTransfer(pair.home, source));
       await clearDirectory(pair.bob.downloads);
       bareSeconds.push(await bareTransfer(source, path.join(work, 'bare.out')));
+      bareSyncedSeconds.push(await bareTransfer(source, path.join(work, 'bare.out'), true));
       if (socat) socatSeconds.push(await socatTransfer(source, path.join(work, 'socat.out')));
     }
     const mibps = (seconds: number[]) => stat(seconds.map((s) => size / MiB / s));
     const chatMiBps = mibps(chatSeconds);
     const bareMiBps = mibps(bareSeconds);
+    const bareSyncedMiBps = mibps(bareSyncedSeconds);
     const socatMiBps = socat ? mibps(socatSeconds) : null;
 
     log('row 4: messages during a transfer ...');
@@ -298,8 +305,10 @@ async function main(): Promise<void> {
         sizeBytes: size,
         chatMiBps,
         bareMiBps,
+        bareSyncedMiBps,
         socatMiBps,
         chatVsBare: chatMiBps.median / bareMiBps.median,
+        chatVsBareSynced: chatMiBps.median / bareSyncedMiBps.median,
         chatVsSocat: socatMiBps ? chatMiBps.median / socatMiBps.median : null,
       },
       memory: {
@@ -347,8 +356,8 @@ function table(r: Results): string {
   const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
   const s = (x: Stat, digits = 1) => `${f(x.median, digits)} (${f(x.min, digits)}–${f(x.max, digits)})`;
   const rows: Array<[string, string, string, string]> = [
-    ['1 transfer MiB/s', `chat ${s(r.transfer.chatMiBps, 0)}`, `bare TCP ${s(r.transfer.bareMiBps, 0)}; socat ${r.transfer.socatMiBps ? s(r.transfer.socatMiBps, 0) : 'n/a (not installed)'}`,
-      `chat/bare ${f(r.transfer.chatVsBare, 2)}; chat/socat ${r.transfer.chatVsSocat === null ? 'n/a' : f(r.transfer.chatVsSocat, 2)}`],
+    ['1 transfer MiB/s', `chat ${s(r.transfer.chatMiBps, 0)}`, `bare TCP ${s(r.transfer.bareMiBps, 0)}; bare+fsync ${s(r.transfer.bareSyncedMiBps, 0)}; socat ${r.transfer.socatMiBps ? s(r.transfer.socatMiBps, 0) : 'n/a (not installed)'}`,
+      `chat/bare ${f(r.transfer.chatVsBare, 2)}; chat/bare+fsync ${f(r.transfer.chatVsBareSynced, 2)}; chat/socat ${r.transfer.chatVsSocat === null ? 'n/a' : f(r.transfer.chatVsSocat, 2)}`],
     ['2 peak RSS MiB', `send ${f(r.memory.senderSmallMiB, 0)} / recv ${f(r.memory.receiverSmallMiB, 0)} at ${f(r.memory.smallBytes / MiB, 0)} MiB`,
       `send ${f(r.memory.senderLargeMiB, 0)} / recv ${f(r.memory.receiverLargeMiB, 0)} at ${f(r.memory.largeBytes / MiB, 0)} MiB`, `growth ${f(r.memory.growthMiB, 0)} MiB`],
     ['3 message latency ms', `p50 ${f(r.messages.p50Ms, 3)} p99 ${f(r.messages.p99Ms, 3)}; ${f(r.messages.perSecond, 0)}/s`,

@@ -5,6 +5,11 @@ import { publishWithoutOverwrite, safeFileName } from './file-names.ts';
 
 /** Buffers per writev: POSIX guarantees at least 1024 (IOV_MAX). */
 const MAX_WRITEV_BUFFERS = 1024;
+/**
+ * Written bytes after which the receiver asks the disk to catch up in the background, so the
+ * fsync before the acknowledgement finds little left to do instead of the whole file.
+ */
+const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024;
 
 export interface ReceivedFile {
   id: string;
@@ -34,6 +39,8 @@ export class TransferReceiver {
   private pendingWriteBytes = 0;
   private failure: Error | undefined;
   private opening: Promise<void> | undefined;
+  private unsyncedBytes = 0;
+  private backgroundSync: Promise<void> | undefined;
   private aborted = false;
 
   constructor(downloadsDir: string, id: string, offeredName: string, size: number) {
@@ -85,7 +92,11 @@ export class TransferReceiver {
       const batch = this.queue.splice(0, MAX_WRITEV_BUFFERS);
       const bytes = batch.reduce((total, buffer) => total + buffer.length, 0);
       try {
-        if (!this.failure) await writeAll(this.handle!, batch, bytes);
+        if (!this.failure) {
+          await writeAll(this.handle!, batch, bytes);
+          this.unsyncedBytes += bytes;
+          if (this.unsyncedBytes >= BACKGROUND_SYNC_BYTES && !this.backgroundSync) this.syncInBackground();
+        }
       } catch (error) {
         this.failure = error as Error;
       } finally {
@@ -93,6 +104,15 @@ export class TransferReceiver {
       }
     }
     this.flushing = undefined;
+  }
+
+  private syncInBackground(): void {
+    this.unsyncedBytes = 0;
+    const handle = this.handle!;
+    this.backgroundSync = handle
+      .datasync()
+      .catch((error: unknown) => { this.failure ??= error as Error; })
+      .finally(() => { this.backgroundSync = undefined; });
   }
 
   /** Verifies and publishes the file; on any mismatch the temporary file is removed. */
@@ -104,6 +124,8 @@ export class TransferReceiver {
     }
     const sha256 = this.hash.digest('hex');
     if (sha256 !== expectedSha256) throw new Error(`SHA-256 mismatch: got ${sha256}, sender says ${expectedSha256}`);
+    await this.backgroundSync;
+    if (this.failure) throw this.failure;
     await this.handle!.sync();
     await this.handle!.close();
     this.handle = undefined;
@@ -120,6 +142,7 @@ export class TransferReceiver {
 
   private async discard(): Promise<void> {
     await this.flushing;
+    await this.backgroundSync;
     if (this.handle) {
       await this.handle.close().catch(() => undefined);
       this.handle = undefined;

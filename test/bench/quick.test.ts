@@ -15,7 +15,7 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
   const result = await collect(spawn(process.execPath, [path.join(ROOT, 'bench', 'run.ts'), '--quick', '--json'], { cwd: ROOT }), undefined, 170_000);
   assert.equal(result.code, 0, result.stderr);
   const r = JSON.parse(result.stdout);
-  for (const key of ['chatMiBps', 'bareMiBps']) for (const field of ['median', 'min', 'max']) positive(r.transfer[key][field], `transfer.${key}.${field}`);
+  for (const key of ['chatMiBps', 'bareMiBps', 'bareSyncedMiBps']) for (const field of ['median', 'min', 'max']) positive(r.transfer[key][field], `transfer.${key}.${field}`);
   positive(r.transfer.chatVsBare, 'transfer.chatVsBare');
   for (const field of ['senderSmallMiB', 'receiverSmallMiB', 'senderLargeMiB', 'receiverLargeMiB']) positive(r.memory[field], `memory.${field}`);
   for (const field of ['p50Ms', 'p99Ms', 'perSecond', 'tcpPingPongP50Ms', 'tcpPingPongP99Ms']) positive(r.messages[field], `messages.${field}`);
