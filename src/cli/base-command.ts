@@ -1,7 +1,7 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { ControlClient } from '../control/client.ts';
 import { resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
-import { CliError, ExitCode, UsageError } from './errors.ts';
+import { UsageError } from './errors.ts';
 import { reportFailure } from './report.ts';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
@@ -69,10 +69,6 @@ export abstract class BaseCommand extends Command {
   protected jsonRequested(): boolean {
     const end = this.argv.indexOf('--');
     return (end === -1 ? this.argv : this.argv.slice(0, end)).includes('--json');
-  }
-
-  protected fail(code: string, message: string, exitCode: number = ExitCode.failure): never {
-    throw new CliError(code, message, exitCode);
   }
 }
 
