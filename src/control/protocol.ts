@@ -74,7 +74,7 @@ export interface ControlNotifications {
   /** A new history event; only to connections that called `subscribe`. */
   event: ChatEvent;
   /** Progress of a transfer started on this connection with `progress: true`. */
-  'transfer.progress': { id: string | null; bytes: number; size: number };
+  'transfer.progress': { id: string; bytes: number; size: number };
 }
 
 /**

@@ -335,11 +335,11 @@ export class ChatDaemon {
     const peerName = session.peer!.name;
     const name = path.basename(filePath);
     let lastReport = 0;
-    const report = (bytes: number) => {
+    const report = (bytes: number, id: string) => {
       const now = Date.now();
       if (progress !== true || connection.closed || (now - lastReport < PROGRESS_INTERVAL_MS && bytes < size)) return;
       lastReport = now;
-      connection.notify('transfer.progress', { id: null, bytes, size });
+      connection.notify('transfer.progress', { id, bytes, size });
     };
     this.log.info(`sending ${filePath} (${size} bytes) to "${peerName}"`);
     let sent;

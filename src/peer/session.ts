@@ -183,7 +183,7 @@ export class PeerSession {
     filePath: string,
     name: string,
     size: number,
-    onProgress: (sentBytes: number) => void = () => undefined,
+    onProgress: (sentBytes: number, id: string) => void = () => undefined,
   ): Promise<SentFile> {
     this.assertOpen();
     const id = randomUUID();
@@ -200,7 +200,7 @@ export class PeerSession {
       const idBytes = uuidToBytes(id);
       if (offset > 0) throw new PeerError('resuming a transfer is not supported yet');
       // Exactly the offered bytes: a file that grows meanwhile (a log) must not overrun the offer.
-      sent = await this.streamFile(filePath, idBytes, offset, size, hash, onProgress);
+      sent = await this.streamFile(filePath, idBytes, offset, size, hash, (bytes) => onProgress(bytes, id));
       if (sent !== size) throw new PeerError(`${filePath} shrank while it was being sent (${sent} of ${size} bytes)`);
       const sha256 = hash.digest('hex');
       this.send({ kind: 'fileEnd', id, sha256 });

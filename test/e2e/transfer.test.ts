@@ -124,6 +124,23 @@ describe('large transfers', { timeout: 300_000 }, () => {
     }
   });
 
+  test('transfer with progress: true reports the transfer id and growing byte counts to its caller', async () => {
+    const file = path.join(home.dir, 'reported.bin');
+    await writeRandomFile(file, 8 * 1024 * 1024);
+    const client = await ControlClient.connect(resolveProfilePaths({ home: home.dir, profile: 'alice' }).socket);
+    try {
+      const reports: Array<{ id: string; bytes: number; size: number }> = [];
+      client.onNotification('transfer.progress', (report) => reports.push(report));
+      const result = await client.request('transfer', { path: file, progress: true }, 0);
+      assert.ok(reports.length > 0);
+      assert.ok(reports.every((report) => report.id === result.id && report.size === 8 * 1024 * 1024));
+      assert.equal(reports.at(-1)!.bytes, 8 * 1024 * 1024);
+      for (let i = 1; i < reports.length; i++) assert.ok(reports[i]!.bytes > reports[i - 1]!.bytes);
+    } finally {
+      client.close();
+    }
+  });
+
   test('a progress bar on stderr when it is a terminal, none when piped', async (t) => {
     const small = path.join(home.dir, 'progress.bin');
     await writeRandomFile(small, 8 * 1024 * 1024);
