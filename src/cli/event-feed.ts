@@ -1,5 +1,6 @@
 import type { ControlClient } from '../control/client.ts';
 import type { ChatEvent } from '../control/events.ts';
+import { fetchLatestEvents } from './history-pages.ts';
 
 /**
  * Subscribes first and reads the backlog second, so no event falls in the gap between the two;
@@ -22,8 +23,7 @@ export async function followEvents(
     else emit(event);
   });
   await client.request('subscribe', {});
-  const { events } = backlog > 0 ? await client.request('history', { limit: backlog }) : { events: [] };
-  for (const event of events) emit(event);
+  for (const event of backlog > 0 ? await fetchLatestEvents(client, backlog) : []) emit(event);
   const early = buffered;
   buffered = undefined;
   for (const event of early) emit(event);

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import type { ChatEvent } from '../control/events.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { followEvents } from '../cli/event-feed.ts';
+import { fetchLatestEvents } from '../cli/history-pages.ts';
 import { formatEvent } from '../cli/output.ts';
 
 export default class Tail extends BaseCommand {
@@ -28,8 +29,7 @@ export default class Tail extends BaseCommand {
       process.stdout.write(`${flags.json ? JSON.stringify(event) : formatEvent(event)}\n`);
     };
     if (!flags.follow) {
-      const { events } = await client.request('history', { limit: flags.lines });
-      for (const event of events) print(event);
+      for (const event of await fetchLatestEvents(client, flags.lines)) print(event);
       return;
     }
     const ended = new Promise<void>((resolve) => {

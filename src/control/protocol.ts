@@ -49,8 +49,16 @@ export interface TransferParams {
   progress?: boolean;
 }
 export interface TransferResult { id: string; name: string; size: number; sha256: string; to: string; path: string }
-export interface HistoryParams { limit?: number; after?: number }
-export interface HistoryResult { events: ChatEvent[] }
+/** `after` pages forward, `before` backward; neither: the newest events. */
+export interface HistoryParams { limit?: number; after?: number; before?: number }
+export interface HistoryResult {
+  events: ChatEvent[];
+  /**
+   * Fewer events than asked for, because the page reached MAX_HISTORY_RESPONSE_BYTES: ask again
+   * from the edge of this page (`before` its first seq, or `after` its last).
+   */
+  truncated: boolean;
+}
 export interface SubscribeResult { subscribed: true }
 export interface StopResult { stopping: true }
 
@@ -94,8 +102,13 @@ export const ErrorCode = {
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
 
-/** Biggest history page the daemon returns in one response (keeps control frames small). */
+/** Most events the daemon returns in one history response. */
 export const MAX_HISTORY_PAGE = 1000;
+/**
+ * Most JSON bytes of events in one history response (at least one event is always returned): well
+ * under the control socket's 4 MiB message limit, whatever the messages' sizes.
+ */
+export const MAX_HISTORY_RESPONSE_BYTES = 1024 * 1024;
 /** Ports are 1-65535; 0 ("any") is only meaningful for listening. */
 export const MAX_PORT = 65535;
 

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import net, { type Server, type Socket } from 'node:net';
 import path from 'node:path';
-import type { NewEvent } from '../control/events.ts';
+import type { ChatEvent, NewEvent } from '../control/events.ts';
 import type { ProfilePaths } from '../control/paths.ts';
 import {
   ErrorCode,
   MAX_HISTORY_PAGE,
+  MAX_HISTORY_RESPONSE_BYTES,
   MAX_PORT,
   type ConnectResult,
   type DisconnectResult,
@@ -358,17 +359,36 @@ export class ChatDaemon {
   }
 
   private historyPage(params: unknown): HistoryResult {
-    const { limit = 10, after } = params as { limit?: unknown; after?: unknown };
-    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
-      throw new ControlError(ErrorCode.invalidParams, '"limit" must be a non-negative integer');
+    const { limit = 10, after, before } = params as { limit?: unknown; after?: unknown; before?: unknown };
+    const page = Math.min(readCount(limit, 'limit'), MAX_HISTORY_PAGE);
+    if (after !== undefined && before !== undefined) {
+      throw new ControlError(ErrorCode.invalidParams, 'give "after" or "before", not both');
     }
-    const page = Math.min(limit, MAX_HISTORY_PAGE);
-    if (after === undefined) return { events: this.history.latest(page) };
-    if (typeof after !== 'number' || !Number.isInteger(after) || after < 0) {
-      throw new ControlError(ErrorCode.invalidParams, '"after" must be a non-negative integer');
-    }
-    return { events: this.history.after(after, page) };
+    if (after !== undefined) return capPage(this.history.after(readCount(after, 'after'), page), 'oldest');
+    const events = before === undefined ? this.history.latest(page) : this.history.before(readCount(before, 'before'), page);
+    return capPage(events, 'newest');
   }
+}
+
+function readCount(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new ControlError(ErrorCode.invalidParams, `"${name}" must be a non-negative integer`);
+  }
+  return value;
+}
+
+/** Keeps the page under MAX_HISTORY_RESPONSE_BYTES, dropping from the far end; never empties it. */
+function capPage(events: ChatEvent[], keep: 'oldest' | 'newest'): HistoryResult {
+  const ordered = keep === 'oldest' ? events : [...events].reverse();
+  let bytes = 0;
+  let count = 0;
+  for (const event of ordered) {
+    bytes += Buffer.byteLength(JSON.stringify(event));
+    if (count > 0 && bytes > MAX_HISTORY_RESPONSE_BYTES) break;
+    count++;
+  }
+  if (count === events.length) return { events, truncated: false };
+  return { events: keep === 'oldest' ? events.slice(0, count) : events.slice(events.length - count), truncated: true };
 }
 
 function summarize(peer: PeerInfo): PeerSummary {

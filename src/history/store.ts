@@ -10,6 +10,8 @@ export interface HistoryStore {
   append(event: NewEvent): ChatEvent;
   /** The newest `limit` events, oldest first. */
   latest(limit: number): ChatEvent[];
+  /** The newest `limit` events with a sequence number below `seq`, oldest first. */
+  before(seq: number, limit: number): ChatEvent[];
   /** Up to `limit` events with a sequence number greater than `seq`, oldest first. */
   after(seq: number, limit: number): ChatEvent[];
   close(): void;
@@ -26,6 +28,7 @@ class SqliteHistoryStore implements HistoryStore {
   private readonly insert: StatementSync;
   private readonly selectLatest: StatementSync;
   private readonly selectAfter: StatementSync;
+  private readonly selectBefore: StatementSync;
 
   constructor(file: string) {
     this.db = new DatabaseSync(file);
@@ -43,6 +46,9 @@ class SqliteHistoryStore implements HistoryStore {
       'SELECT seq, body FROM (SELECT seq, body FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC',
     );
     this.selectAfter = this.db.prepare('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq ASC LIMIT ?');
+    this.selectBefore = this.db.prepare(
+      'SELECT seq, body FROM (SELECT seq, body FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC',
+    );
   }
 
   private migrate(): void {
@@ -70,6 +76,10 @@ class SqliteHistoryStore implements HistoryStore {
 
   latest(limit: number): ChatEvent[] {
     return this.selectLatest.all(limit).map(toEvent);
+  }
+
+  before(seq: number, limit: number): ChatEvent[] {
+    return this.selectBefore.all(seq, limit).map(toEvent);
   }
 
   after(seq: number, limit: number): ChatEvent[] {

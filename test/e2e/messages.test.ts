@@ -61,6 +61,16 @@ describe('messages and following the history', { timeout: 180_000 }, () => {
     assert.equal(await lastReceivedByBob(), text);
   });
 
+  test('tail pages through history larger than one control message (24 messages of 200 KiB: 4.8 MB > the 4 MiB limit)', async () => {
+    const texts = Array.from({ length: 24 }, (_, i) => `${String(i).padStart(2, '0')} ${'é'.repeat(100 * 1024)}`);
+    for (const text of texts) assert.equal((await home.run(['send', '--profile', 'alice'], { input: text })).code, 0);
+    const result = await home.run(['tail', '--profile', 'bob', '--no-follow', '--json', '-n', '24']);
+    assert.equal(result.code, 0, result.stderr);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { text: string; seq: number });
+    assert.deepEqual(events.map((event) => event.text), texts);
+    for (let i = 1; i < events.length; i++) assert.equal(events[i]!.seq, events[i - 1]!.seq + 1);
+  });
+
   test('terminal escape sequences from the peer are shown harmlessly by tail, kept exactly by --json', async () => {
     const text = 'evil \u001b[2J\u001b]0;pwned\u0007 text';
     const result = await home.run(['send', '--profile', 'alice', text]);

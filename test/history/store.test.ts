@@ -111,6 +111,15 @@ describe('HistoryStore', { timeout: 30_000 }, () => {
     assert.deepEqual(paged, Array.from({ length: 10 }, (_, i) => i + 1));
   });
 
+  test('before(seq, limit) pages backward, each page oldest first', () => {
+    const { store } = storeWith(10);
+    assert.deepEqual(store.before(11, 3).map((event) => event.seq), [8, 9, 10]);
+    assert.deepEqual(store.before(8, 3).map((event) => event.seq), [5, 6, 7]);
+    assert.deepEqual(store.before(3, 5).map((event) => event.seq), [1, 2]);
+    assert.deepEqual(store.before(1, 5), []);
+    assert.deepEqual(store.before(6, 1), [{ seq: 5, ...message(5) }]);
+  });
+
   test('history survives close and reopen, and seq continues where it stopped', () => {
     const { store, file } = storeWith(5);
     const beforeClose = store.latest(10);
