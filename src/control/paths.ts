@@ -27,14 +27,17 @@ export class InvalidProfileError extends Error {
 }
 
 /**
- * The OS data directory for "chat", as oclif's `config.dataDir` computes it, without loading oclif
- * (the daemon does not).
+ * The data directory for "chat" exactly as oclif's `config.dataDir` computes it (CHAT_DATA_DIR, then
+ * XDG_DATA_HOME, then LOCALAPPDATA on Windows, then ~/.local/share — on macOS too), without
+ * loading oclif: the daemon and the fast path must find the same place as the oclif commands.
  */
 export function defaultChatHome(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
-  const home = os.homedir();
-  if (platform === 'win32') return path.join(env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'), 'chat');
-  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'chat');
-  return path.join(env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'chat');
+  if (env.CHAT_DATA_DIR) return env.CHAT_DATA_DIR;
+  const windows = platform === 'win32';
+  const windowsHome = env.HOMEDRIVE && env.HOMEPATH ? path.join(env.HOMEDRIVE, env.HOMEPATH) : env.USERPROFILE;
+  const home = env.HOME || (windows && windowsHome) || os.homedir() || os.tmpdir();
+  const base = env.XDG_DATA_HOME || (windows && env.LOCALAPPDATA) || path.join(home, '.local/share');
+  return path.join(base, 'chat');
 }
 
 export function validateProfileName(profile: string): string {
