@@ -8,10 +8,16 @@ export type Direction = 'in' | 'out';
 interface EventBase {
   /** Position in this profile's history: strictly increasing, never reused. */
   seq: number;
-  /** ISO 8601, UTC. */
+  /**
+   * ISO 8601. Events made here are UTC (`Z`); an incoming message keeps the time its sender
+   * stamped, which may carry an offset.
+   */
   time: string;
   direction: Direction;
-  /** Who the event comes from: the peer for `in`, this profile's name for `out`. */
+  /**
+   * Messages and files: who sent it (the peer for `in`, this profile for `out`). Peer events: always
+   * the peer, `to` always this profile.
+   */
   from: string;
   /** The other side. */
   to: string;

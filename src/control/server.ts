@@ -56,7 +56,9 @@ export async function startControlServer(
   await prepareOwnerOnlyDirectory(socketDir);
   await removeStaleSocket(socketPath);
 
-  const rpc = new JSONRPCServer<Connection>();
+  // Expected failures (not connected, no such file) are answers, not incidents: only unexpected
+  // ones are logged, by mapErrorToJSONRPCErrorResponse below.
+  const rpc = new JSONRPCServer<Connection>({ errorListener: () => undefined });
   rpc.mapErrorToJSONRPCErrorResponse = (id, error: unknown) => {
     if (error instanceof ControlError || error instanceof JSONRPCErrorException) {
       return { jsonrpc: '2.0', id, error: { code: error.code, message: error.message } };
@@ -89,7 +91,7 @@ export async function startControlServer(
   const connectionOf = (socket: Socket): Connection => {
     let connection = connections.get(socket);
     if (!connection) {
-      connection = new Connection(nextId++, socket, ipc);
+      connection = new Connection(nextId++, socket, ipc, log);
       connections.set(socket, connection);
     }
     return connection;
@@ -143,13 +145,15 @@ class Connection implements ControlConnection {
   private readonly socket: Socket;
   private readonly ipc: IPCModule;
   private readonly notifier: JSONRPCClient;
+  private readonly log: (line: string) => void;
   private readonly closeListeners: Array<() => void> = [];
   private isClosed = false;
 
-  constructor(id: number, socket: Socket, ipc: IPCModule) {
+  constructor(id: number, socket: Socket, ipc: IPCModule, log: (line: string) => void) {
     this.id = id;
     this.socket = socket;
     this.ipc = ipc;
+    this.log = log;
     this.notifier = new JSONRPCClient((payload) => this.send(payload));
   }
 
@@ -161,8 +165,10 @@ class Connection implements ControlConnection {
     if (this.isClosed || this.socket.destroyed) return;
     try {
       this.ipc.server.emit(this.socket, RPC_EVENT, payload);
-    } catch {
-      // The guarded writer refuses when this client stopped reading; it is being disconnected.
+    } catch (error) {
+      // node-ipc refuses a message over the size limit, or a client that stopped reading (it is
+      // being disconnected). Either way the client will not get this answer: say so in the log.
+      this.log(`control: could not send to client ${this.id}: ${(error as Error).message}`);
     }
   }
 

@@ -1,5 +1,6 @@
 import { link, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { clipText } from '../wire/frames.ts';
 
 /** Longest stored name in UTF-8 bytes: what common file systems allow for one path segment. */
 export const MAX_STORED_NAME_BYTES = 255;
@@ -39,25 +40,12 @@ function fitName(name: string, suffix: string, maxBytes: number): string {
   const ext = Buffer.byteLength(rawExt) <= MAX_KEPT_EXTENSION_BYTES ? rawExt : '';
   const stem = name.slice(0, name.length - ext.length);
   const budget = maxBytes - Buffer.byteLength(suffix) - Buffer.byteLength(ext);
-  let fitted = `${truncateUtf8(stem, budget)}${suffix}${ext}`.trim().replace(/[. ]+$/, '');
+  let fitted = `${clipText(stem, budget)}${suffix}${ext}`.trim().replace(/[. ]+$/, '');
   if (fitted === '' || /^\.+$/.test(fitted)) fitted = `${FALLBACK_NAME}${suffix}`;
   if (WINDOWS_RESERVED.test(fitted)) fitted = `_${fitted}`.slice(0, maxBytes);
   return fitted;
 }
 
-/** The longest prefix of `text` (whole code points) that fits in `maxBytes` of UTF-8. */
-function truncateUtf8(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text;
-  let bytes = 0;
-  let end = 0;
-  for (const char of text) {
-    const size = Buffer.byteLength(char);
-    if (bytes + size > maxBytes) break;
-    bytes += size;
-    end += char.length;
-  }
-  return text.slice(0, end);
-}
 
 /**
  * Moves a finished temporary file to the first free name in `dir`, never replacing a file.

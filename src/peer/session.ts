@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { FrameDecoder } from '../wire/decoder.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import {
+  clipText,
   encodeFrame,
   FrameType,
   uuidToBytes,
@@ -19,6 +20,7 @@ import {
   HANDSHAKE_TIMEOUT_MS,
   MAX_INCOMING_TRANSFERS,
   MAX_MESSAGE_BYTES,
+  MAX_REASON_BYTES,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
@@ -72,6 +74,9 @@ export interface SessionOptions {
   handlers: SessionHandlers;
   handshakeTimeoutMs?: number;
 }
+
+/** How long a closing session waits for its BYE to be flushed before it drops the socket. */
+const BYE_LINGER_MS = 2000;
 
 /** Raised to callers of a session that ended, or whose peer refused something. */
 export class PeerError extends Error {
@@ -209,7 +214,7 @@ export class PeerSession {
       return { id, name, size: sent, sha256 };
     } catch (error) {
       if (!this.isClosed && this.outgoing.has(id)) {
-        this.send({ kind: 'fileCancel', id, reason: (error as Error).message.slice(0, 200) });
+        this.send({ kind: 'fileCancel', id, reason: clipText((error as Error).message, MAX_REASON_BYTES) });
       }
       throw error;
     } finally {
@@ -221,9 +226,9 @@ export class PeerSession {
   close(reason: string): void {
     if (this.isClosed) return;
     if (!this.socket.destroyed && this.socket.writable) {
-      this.socket.end(encodeFrame({ kind: 'bye', reason: reason.slice(0, 200) }));
+      this.socket.end(encodeFrame({ kind: 'bye', reason: clipText(reason, MAX_REASON_BYTES) }));
       // A peer that never reads must not keep the socket open.
-      setTimeout(() => this.socket.destroy(), 2000).unref();
+      setTimeout(() => this.socket.destroy(), BYE_LINGER_MS).unref();
     } else {
       this.socket.destroy();
     }
@@ -489,7 +494,7 @@ export class PeerSession {
         await receiver.abort();
         const reason = error instanceof Error ? error.message : String(error);
         this.handlers.log(`transfer ${id} failed: ${reason}`);
-        this.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: reason.slice(0, 200) });
+        this.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
       });
   }
 

@@ -21,8 +21,8 @@ export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
 /** Largest message text in UTF-8 bytes. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 /**
- * File data per FILE_CHUNK frame. Small enough that a message frame waits behind at most one chunk
- * per connection, large enough that framing costs nothing measurable.
+ * File data per FILE_CHUNK frame: large enough that framing costs nothing measurable; the file data
+ * queued ahead of a message is bounded by SEND_BLOCKS, not by this.
  */
 export const FILE_CHUNK_BYTES = 64 * 1024;
 /** Longest peer name (UTF-8 bytes). */
@@ -35,7 +35,10 @@ export const MAX_REASON_BYTES = 1024;
 export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 /** Bytes of a transfer id on the wire (a UUID). */
 export const TRANSFER_ID_BYTES = 16;
-/** TCP connect + HELLO exchange must finish within this, or the socket is closed. */
+/**
+ * The HELLO exchange must finish within this after the TCP connection is up, or the socket is
+ * closed; a dialler also gives the TCP connect itself this long.
+ */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Received file data not yet on disk before the connection stops reading (receiver backpressure). */
 export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
