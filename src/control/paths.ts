@@ -73,7 +73,9 @@ export function resolveProfilePaths(options: { home?: string; profile?: string }
  */
 function controlSocketPath(runDir: string): string {
   if (process.platform === 'win32') {
-    return `\\\\.\\pipe\\chat-${createHash('sha256').update(runDir).digest('hex').slice(0, 24)}`;
+    // node-ipc turns "/name" into the pipe \\.\pipe\name on both ends; a full pipe path would
+    // get the prefix twice on the server side only.
+    return `/chat-${createHash('sha256').update(runDir).digest('hex').slice(0, 24)}`;
   }
   const inProfile = path.join(runDir, 'control.sock');
   if (Buffer.byteLength(inProfile) <= MAX_SOCKET_PATH_BYTES) return inProfile;
