@@ -279,7 +279,7 @@ export class PeerSession {
     return position;
   }
 
-  /** Header and data go out as two buffers in one writev: the 64 KiB chunk is never copied. */
+  /** Header and data go out as two buffers in one writev: the chunk is never copied. */
   private writeChunk(idBytes: Buffer, data: Buffer, flushed?: () => void): void {
     const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES + TRANSFER_ID_BYTES);
     header.writeUInt32BE(1 + TRANSFER_ID_BYTES + data.length, 0);

@@ -85,7 +85,7 @@ export class TransferReceiver {
 
   /**
    * While the disk is busy, chunks pile up and go out together: one system call for many chunks
-   * instead of one thread-pool round trip per 64 KiB.
+   * instead of one thread-pool round trip per chunk.
    */
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
