@@ -1,7 +1,8 @@
 // npm run bench: chat measured against the bare transport and the shell tools, side by side, in
 // one run on one machine (only ratios from the same run mean anything on a shared machine).
-// Options: --size BYTES (suffix K/M/G; default 1G), --quick, --json, --runs N.
-import { spawn, spawnSync } from 'node:child_process';
+// Options: --size BYTES (suffix K/M/G; default 1G), --runs N (default 5), --quick (16 MiB, 2 runs, fewer
+// messages; a few seconds), --json (print the results to stdout instead of the table).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
@@ -15,16 +16,41 @@ import { resolveProfilePaths } from '../src/control/paths.ts';
 import { ChatHome, CLI, collect, ROOT } from '../test/helpers/chat.ts';
 
 const MiB = 1024 * 1024;
+/** Bounds on every wait, so a hung daemon or tool fails the bench instead of stalling it. */
+const TRANSFER_TIMEOUT_FLOOR_MS = 60_000;
+/** A transfer slower than this is treated as hung. */
+const SLOWEST_TRANSFER_BYTES_PER_MS = 1024; // 1 MB/s
+const MAX_RUNS = 100;
+const SHUFFLE_SEED = 4;
+const MESSAGE_TIMEOUT_MS = 10_000;
+const STARTUP_TIMEOUT_MS = 30_000;
 
-interface Stat { median: number; min: number; max: number; n: number }
+/** A median over runs, with min, max and every run in the order measured. */
+interface Stat { median: number; min: number; max: number; n: number; runs: number[] }
 interface Results {
   machine: { cpus: number; cpu: string; memoryGiB: number; node: string; platform: string; date: string };
   options: { size: number; quick: boolean; runs: number };
   transfer: {
-    sizeBytes: number; chatMiBps: Stat; bareMiBps: Stat; bareSyncedMiBps: Stat; socatMiBps: Stat | null;
+    sizeBytes: number;
+    /** `transfer` request to the sender's daemon until the receiver verified the file. */
+    chatMiBps: Stat;
+    /** The first transfer of this size on freshly started daemons, which is not part of chatMiBps. */
+    chatFirstMiBps: number;
+    /** The whole `chat transfer FILE` process, start-up included, until it exits 0. */
+    chatCliMiBps: Stat;
+    bareMiBps: Stat; bareSyncedMiBps: Stat; socatMiBps: Stat | null;
     chatVsBare: number; chatVsBareSynced: number; chatVsSocat: number | null;
+    chatCliVsBare: number; chatCliVsSocat: number | null;
+    /** The order the contenders ran in, per run. */
+    orders: string[][];
   };
-  memory: { smallBytes: number; largeBytes: number; senderSmallMiB: number; receiverSmallMiB: number; senderLargeMiB: number; receiverLargeMiB: number; growthMiB: number };
+  /** Peak RSS (VmHWM) in MiB, each from its own pair of fresh daemons. */
+  memory: {
+    smallBytes: number; largeBytes: number; runs: number;
+    senderSmallMiB: Stat; receiverSmallMiB: Stat; senderLargeMiB: Stat; receiverLargeMiB: Stat;
+    /** The larger of the two daemons' growth from the small to the large transfer, by medians. */
+    growthMiB: number;
+  };
   messages: { count: number; p50Ms: number; p99Ms: number; perSecond: number; tcpPingPongP50Ms: number; tcpPingPongP99Ms: number };
   messagesDuringTransfer: { count: number; p50Ms: number; maxMs: number };
   startup: { runs: number; nodeMs: Stat; sendMs: Stat; statusMs: Stat; sendVsNode: number; statusVsNode: number };
@@ -41,7 +67,7 @@ function parseSize(text: string): number {
 
 function stat(values: number[]): Stat {
   const sorted = [...values].sort((a, b) => a - b);
-  return { median: percentile(sorted, 50), min: sorted[0]!, max: sorted.at(-1)!, n: sorted.length };
+  return { median: percentile(sorted, 50), min: sorted[0]!, max: sorted.at(-1)!, n: sorted.length, runs: values };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -50,6 +76,27 @@ function percentile(sorted: number[], p: number): number {
   const low = Math.floor(rank);
   const high = Math.ceil(rank);
   return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
+}
+
+/** mulberry32: a small seeded generator, so the transfer order is reproducible. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
 }
 
 const sortedCopy = (values: number[]) => [...values].sort((a, b) => a - b);
@@ -72,9 +119,25 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Two daemons in a fresh CHAT_HOME, connected; `close()` stops them and removes everything. */
-async function startPair(): Promise<{ home: ChatHome; alice: { pid: number }; bob: { pid: number; downloads: string } }> {
+/** Baseline processes in flight, killed if the bench is interrupted. */
+const baselineProcesses = new Set<ChildProcess>();
+
+function spawnBaseline(command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args);
+  baselineProcesses.add(child);
+  child.once('exit', () => baselineProcesses.delete(child));
+  return child;
+}
+
+const transferTimeoutMs = (bytes: number) => TRANSFER_TIMEOUT_FLOOR_MS + Math.ceil(bytes / SLOWEST_TRANSFER_BYTES_PER_MS);
+
+/**
+ * Two daemons in a fresh CHAT_HOME, connected. The home joins `homes` before any daemon starts, so
+ * the caller's cleanup stops them even when starting or connecting fails halfway.
+ */
+async function startPair(homes: ChatHome[]): Promise<{ home: ChatHome; alice: { pid: number }; bob: { pid: number; downloads: string } }> {
   const home = await ChatHome.create();
+  homes.push(home);
   const alice = await home.startDaemon('alice');
   const bob = await home.startDaemon('bob');
   const connected = await home.run(['connect', '--profile', 'alice', String(bob.port)]);
@@ -89,27 +152,40 @@ const controlOf = (home: ChatHome, profile: string) =>
  * Seconds from the transfer request until the sender's daemon reports the receiver verified it
  * (the same call `chat transfer` makes; its start-up is row 5).
  */
-async function timedTransfer(home: ChatHome, file: string): Promise<number> {
+async function timedTransfer(home: ChatHome, file: string, size: number): Promise<number> {
   const client = await controlOf(home, 'alice');
   try {
     const started = performance.now();
-    await client.request('transfer', { path: file }, 0);
+    await client.request('transfer', { path: file }, transferTimeoutMs(size));
     return (performance.now() - started) / 1000;
   } finally {
     client.close();
   }
 }
 
+/** Seconds of the whole `chat transfer FILE` process as a user runs it: it exits 0 once the receiver verified the file. */
+async function timedCliTransfer(home: ChatHome, file: string, size: number): Promise<number> {
+  const started = performance.now();
+  const result = await home.run(['transfer', '--profile', 'alice', file], { timeoutMs: transferTimeoutMs(size) });
+  const seconds = (performance.now() - started) / 1000;
+  if (result.code !== 0) throw new Error(`chat transfer exited ${result.code}: ${result.stderr}`);
+  return seconds;
+}
+
 async function clearDirectory(dir: string): Promise<void> {
   for (const name of await readdir(dir)) await rm(path.join(dir, name), { force: true });
 }
 
-async function bareTransfer(source: string, destination: string, fsync = false): Promise<number> {
+async function bareTransfer(source: string, destination: string, size: number, fsync = false): Promise<number> {
   const args = [path.join(ROOT, 'bench', 'baselines', 'tcp-pipe.ts'), source, destination, ...(fsync ? ['--fsync'] : [])];
-  const result = await collect(spawn(process.execPath, args), undefined, 600_000);
+  const result = await collect(spawnBaseline(process.execPath, args), undefined, transferTimeoutMs(size));
   if (result.code !== 0) throw new Error(`bare pipeline failed: ${result.stderr}`);
   await rm(destination, { force: true });
   return Number(result.stdout.trim());
+}
+
+function flushDirtyPages(): void {
+  spawnSync('sync', [], { stdio: 'ignore', timeout: TRANSFER_TIMEOUT_FLOOR_MS });
 }
 
 function hasSocat(): boolean {
@@ -124,18 +200,29 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function socatTransfer(source: string, destination: string): Promise<number> {
+/** Seconds until the receiving socat has written the whole file and exited. */
+async function socatTransfer(source: string, destination: string, size: number): Promise<number> {
   const port = await freePort();
-  const listener = spawn('socat', ['-u', `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `OPEN:${destination},creat,trunc`]);
-  const done = collect(listener, undefined, 600_000);
-  await sleep(100);
-  const started = performance.now();
-  const sender = await collect(spawn('socat', ['-u', `FILE:${source}`, `TCP:127.0.0.1:${port}`]), undefined, 600_000);
-  const received = await done;
-  if (sender.code !== 0 || received.code !== 0) throw new Error(`socat failed: ${sender.stderr}${received.stderr}`);
-  const seconds = (performance.now() - started) / 1000;
-  await rm(destination, { force: true });
-  return seconds;
+  const listener = spawnBaseline('socat', ['-u', `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `OPEN:${destination},creat,trunc`]);
+  const done = collect(listener, undefined, transferTimeoutMs(size));
+  try {
+    // The listener accepts exactly one connection, so readiness cannot be probed: give it a moment,
+    // and let the sender retry briefly should that not be enough.
+    await sleep(100);
+    const started = performance.now();
+    const sender = await collect(
+      spawnBaseline('socat', ['-u', `FILE:${source}`, `TCP:127.0.0.1:${port},retry=50,interval=0.01`]),
+      undefined,
+      transferTimeoutMs(size),
+    );
+    const received = await done;
+    if (sender.code !== 0 || received.code !== 0) throw new Error(`socat failed: ${sender.stderr}${received.stderr}`);
+    return (performance.now() - started) / 1000;
+  } finally {
+    listener.kill('SIGKILL');
+    await done.catch(() => undefined);
+    await rm(destination, { force: true });
+  }
 }
 
 /** Sends messages one after another and times each until the receiving daemon announces it. */
@@ -148,11 +235,20 @@ async function messageLatencies(sender: ControlClient, receiver: ControlClient, 
   const latencies: number[] = [];
   for (let i = 0; i < count && keepGoing(); i++) {
     const text = `bench ${i} ${randomBytes(4).toString('hex')}`;
-    const arrived = new Promise<number>((resolve) => waiting.set(text, resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const arrived = new Promise<number>((resolve, reject) => {
+      waiting.set(text, resolve);
+      timer = setTimeout(() => reject(new Error(`message ${i} did not reach the peer within ${MESSAGE_TIMEOUT_MS} ms`)), MESSAGE_TIMEOUT_MS);
+    });
+    arrived.catch(() => undefined); // rejected only while awaited below; this keeps it from counting as unhandled
     const started = performance.now();
-    await sender.request('send', { text });
-    latencies.push((await arrived) - started);
-    waiting.delete(text);
+    try {
+      await sender.request('send', { text });
+      latencies.push((await arrived) - started);
+    } finally {
+      clearTimeout(timer);
+      waiting.delete(text);
+    }
     if (spacingMs > 0) await sleep(spacingMs);
   }
   return latencies;
@@ -183,7 +279,7 @@ function wallTimes(commands: string[][], runs: number, env: NodeJS.ProcessEnv): 
   for (let run = 0; run < runs + 1; run++) {
     commands.forEach((command, index) => {
       const started = performance.now();
-      const result = spawnSync(command[0]!, command.slice(1), { env, stdio: 'ignore' });
+      const result = spawnSync(command[0]!, command.slice(1), { env, stdio: 'ignore', timeout: STARTUP_TIMEOUT_MS });
       if (result.status !== 0) throw new Error(`${command.join(' ')} exited ${result.status}`);
       if (run > 0) times[index]!.push(performance.now() - started); // run 0 warms the caches
     });
@@ -202,16 +298,32 @@ async function main(): Promise<void> {
   });
   const quick = values.quick === true;
   const size = parseSize(values.size ?? (quick ? '16M' : '1G'));
-  const runs = values.runs ? Number(values.runs) : quick ? 2 : 3;
+  if (size < 1) throw new Error('--size must be at least 1 byte');
+  const runs = values.runs ? Number(values.runs) : quick ? 2 : 5;
+  if (!Number.isInteger(runs) || runs < 1 || runs > MAX_RUNS) throw new Error(`--runs must be a whole number from 1 to ${MAX_RUNS}`);
   const smallSize = quick ? 4 * MiB : 100 * MiB;
   const messageCount = quick ? 100 : 1000;
   const startupRuns = quick ? 5 : 20;
   const rpcCount = quick ? 200 : 1000;
+  const memoryRuns = quick ? 1 : 3;
   const log = (line: string) => { if (!values.json) process.stderr.write(`${line}\n`); };
 
   const work = path.join(os.tmpdir(), `chat-bench-${process.pid}`);
   await mkdir(work, { recursive: true });
   const homes: ChatHome[] = [];
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => (cleaning ??= (async () => {
+    for (const child of baselineProcesses) child.kill('SIGKILL');
+    for (const home of homes) await home.cleanup().catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  })());
+  // Ctrl-C must not leave daemons or a gigabyte of random data behind.
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: stopping the daemons and removing temporary files ...\n`);
+    void cleanup().finally(() => process.exit(128 + (os.constants.signals[signal] ?? 0)));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const source = path.join(work, 'payload.bin');
     const smallSource = path.join(work, 'small.bin');
@@ -221,22 +333,56 @@ async function main(): Promise<void> {
 
     // 1 + 4: throughput, and messages while a transfer runs.
     log('row 1: transfer throughput (chat, bare Node TCP pipe, socat) ...');
-    const pair = await startPair();
-    homes.push(pair.home);
+    const pair = await startPair(homes);
+    // The first big transfer on fresh daemons is much slower than the ones after it (also with the
+    // file landing on tmpfs, and a small warm-up transfer does not help): it is reported on its own,
+    // and the runs below measure daemons that have moved a file of this size before.
+    flushDirtyPages();
+    const firstSeconds = await timedTransfer(pair.home, source, size);
+    await clearDirectory(pair.bob.downloads);
     const chatSeconds: number[] = [];
+    const chatCliSeconds: number[] = [];
     const bareSeconds: number[] = [];
     const bareSyncedSeconds: number[] = [];
     const socatSeconds: number[] = [];
     const socat = hasSocat();
+    const contenders: Array<{ name: string; measure: () => Promise<void> }> = [
+      {
+        name: 'chat',
+        measure: async () => {
+          chatSeconds.push(await timedTransfer(pair.home, source, size));
+          await clearDirectory(pair.bob.downloads);
+        },
+      },
+      {
+        name: 'chat-cli',
+        measure: async () => {
+          chatCliSeconds.push(await timedCliTransfer(pair.home, source, size));
+          await clearDirectory(pair.bob.downloads);
+        },
+      },
+      { name: 'bare', measure: async () => { bareSeconds.push(await bareTransfer(source, path.join(work, 'bare.out'), size)); } },
+      { name: 'bare+fsync', measure: async () => { bareSyncedSeconds.push(await bareTransfer(source, path.join(work, 'bare.out'), size, true)); } },
+      ...(socat ? [{ name: 'socat', measure: async () => { socatSeconds.push(await socatTransfer(source, path.join(work, 'socat.out'), size)); } }] : []),
+    ];
+    // What ran just before matters (a chat transfer right after another one was up to a third faster
+    // than one right after socat on this machine), so every run takes a different order: a plain
+    // rotation would keep the same neighbours. Seeded, so two runs of the bench use the same orders.
+    const random = seededRandom(SHUFFLE_SEED);
+    const orders: string[][] = [];
     for (let run = 0; run < runs; run++) {
-      chatSeconds.push(await timedTransfer(pair.home, source));
-      await clearDirectory(pair.bob.downloads);
-      bareSeconds.push(await bareTransfer(source, path.join(work, 'bare.out')));
-      bareSyncedSeconds.push(await bareTransfer(source, path.join(work, 'bare.out'), true));
-      if (socat) socatSeconds.push(await socatTransfer(source, path.join(work, 'socat.out')));
+      const order = shuffled(contenders, random);
+      orders.push(order.map((contender) => contender.name));
+      for (const contender of order) {
+        // Dirty pages left by the previous contender (the bare pipe and socat do not fsync) would
+        // otherwise be written back during the next one's clock.
+        flushDirtyPages();
+        await contender.measure();
+      }
     }
     const mibps = (seconds: number[]) => stat(seconds.map((s) => size / MiB / s));
     const chatMiBps = mibps(chatSeconds);
+    const chatCliMiBps = mibps(chatCliSeconds);
     const bareMiBps = mibps(bareSeconds);
     const bareSyncedMiBps = mibps(bareSyncedSeconds);
     const socatMiBps = socat ? mibps(socatSeconds) : null;
@@ -245,7 +391,8 @@ async function main(): Promise<void> {
     const aliceControl = await controlOf(pair.home, 'alice');
     const bobControl = await controlOf(pair.home, 'bob');
     let transferRunning = true;
-    const transfer = timedTransfer(pair.home, source).finally(() => { transferRunning = false; });
+    flushDirtyPages();
+    const transfer = timedTransfer(pair.home, source, size).finally(() => { transferRunning = false; });
     await sleep(2);
     const during = await messageLatencies(aliceControl, bobControl, 20, quick ? 1 : 20, () => transferRunning);
     await transfer;
@@ -280,16 +427,26 @@ async function main(): Promise<void> {
 
     // 2: memory, with fresh daemons per size (VmHWM is a lifetime peak).
     log('row 2: daemon memory ...');
-    const memory = async (file: string) => {
-      const fresh = await startPair();
-      homes.push(fresh.home);
-      await timedTransfer(fresh.home, file);
+    const memory = async (file: string, bytes: number) => {
+      const fresh = await startPair(homes);
+      flushDirtyPages();
+      await timedTransfer(fresh.home, file, bytes);
       const result = { sender: peakRssMiB(fresh.alice.pid), receiver: peakRssMiB(fresh.bob.pid) };
+      // Cleaned up here, once: a second cleanup would signal pids that may belong to someone else by then.
+      homes.splice(homes.indexOf(fresh.home), 1);
       await fresh.home.cleanup();
       return result;
     };
-    const small = await memory(smallSource);
-    const large = await memory(source);
+    const small: Array<{ sender: number; receiver: number }> = [];
+    const large: Array<{ sender: number; receiver: number }> = [];
+    for (let run = 0; run < memoryRuns; run++) {
+      small.push(await memory(smallSource, smallSize));
+      large.push(await memory(source, size));
+    }
+    const senderSmallMiB = stat(small.map((peak) => peak.sender));
+    const receiverSmallMiB = stat(small.map((peak) => peak.receiver));
+    const senderLargeMiB = stat(large.map((peak) => peak.sender));
+    const receiverLargeMiB = stat(large.map((peak) => peak.receiver));
 
     const results: Results = {
       machine: {
@@ -304,21 +461,27 @@ async function main(): Promise<void> {
       transfer: {
         sizeBytes: size,
         chatMiBps,
+        chatFirstMiBps: size / MiB / firstSeconds,
+        chatCliMiBps,
         bareMiBps,
         bareSyncedMiBps,
         socatMiBps,
         chatVsBare: chatMiBps.median / bareMiBps.median,
         chatVsBareSynced: chatMiBps.median / bareSyncedMiBps.median,
         chatVsSocat: socatMiBps ? chatMiBps.median / socatMiBps.median : null,
+        chatCliVsBare: chatCliMiBps.median / bareMiBps.median,
+        chatCliVsSocat: socatMiBps ? chatCliMiBps.median / socatMiBps.median : null,
+        orders,
       },
       memory: {
         smallBytes: smallSize,
         largeBytes: size,
-        senderSmallMiB: small.sender,
-        receiverSmallMiB: small.receiver,
-        senderLargeMiB: large.sender,
-        receiverLargeMiB: large.receiver,
-        growthMiB: Math.max(large.sender - small.sender, large.receiver - small.receiver),
+        runs: memoryRuns,
+        senderSmallMiB,
+        receiverSmallMiB,
+        senderLargeMiB,
+        receiverLargeMiB,
+        growthMiB: Math.max(senderLargeMiB.median - senderSmallMiB.median, receiverLargeMiB.median - receiverSmallMiB.median),
       },
       messages: {
         count: latencies.length,
@@ -347,8 +510,9 @@ async function main(): Promise<void> {
     if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else process.stdout.write(`${table(results)}\n`);
   } finally {
-    for (const home of homes) await home.cleanup().catch(() => undefined);
-    await rm(work, { recursive: true, force: true });
+    await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -356,10 +520,13 @@ function table(r: Results): string {
   const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
   const s = (x: Stat, digits = 1) => `${f(x.median, digits)} (${f(x.min, digits)}–${f(x.max, digits)})`;
   const rows: Array<[string, string, string, string]> = [
-    ['1 transfer MiB/s', `chat ${s(r.transfer.chatMiBps, 0)}`, `bare TCP ${s(r.transfer.bareMiBps, 0)}; bare+fsync ${s(r.transfer.bareSyncedMiBps, 0)}; socat ${r.transfer.socatMiBps ? s(r.transfer.socatMiBps, 0) : 'n/a (not installed)'}`,
-      `chat/bare ${f(r.transfer.chatVsBare, 2)}; chat/bare+fsync ${f(r.transfer.chatVsBareSynced, 2)}; chat/socat ${r.transfer.chatVsSocat === null ? 'n/a' : f(r.transfer.chatVsSocat, 2)}`],
-    ['2 peak RSS MiB', `send ${f(r.memory.senderSmallMiB, 0)} / recv ${f(r.memory.receiverSmallMiB, 0)} at ${f(r.memory.smallBytes / MiB, 0)} MiB`,
-      `send ${f(r.memory.senderLargeMiB, 0)} / recv ${f(r.memory.receiverLargeMiB, 0)} at ${f(r.memory.largeBytes / MiB, 0)} MiB`, `growth ${f(r.memory.growthMiB, 0)} MiB`],
+    ['1 transfer MiB/s', `daemon ${s(r.transfer.chatMiBps, 0)}; CLI ${s(r.transfer.chatCliMiBps, 0)}; first on fresh daemons ${f(r.transfer.chatFirstMiBps, 0)}`,
+      `bare TCP ${s(r.transfer.bareMiBps, 0)}; bare+fsync ${s(r.transfer.bareSyncedMiBps, 0)}; socat ${r.transfer.socatMiBps ? s(r.transfer.socatMiBps, 0) : 'n/a (socat not installed)'}`,
+      `chat/bare ${f(r.transfer.chatVsBare, 2)} (CLI ${f(r.transfer.chatCliVsBare, 2)}); chat/bare+fsync ${f(r.transfer.chatVsBareSynced, 2)}; ` +
+        `chat/socat ${r.transfer.chatVsSocat === null ? 'n/a' : `${f(r.transfer.chatVsSocat, 2)} (CLI ${f(r.transfer.chatCliVsSocat ?? Number.NaN, 2)})`}`],
+    ['2 peak RSS MiB', `send ${s(r.memory.senderSmallMiB, 0)} / recv ${s(r.memory.receiverSmallMiB, 0)} at ${f(r.memory.smallBytes / MiB, 0)} MiB`,
+      `send ${s(r.memory.senderLargeMiB, 0)} / recv ${s(r.memory.receiverLargeMiB, 0)} at ${f(r.memory.largeBytes / MiB, 0)} MiB`,
+      `growth send ${f(r.memory.senderLargeMiB.median - r.memory.senderSmallMiB.median, 0)} / recv ${f(r.memory.receiverLargeMiB.median - r.memory.receiverSmallMiB.median, 0)} MiB (${r.memory.runs} pairs each)`],
     ['3 message latency ms', `p50 ${f(r.messages.p50Ms, 3)} p99 ${f(r.messages.p99Ms, 3)}; ${f(r.messages.perSecond, 0)}/s`,
       `TCP ping-pong p50 ${f(r.messages.tcpPingPongP50Ms, 3)} p99 ${f(r.messages.tcpPingPongP99Ms, 3)}`, `p50 ratio ${f(r.messages.p50Ms / r.messages.tcpPingPongP50Ms, 1)}`],
     ['4 message during transfer', `p50 ${f(r.messagesDuringTransfer.p50Ms, 2)} ms, max ${f(r.messagesDuringTransfer.maxMs, 2)} ms`, `${r.messagesDuringTransfer.count} messages`, ''],
@@ -378,4 +545,9 @@ function table(r: Results): string {
   ].join('\n');
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`bench: ${process.env.DEBUG && error instanceof Error ? error.stack : error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}

@@ -1,7 +1,7 @@
 // `npm run bench -- --quick` runs in npm test so the benchmark never rots. It checks that every row
 // is measured, not how fast anything is: targets live in docs/benchmarks.md.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { collect, ROOT } from '../helpers/chat.ts';
@@ -11,19 +11,44 @@ const positive = (value: unknown, name: string) => {
   assert.ok(Number.isFinite(value as number) && (value as number) > 0, `${name} = ${String(value)}`);
 };
 
+/** A median of several runs, with its min and max, in order. */
+const positiveStat = (value: unknown, name: string) => {
+  const stat = value as { median: unknown; min: unknown; max: unknown; n: unknown };
+  for (const field of ['median', 'min', 'max', 'n'] as const) positive(stat[field], `${name}.${field}`);
+  assert.ok((stat.min as number) <= (stat.median as number) && (stat.median as number) <= (stat.max as number), `${name}: min <= median <= max`);
+};
+
+const socatInstalled = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
+
 test('the quick benchmark measures every row', { timeout: 180_000 }, async () => {
   const result = await collect(spawn(process.execPath, [path.join(ROOT, 'bench', 'run.ts'), '--quick', '--json'], { cwd: ROOT }), undefined, 170_000);
   assert.equal(result.code, 0, result.stderr);
   const r = JSON.parse(result.stdout);
-  for (const key of ['chatMiBps', 'bareMiBps', 'bareSyncedMiBps']) for (const field of ['median', 'min', 'max']) positive(r.transfer[key][field], `transfer.${key}.${field}`);
-  positive(r.transfer.chatVsBare, 'transfer.chatVsBare');
-  for (const field of ['senderSmallMiB', 'receiverSmallMiB', 'senderLargeMiB', 'receiverLargeMiB']) positive(r.memory[field], `memory.${field}`);
+
+  for (const key of ['chatMiBps', 'chatCliMiBps', 'bareMiBps', 'bareSyncedMiBps']) positiveStat(r.transfer[key], `transfer.${key}`);
+  for (const key of ['chatFirstMiBps', 'chatVsBare', 'chatVsBareSynced', 'chatCliVsBare']) positive(r.transfer[key], `transfer.${key}`);
+  if (socatInstalled) {
+    positiveStat(r.transfer.socatMiBps, 'transfer.socatMiBps');
+    positive(r.transfer.chatVsSocat, 'transfer.chatVsSocat');
+    positive(r.transfer.chatCliVsSocat, 'transfer.chatCliVsSocat');
+  } else {
+    assert.equal(r.transfer.socatMiBps, null);
+    assert.equal(r.transfer.chatVsSocat, null);
+  }
+
+  for (const field of ['smallBytes', 'largeBytes', 'runs']) positive(r.memory[field], `memory.${field}`);
+  for (const field of ['senderSmallMiB', 'receiverSmallMiB', 'senderLargeMiB', 'receiverLargeMiB']) positiveStat(r.memory[field], `memory.${field}`);
+  // The difference may be zero or even negative (GC timing): only that it was computed.
+  assert.ok(Number.isFinite(r.memory.growthMiB), 'memory.growthMiB');
+
   for (const field of ['p50Ms', 'p99Ms', 'perSecond', 'tcpPingPongP50Ms', 'tcpPingPongP99Ms']) positive(r.messages[field], `messages.${field}`);
   assert.equal(r.messages.count, 100);
-  positive(r.messagesDuringTransfer.count, 'messagesDuringTransfer.count');
-  positive(r.messagesDuringTransfer.maxMs, 'messagesDuringTransfer.maxMs');
-  for (const field of ['nodeMs', 'sendMs', 'statusMs']) positive(r.startup[field].median, `startup.${field}`);
+
+  for (const field of ['count', 'p50Ms', 'maxMs']) positive(r.messagesDuringTransfer[field], `messagesDuringTransfer.${field}`);
+
+  for (const field of ['nodeMs', 'sendMs', 'statusMs']) positiveStat(r.startup[field], `startup.${field}`);
   positive(r.startup.sendVsNode, 'startup.sendVsNode');
   positive(r.startup.statusVsNode, 'startup.statusVsNode');
-  positive(r.controlRpc.p50Ms, 'controlRpc.p50Ms');
+
+  for (const field of ['count', 'p50Ms', 'p99Ms']) positive(r.controlRpc[field], `controlRpc.${field}`);
 });
