@@ -1,4 +1,6 @@
 import type { ChatEvent } from '../control/events.ts';
+import { formatFingerprint } from '../control/fingerprint.ts';
+import { formatByteSize as formatBytes } from '../control/sizes.ts';
 
 /**
  * Text from the peer may carry terminal escape sequences; shown raw they could rewrite the screen
@@ -16,16 +18,7 @@ export function formatTime(iso: string): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
+export { formatByteSize as formatBytes } from '../control/sizes.ts';
 
 /** One history event as a person reads it: time, who, what. Continuation lines are indented. */
 export function formatEvent(event: ChatEvent): string {
@@ -41,9 +34,14 @@ export function formatEvent(event: ChatEvent): string {
       return event.direction === 'in'
         ? `${time}  ${who} sent you ${printable(event.name)} (${formatBytes(event.size)}, sha256 ${event.sha256}) -> ${printable(event.path)}`
         : `${time}  ${who} sent ${printable(event.name)} to ${printable(event.to)} (${formatBytes(event.size)}, sha256 ${event.sha256})`;
-    case 'peer':
-      return event.state === 'connected'
-        ? `${time}  * connected to ${who} (${event.address})`
-        : `${time}  * ${who} disconnected${event.reason ? ` (${printable(event.reason)})` : ''}`;
+    case 'peer': {
+      const key = event.fingerprint ? `fingerprint ${formatFingerprint(event.fingerprint)}` : '';
+      if (event.state === 'connected') {
+        const trust = event.firstContact ? `first contact, key pinned: ${key}` : key;
+        return `${time}  * connected to ${who} (${event.address}${trust ? `; ${trust}` : ''})`;
+      }
+      if (event.state === 'refused') return `${time}  * refused ${who} (${event.address}): ${printable(event.reason ?? '')}`;
+      return `${time}  * ${who} disconnected${event.reason ? ` (${printable(event.reason)})` : ''}`;
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { formatFingerprint } from '../control/fingerprint.ts';
 import type { StatusResult } from '../control/protocol.ts';
 
 /** `chat daemon status` for a person: one aligned key/value row per line. */
@@ -9,10 +10,12 @@ export function formatStatus(status: StatusResult): string {
     ['status', 'running'],
     ['pid', String(status.pid)],
     ['name', status.name],
+    ['identity', formatFingerprint(status.fingerprint)],
     ['profile', status.profile],
     ['listening', `${status.host}:${status.port}`],
     ['connection', status.connection],
     ['peer', peer],
+    ...(status.peer ? [['peer key', formatFingerprint(status.peer.fingerprint)] as [string, string]] : []),
     ['downloads', status.downloads],
     ['log', status.log],
   ];

@@ -1,6 +1,9 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { formatFingerprint, parseFingerprint } from '../control/fingerprint.ts';
 import type { ConnectResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
+import { UsageError } from '../cli/errors.ts';
+import { printable } from '../cli/output.ts';
 import { parsePeerTarget } from '../cli/target.ts';
 
 /** Dial + handshake (10 s in the daemon) with room to spare. */
@@ -15,8 +18,17 @@ export default class Connect extends BaseCommand {
     { description: 'Peer on this machine, port 7002', command: '<%= config.bin %> <%= command.id %> 7002' },
     { description: 'Peer on another machine', command: '<%= config.bin %> <%= command.id %> 192.168.1.20:7002' },
     { description: 'IPv6', command: '<%= config.bin %> <%= command.id %> [::1]:7002' },
+    {
+      description: 'Only accept the peer whose fingerprint you were told (by phone, in person)',
+      command: '<%= config.bin %> <%= command.id %> 7002 --fingerprint "3f2a 9c01 …"',
+    },
   ];
   static override enableJsonFlag = true;
+  static override flags = {
+    fingerprint: Flags.string({
+      description: 'The peer\'s fingerprint as "chat id" shows it on their side; any other key is refused. Spaces and colons are ignored.',
+    }),
+  };
   static override args = {
     target: Args.string({ description: 'PORT, HOST:PORT or [IPv6]:PORT of the peer\'s daemon', required: true }),
   };
@@ -24,9 +36,15 @@ export default class Connect extends BaseCommand {
   async run(): Promise<ConnectResult> {
     const { args, flags } = await this.parse(Connect);
     const target = parsePeerTarget(args.target);
+    const fingerprint = flags.fingerprint === undefined ? undefined : parseFingerprint(flags.fingerprint);
+    if (flags.fingerprint !== undefined && fingerprint === undefined) {
+      throw new UsageError(`invalid --fingerprint "${flags.fingerprint}": expected 64 hex digits (SHA-256), as "chat id" prints it`);
+    }
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
-    const result = await client.request('connect', target, CONNECT_TIMEOUT_MS);
-    this.log(`${result.alreadyConnected ? 'already connected to' : 'connected to'} ${result.peer.name} (${result.peer.address})`);
+    const result = await client.request('connect', { ...target, ...(fingerprint ? { fingerprint } : {}) }, CONNECT_TIMEOUT_MS);
+    const { peer } = result;
+    this.log(`${result.alreadyConnected ? 'already connected to' : 'connected to'} ${printable(peer.name)} (${peer.address})`);
+    this.log(`fingerprint ${formatFingerprint(peer.fingerprint)}`);
     return result;
   }
 }

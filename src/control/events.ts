@@ -44,10 +44,17 @@ export interface FileEvent extends EventBase {
 
 export interface PeerEvent extends EventBase {
   type: 'peer';
-  /** `direction` says who dialled: `out` when this daemon connected to the peer. */
-  state: 'connected' | 'disconnected';
+  /**
+   * `direction` says who dialled: `out` when this daemon connected to the peer. `refused`: the
+   * peer's key did not match its pinned or expected fingerprint (see `reason`).
+   */
+  state: 'connected' | 'disconnected' | 'refused';
   /** The peer's address as host:port. */
   address: string;
+  /** SHA-256 of the key the peer presented (64 lowercase hex digits). */
+  fingerprint?: string;
+  /** On `connected`: true the first time this name is seen, when its key was just pinned. */
+  firstContact?: boolean;
   reason?: string;
 }
 

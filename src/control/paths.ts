@@ -20,6 +20,10 @@ export interface ProfilePaths {
   logFile: string;
   historyFile: string;
   defaultDownloads: string;
+  /** Owner-only: this profile's private key and certificate. */
+  identityDir: string;
+  /** Peer names pinned to their keys. */
+  knownPeersFile: string;
 }
 
 export class InvalidProfileError extends Error {
@@ -64,6 +68,8 @@ export function resolveProfilePaths(options: { home?: string; profile?: string }
     logFile: path.join(dir, 'chatd.log'),
     historyFile: path.join(dir, 'history.db'),
     defaultDownloads: path.join(dir, 'downloads'),
+    identityDir: path.join(dir, 'identity'),
+    knownPeersFile: path.join(dir, 'known_peers.json'),
   };
 }
 

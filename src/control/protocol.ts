@@ -19,11 +19,25 @@ export interface PeerSummary {
   listenPort: number;
   /** Peer protocol version in use. */
   protocolVersion: number;
+  /** SHA-256 of the peer's public key, 64 lowercase hex digits: who it really is. */
+  fingerprint: string;
+}
+
+/** A peer name pinned to a key (`chat peers`). */
+export interface PinnedPeerSummary {
+  name: string;
+  fingerprint: string;
+  /** ISO 8601. */
+  firstSeen: string;
+  /** ISO 8601, the last completed handshake. */
+  lastSeen: string;
 }
 
 export interface StatusResult {
   pid: number;
   name: string;
+  /** This profile's own fingerprint (64 lowercase hex digits). */
+  fingerprint: string;
   profile: string;
   host: string;
   port: number;
@@ -37,7 +51,12 @@ export interface StatusResult {
   version: string;
 }
 
-export interface ConnectParams { host: string; port: number }
+export interface ConnectParams {
+  host: string;
+  port: number;
+  /** Expected fingerprint of the peer (any common notation): anything else is refused. */
+  fingerprint?: string;
+}
 export interface ConnectResult { peer: PeerSummary; alreadyConnected: boolean }
 export interface DisconnectResult { disconnected: boolean; peer: string | null }
 export interface SendParams { text: string }
@@ -61,6 +80,10 @@ export interface HistoryResult {
 }
 export interface SubscribeResult { subscribed: true }
 export interface StopResult { stopping: true }
+export interface IdentityResult { name: string; fingerprint: string }
+export interface PeersResult { peers: PinnedPeerSummary[] }
+export interface ForgetPeerParams { name: string }
+export interface ForgetPeerResult { forgotten: PinnedPeerSummary }
 
 /** Every method with its params and result. */
 export interface ControlMethods {
@@ -72,6 +95,9 @@ export interface ControlMethods {
   transfer: { params: TransferParams; result: TransferResult };
   history: { params: HistoryParams; result: HistoryResult };
   subscribe: { params: Record<string, never>; result: SubscribeResult };
+  identity: { params: Record<string, never>; result: IdentityResult };
+  peers: { params: Record<string, never>; result: PeersResult };
+  'peers.forget': { params: ForgetPeerParams; result: ForgetPeerResult };
 }
 export type MethodName = keyof ControlMethods;
 export type ParamsOf<M extends MethodName> = ControlMethods[M]['params'];
@@ -98,6 +124,8 @@ export const ErrorCode = {
   peerLost: 1005,
   busy: 1006,
   timeout: 1007,
+  identityMismatch: 1008,
+  unknownPeer: 1009,
   internal: 1099,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -1,8 +1,9 @@
-import { lstat, mkdir, chmod, unlink } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
 import net, { type Socket } from 'node:net';
 import path from 'node:path';
 import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, type JSONRPCResponse } from 'json-rpc-2.0';
 import { IPCModule } from 'node-ipc';
+import { prepareOwnedDirectory } from '../files/owner-only.ts';
 import { ErrorCode, RPC_EVENT, type ControlNotifications, type MethodName, type ResultOf } from './protocol.ts';
 
 /** Largest control message the daemon reads; bigger ones close that client's connection. */
@@ -53,7 +54,7 @@ export async function startControlServer(
   log: (line: string) => void,
 ): Promise<ControlServer> {
   const socketDir = path.dirname(socketPath);
-  await prepareOwnerOnlyDirectory(socketDir);
+  prepareOwnedDirectory(socketDir, 'the control socket directory', { ownerOnly: true });
   await removeStaleSocket(socketPath);
 
   // Expected failures (not connected, no such file) are answers, not incidents: only unexpected
@@ -186,17 +187,6 @@ class Connection implements ControlConnection {
     this.isClosed = true;
     for (const listener of this.closeListeners.splice(0)) listener();
   }
-}
-
-async function prepareOwnerOnlyDirectory(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (process.platform === 'win32') return;
-  const stat = await lstat(dir);
-  if (!stat.isDirectory()) throw new Error(`${dir} is not a directory`);
-  if (process.getuid && stat.uid !== process.getuid()) {
-    throw new Error(`${dir} belongs to another user (uid ${stat.uid}); refusing to put the control socket there`);
-  }
-  if ((stat.mode & 0o077) !== 0) await chmod(dir, 0o700);
 }
 
 /** A socket file nobody answers on is left over from a daemon that died: remove it. */

@@ -15,6 +15,10 @@ export interface DaemonStartOptions {
   host?: string;
   name?: string;
   downloads?: string;
+  /** Bytes. */
+  maxFileSize?: number;
+  /** Seconds. */
+  pingInterval?: number;
 }
 
 export class DaemonStartError extends Error {
@@ -42,6 +46,8 @@ export function spawnDaemon(paths: ProfilePaths, options: DaemonStartOptions): P
   if (options.host !== undefined) args.push('--host', options.host);
   if (options.name !== undefined) args.push('--name', options.name);
   if (options.downloads !== undefined) args.push('--downloads', options.downloads);
+  if (options.maxFileSize !== undefined) args.push('--max-file-size', String(options.maxFileSize));
+  if (options.pingInterval !== undefined) args.push('--ping-interval', String(options.pingInterval));
   const logFd = openSync(paths.logFile, 'a', 0o600);
   const child = spawn(process.execPath, args, {
     detached: true,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { statfsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import net, { type Server, type Socket } from 'node:net';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import path from 'node:path';
 import type { ChatEvent, NewEvent } from '../control/events.ts';
 import type { ProfilePaths } from '../control/paths.ts';
@@ -17,9 +19,14 @@ import {
   type StatusResult,
   type TransferResult,
 } from '../control/protocol.ts';
+import { formatFingerprint, parseFingerprint } from '../control/fingerprint.ts';
+import { formatByteSize } from '../control/sizes.ts';
 import { ControlError, startControlServer, type ControlConnection, type ControlServer } from '../control/server.ts';
 import type { HistoryStore } from '../history/store.ts';
-import { PeerSession, type PeerInfo } from '../peer/session.ts';
+import type { Identity } from '../identity/identity.ts';
+import type { KnownPeers } from '../identity/known-peers.ts';
+import { createPeerContext, peerFingerprint, secureAccepted, secureDialled } from '../peer/secure-transport.ts';
+import { PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
 import { HANDSHAKE_TIMEOUT_MS, MAX_MESSAGE_BYTES } from '../wire/limits.ts';
 import type { Logger } from './logger.ts';
 
@@ -30,10 +37,24 @@ export interface DaemonConfig {
   port: number;
   downloads: string;
   version: string;
+  identity: Identity;
+  knownPeers: KnownPeers;
+  /** Larger file offers are declined. */
+  maxFileSize: number;
+  /** Default: the peer protocol's PING_INTERVAL_MS / PEER_SILENCE_LIMIT_MS. */
+  keepalive?: KeepaliveOptions;
 }
 
-/** Connections still in their handshake at once; more are closed at accept (half-open floods). */
+/**
+ * Incoming connections still in their handshake at once. Past this the oldest is dropped to make
+ * room: a flood of idle half-open sockets cannot lock a real peer out, because a real handshake
+ * takes milliseconds while an idle socket stays oldest.
+ */
 const MAX_PENDING_HANDSHAKES = 32;
+/** Room left on the downloads volume beyond an accepted file, for everything else on it. */
+const FREE_SPACE_RESERVE_BYTES = 64 * 1024 * 1024;
+/** Prefix of handshake refusals about keys; `chat connect` reports them as identityMismatch. */
+const IDENTITY_REFUSAL = 'identity: ';
 /** How often a transfer reports progress to the command that started it. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -45,6 +66,7 @@ export class ChatDaemon {
   private readonly config: DaemonConfig;
   private readonly history: HistoryStore;
   private readonly log: Logger;
+  private readonly peerContext: SecureContext;
   private readonly instance = randomUUID();
   private readonly startedAt = new Date().toISOString();
   private listener: Server | undefined;
@@ -61,6 +83,7 @@ export class ChatDaemon {
     this.config = config;
     this.history = history;
     this.log = log;
+    this.peerContext = createPeerContext(config.identity);
   }
 
   get port(): number {
@@ -74,8 +97,8 @@ export class ChatDaemon {
     this.listener.on('error', (error) => this.log.error(`peer listener: ${error.message}`));
     this.control = await startControlServer(this.config.paths.socket, this.controlHandlers(), (line) => this.log.warn(line));
     this.log.info(
-      `chatd ${this.config.version} started: name "${this.config.name}", peers on ${this.config.host}:${this.boundPort}, ` +
-        `control ${this.config.paths.socket}, downloads ${this.config.downloads}`,
+      `chatd ${this.config.version} started: name "${this.config.name}", fingerprint ${formatFingerprint(this.config.identity.fingerprint)}, ` +
+        `peers on ${this.config.host}:${this.boundPort} (TLS 1.3), control ${this.config.paths.socket}, downloads ${this.config.downloads}`,
     );
   }
 
@@ -103,6 +126,7 @@ export class ChatDaemon {
     return {
       pid: process.pid,
       name: this.config.name,
+      fingerprint: this.config.identity.fingerprint,
       profile: this.config.paths.profile,
       host: this.config.host,
       port: this.boundPort,
@@ -134,6 +158,9 @@ export class ChatDaemon {
         connection.onClose(() => this.subscribers.delete(connection));
         return { subscribed: true as const };
       },
+      identity: () => ({ name: this.config.name, fingerprint: this.config.identity.fingerprint }),
+      peers: () => ({ peers: this.config.knownPeers.list() }),
+      'peers.forget': (params: unknown) => this.forgetPeer(params),
     };
   }
 
@@ -143,18 +170,15 @@ export class ChatDaemon {
   }
 
   private acceptPeer(socket: Socket): void {
-    const from = `${socket.remoteAddress}:${socket.remotePort}`;
+    const from = formatAddress(socket.remoteAddress, socket.remotePort);
     if (this.stopping) {
       socket.destroy();
       return;
     }
-    if (this.handshaking.size >= MAX_PENDING_HANDSHAKES) {
-      this.log.warn(`peer ${from}: refused, ${MAX_PENDING_HANDSHAKES} handshakes already pending`);
-      socket.destroy();
-      return;
-    }
-    this.log.info(`peer ${from}: incoming connection`);
-    const session = this.createSession(socket, 'in');
+    this.makeRoomForHandshake(from);
+    socket.setNoDelay(true);
+    const secure = secureAccepted(socket, this.peerContext);
+    const session = this.createSession(secure, 'in', from);
     session.ready.then(
       (peer) => {
         const outcome = this.adopt(session, peer);
@@ -164,11 +188,28 @@ export class ChatDaemon {
     );
   }
 
-  private createSession(socket: Socket, direction: 'in' | 'out'): PeerSession {
-    const address = `${socket.remoteAddress}:${socket.remotePort}`;
+  /** Drops the oldest incoming connection still in its handshake when MAX_PENDING_HANDSHAKES are. */
+  private makeRoomForHandshake(newcomer: string): void {
+    let pending = 0;
+    let oldest: PeerSession | undefined;
+    for (const session of this.handshaking) {
+      if (session.direction !== 'in') continue;
+      pending++;
+      oldest ??= session;
+    }
+    if (oldest && pending >= MAX_PENDING_HANDSHAKES) {
+      this.log.warn(`peer ${oldest.address}: dropped unauthenticated connection to make room for ${newcomer} (${pending} handshakes pending)`);
+      oldest.close(`dropped: ${MAX_PENDING_HANDSHAKES} handshakes pending`);
+    }
+  }
+
+  private createSession(socket: TLSSocket, direction: 'in' | 'out', address: string, expectedFingerprint?: string): PeerSession {
     const session: PeerSession = new PeerSession({
       socket,
       direction,
+      address,
+      peerFingerprint: () => peerFingerprint(socket),
+      keepalive: this.config.keepalive,
       local: { name: this.config.name, instance: this.instance, listenPort: this.boundPort },
       handlers: {
         log: (line) => this.log.info(`peer ${address}: ${line}`),
@@ -179,8 +220,13 @@ export class ChatDaemon {
             from: peer.name, to: this.config.name, text: message.text,
           });
         },
-        acceptFile: (offer) => {
+        acceptFile: (offer, reservedBytes) => {
           if (session !== this.session) return { decline: 'this connection is not the active one' };
+          const problem = this.storageProblem(offer.size, reservedBytes);
+          if (problem) {
+            this.log.warn(`peer ${address}: declined "${offer.name}" (${offer.size} bytes): ${problem}`);
+            return { decline: problem };
+          }
           this.log.info(`peer ${address}: receiving "${offer.name}" (${offer.size} bytes, transfer ${offer.id})`);
           return { downloadsDir: this.config.downloads };
         },
@@ -196,11 +242,19 @@ export class ChatDaemon {
         onClosed: (reason) => this.sessionClosed(session, reason),
         admit: (peer) => {
           const current = this.session?.peer;
-          if (current && !this.session!.isClosed && current.instance !== peer.instance) {
+          if (direction === 'in' && current && !this.session!.isClosed && current.instance !== peer.instance) {
             this.log.warn(`peer ${address}: refused "${peer.name}", already connected to "${current.name}"`);
             return `busy: already connected to ${current.name}`;
           }
-          return undefined;
+          const refusal = this.identityProblem(peer, expectedFingerprint);
+          if (refusal) {
+            this.log.warn(`peer ${address}: refused "${peer.name}": ${refusal}`);
+            this.recordSafely({
+              type: 'peer', state: 'refused', direction, time: new Date().toISOString(),
+              from: peer.name, to: this.config.name, address, fingerprint: peer.fingerprint, reason: refusal,
+            });
+          }
+          return refusal;
         },
       },
     });
@@ -208,20 +262,73 @@ export class ChatDaemon {
     return session;
   }
 
+  /** Why this peer's key is not acceptable: not the expected one, or not the one pinned to its name. */
+  private identityProblem(peer: PeerInfo, expectedFingerprint: string | undefined): string | undefined {
+    if (expectedFingerprint && peer.fingerprint !== expectedFingerprint) {
+      return `${IDENTITY_REFUSAL}${peer.address} presented the key ${formatFingerprint(peer.fingerprint)}, ` +
+        `not the expected ${formatFingerprint(expectedFingerprint)} (--fingerprint)`;
+    }
+    const check = this.config.knownPeers.check(peer.name, peer.fingerprint);
+    if (check.status !== 'changed') return undefined;
+    return `${IDENTITY_REFUSAL}the key of "${peer.name}" has changed: pinned ${formatFingerprint(check.pinned.fingerprint)} ` +
+      `(first seen ${check.pinned.firstSeen}), presented ${formatFingerprint(peer.fingerprint)}. If "${peer.name}" really ` +
+      `has a new key, the side that pinned the old one runs: chat peers forget "${peer.name}"`;
+  }
+
+  /** Why an offered file cannot be stored: over --max-file-size, or more than the downloads volume holds. */
+  private storageProblem(size: number, reservedBytes: number): string | undefined {
+    if (size > this.config.maxFileSize) {
+      return `the file (${formatByteSize(size)}) is larger than the receiver accepts (${formatByteSize(this.config.maxFileSize)}, chat daemon start --max-file-size)`;
+    }
+    let free: number;
+    try {
+      const volume = statfsSync(this.config.downloads);
+      free = volume.bavail * volume.bsize;
+    } catch (error) {
+      this.log.warn(`cannot read the free space of ${this.config.downloads}: ${(error as Error).message}`);
+      return 'the receiver cannot check its downloads directory';
+    }
+    const available = Math.max(0, free - reservedBytes - FREE_SPACE_RESERVE_BYTES);
+    if (size > available) {
+      return `not enough free space on the receiver: the file needs ${formatByteSize(size)}, ${formatByteSize(available)} available`;
+    }
+    return undefined;
+  }
+
+  private forgetPeer(params: unknown): { forgotten: ReturnType<KnownPeers['list']>[number] } {
+    const { name } = params as { name?: unknown };
+    if (typeof name !== 'string' || name.length === 0) throw new ControlError(ErrorCode.invalidParams, '"name" must be a peer name');
+    const forgotten = this.config.knownPeers.forget(name);
+    if (!forgotten) throw new ControlError(ErrorCode.unknownPeer, `no pinned peer is named "${name}" (see chat peers)`);
+    this.log.info(`forgot the key of "${name}" (${formatFingerprint(forgotten.fingerprint)})`);
+    return { forgotten };
+  }
+
   /**
    * Makes a freshly handshaken session the active one, or closes it. Two connections to the same
    * daemon (both users ran `chat connect`) keep the one dialled by the smaller instance id: both
    * ends compute the same answer, so they never close both.
    */
-  private adopt(session: PeerSession, peer: PeerInfo): 'adopted' | 'duplicate' | 'busy' {
+  private adopt(session: PeerSession, peer: PeerInfo): 'adopted' | 'duplicate' | 'busy' | 'refused' {
     this.handshaking.delete(session);
     const current = this.session;
     if (!current || current.isClosed) {
+      const time = new Date().toISOString();
+      let pin: 'pinned' | 'seen';
+      try {
+        pin = this.config.knownPeers.remember(peer.name, peer.fingerprint, time);
+      } catch (error) {
+        session.close(`${IDENTITY_REFUSAL}${(error as Error).message}`);
+        return 'refused';
+      }
       this.session = session;
-      this.log.info(`peer ${peer.address}: connected to "${peer.name}" (${peer.direction}, protocol ${peer.version})`);
+      this.log.info(
+        `peer ${peer.address}: connected to "${peer.name}" (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
+          `${pin === 'pinned' ? ', first contact: key pinned' : ''})`,
+      );
       this.record({
-        type: 'peer', state: 'connected', direction: peer.direction, time: new Date().toISOString(),
-        from: peer.name, to: this.config.name, address: peer.address,
+        type: 'peer', state: 'connected', direction: peer.direction, time,
+        from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, firstContact: pin === 'pinned',
       });
       return 'adopted';
     }
@@ -243,46 +350,75 @@ export class ChatDaemon {
   private sessionClosed(session: PeerSession, reason: string): void {
     this.handshaking.delete(session);
     if (session !== this.session) {
-      if (!session.peer) this.log.warn(`peer ${session.address}: dropped before handshake: ${reason}`);
+      if (session.peer) return;
+      this.log.warn(`peer ${session.address}: dropped before handshake: ${reason}`);
+      const claimed = session.claimedPeer;
+      if (claimed && reason.startsWith(`peer left: ${IDENTITY_REFUSAL}`)) {
+        // The other side refused our key: say so where this user looks (chat tail), not just in the log.
+        this.recordSafely({
+          type: 'peer', state: 'refused', direction: session.direction, time: new Date().toISOString(),
+          from: claimed.name, to: this.config.name, address: session.address, fingerprint: claimed.fingerprint,
+          reason: `${claimed.name} refused us: ${reason.slice('peer left: '.length)}`,
+        });
+      }
       return;
     }
     this.session = undefined;
     const peer = session.peer!;
     this.log.info(`peer ${peer.address}: "${peer.name}" disconnected: ${reason}`);
+    this.recordSafely({
+      type: 'peer', state: 'disconnected', direction: peer.direction, time: new Date().toISOString(),
+      from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, reason,
+    });
+  }
+
+  /** For events about the connection itself: failing to record one must not break the caller. */
+  private recordSafely(event: NewEvent): void {
     try {
-      this.record({
-        type: 'peer', state: 'disconnected', direction: peer.direction, time: new Date().toISOString(),
-        from: peer.name, to: this.config.name, address: peer.address, reason,
-      });
+      this.record(event);
     } catch (error) {
-      this.log.warn(`could not record disconnect: ${String(error)}`);
+      this.log.warn(`could not record a ${event.type} event: ${String(error)}`);
     }
   }
 
   private async connect(params: unknown): Promise<ConnectResult> {
-    const { host, port } = readConnectParams(params);
+    const { host, port, fingerprint } = readConnectParams(params);
     const current = this.session?.peer;
     // A different port cannot be the peer we have: refuse before the other daemon sees a
     // connection that would only be dropped. The same port is dialled: the handshake tells.
     if (current && port !== current.listenPort) {
       throw new ControlError(ErrorCode.busy, `already connected to ${current.name}; run "chat disconnect" first`);
     }
+    const target = formatAddress(host, port);
     const socket = await dial(host, port);
-    this.log.info(`peer ${host}:${port}: dialled`);
-    const session = this.createSession(socket, 'out');
+    this.log.info(`peer ${target}: dialled`);
+    let secure: TLSSocket;
+    try {
+      secure = await secureDialled(socket, this.peerContext, HANDSHAKE_TIMEOUT_MS);
+    } catch (error) {
+      this.log.warn(`peer ${target}: ${reasonOf(error)}`);
+      throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reasonOf(error)}`);
+    }
+    const session = this.createSession(secure, 'out', target, fingerprint);
     let peer: PeerInfo;
     try {
       peer = await session.ready;
     } catch (error) {
       const reason = reasonOf(error);
-      if (reason.includes('busy: ')) throw new ControlError(ErrorCode.busy, `${host}:${port} refused: ${reason.slice(reason.indexOf('busy: '))}`);
-      throw new ControlError(ErrorCode.connectFailed, `handshake with ${host}:${port} failed: ${reason}`);
+      const refusal = (tag: string) => reason.slice(reason.indexOf(tag));
+      if (reason.includes(IDENTITY_REFUSAL)) {
+        const ours = reason.includes(`closed: ${IDENTITY_REFUSAL}`);
+        throw new ControlError(ErrorCode.identityMismatch, ours ? `refused ${target}: ${refusal(IDENTITY_REFUSAL)}` : `${target} refused us: ${refusal(IDENTITY_REFUSAL)}`);
+      }
+      if (reason.includes('busy: ')) throw new ControlError(ErrorCode.busy, `${target} refused: ${refusal('busy: ')}`);
+      throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reason}`);
     }
     const outcome = this.adopt(session, peer);
+    if (outcome === 'refused') throw new ControlError(ErrorCode.identityMismatch, `refused ${target}: ${session.closeReason}`);
     if (outcome === 'busy') {
       throw new ControlError(
         ErrorCode.busy,
-        `already connected to ${this.session!.peer!.name}; run "chat disconnect" first`,
+        `already connected to ${this.session?.peer?.name ?? 'another peer'}; run "chat disconnect" first`,
       );
     }
     return { peer: summarize(this.session!.peer!), alreadyConnected: outcome === 'duplicate' };
@@ -398,6 +534,7 @@ function summarize(peer: PeerInfo): PeerSummary {
     direction: peer.direction,
     listenPort: peer.listenPort,
     protocolVersion: peer.version,
+    fingerprint: peer.fingerprint,
   };
 }
 
@@ -405,15 +542,23 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message.replace(/^peer connection closed: /, 'connection closed: ') : String(error);
 }
 
-function readConnectParams(params: unknown): { host: string; port: number } {
-  const { host, port } = params as { host?: unknown; port?: unknown };
+function readConnectParams(params: unknown): { host: string; port: number; fingerprint?: string } {
+  const { host, port, fingerprint } = params as { host?: unknown; port?: unknown; fingerprint?: unknown };
   if (typeof host !== 'string' || host.length === 0 || host.length > 255) {
     throw new ControlError(ErrorCode.invalidParams, '"host" must be a host name or address');
   }
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > MAX_PORT) {
     throw new ControlError(ErrorCode.invalidParams, `"port" must be an integer from 1 to ${MAX_PORT}`);
   }
-  return { host, port };
+  if (fingerprint === undefined) return { host, port };
+  const expected = typeof fingerprint === 'string' ? parseFingerprint(fingerprint) : undefined;
+  if (!expected) throw new ControlError(ErrorCode.invalidParams, '"fingerprint" must be 64 hex digits (SHA-256), as chat id prints it');
+  return { host, port, fingerprint: expected };
+}
+
+function formatAddress(host: string | undefined, port: number | undefined): string {
+  if (!host) return 'unknown';
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {

@@ -3,14 +3,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
+import { formatFingerprint } from '../control/fingerprint.ts';
 import { displayNameProblem } from '../control/protocol.ts';
+import { DEFAULT_MAX_FILE_SIZE, parseByteSize } from '../control/sizes.ts';
+import { prepareOwnedDirectory } from '../files/owner-only.ts';
+import { loadOrCreateIdentity } from '../identity/identity.ts';
+import { KnownPeers } from '../identity/known-peers.ts';
+import type { KeepaliveOptions } from '../peer/session.ts';
 import type { DaemonReport } from '../control/spawn.ts';
 import { openHistory } from '../history/store.ts';
 import { ChatDaemon } from './daemon.ts';
 import { createFileLogger, type Logger } from './logger.ts';
 import { AlreadyRunningError, acquirePidLock } from './pid-lock.ts';
 
+/** With --ping-interval: how many intervals of silence a peer gets before it is dropped. */
+const SILENT_INTERVALS_BEFORE_DROP = 4;
+
 const USAGE = `usage: chatd [--home DIR] [--profile NAME] [--port N] [--host ADDR] [--name NAME] [--downloads DIR]
+             [--max-file-size SIZE] [--ping-interval SECONDS]
 Runs the chat daemon in the foreground (for systemd, launchd, or a terminal). "chat daemon start"
 starts the same program in the background. Environment: CHAT_HOME, CHAT_PROFILE.`;
 
@@ -32,6 +42,8 @@ export async function runDaemon(argv: string[]): Promise<void> {
         host: { type: 'string', default: '127.0.0.1' },
         name: { type: 'string' },
         downloads: { type: 'string' },
+        'max-file-size': { type: 'string' },
+        'ping-interval': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -56,14 +68,27 @@ export async function runDaemon(argv: string[]): Promise<void> {
     const name = options.name ?? defaultName(paths.profile);
     const nameProblem = displayNameProblem(name);
     if (nameProblem) throw new Error(`invalid --name: ${nameProblem}`);
+    const maxFileSize = readMaxFileSize(options['max-file-size']);
+    const keepalive = readPingInterval(options['ping-interval']);
     await mkdir(paths.dir, { recursive: true, mode: 0o700 });
     log = createFileLogger(paths.logFile, !process.send);
     const releaseLock = await acquirePidLock(paths.pidFile);
     const downloads = path.resolve(options.downloads ?? paths.defaultDownloads);
-    await mkdir(downloads, { recursive: true, mode: 0o700 });
-    const history = openHistory(paths.historyFile);
+    let history;
+    let identity;
+    let knownPeers;
+    try {
+      prepareOwnedDirectory(downloads, 'the downloads directory', { ownerOnly: false });
+      identity = await loadOrCreateIdentity(paths.identityDir);
+      if (identity.created) log.info(`created this profile's identity: fingerprint ${formatFingerprint(identity.fingerprint)} (${identity.keyFile})`);
+      knownPeers = KnownPeers.open(paths.knownPeersFile);
+      history = openHistory(paths.historyFile);
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
     const daemon = new ChatDaemon(
-      { paths, name, host: options.host, port, downloads, version: await readVersion() },
+      { paths, name, host: options.host, port, downloads, version: await readVersion(), identity, knownPeers, maxFileSize, keepalive },
       history,
       log,
     );
@@ -94,6 +119,23 @@ export async function runDaemon(argv: string[]): Promise<void> {
     // Whatever was half set up (a bound port) must not keep a failed daemon alive.
     process.exit(1);
   }
+}
+
+function readMaxFileSize(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MAX_FILE_SIZE;
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) throw new Error(`invalid --max-file-size "${text}": use bytes or a size such as 500M, 2G`);
+  return bytes;
+}
+
+/** Seconds between pings of a quiet peer; it is dropped after four intervals of silence. */
+function readPingInterval(text: string | undefined): KeepaliveOptions | undefined {
+  if (text === undefined) return undefined;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0.05 || seconds > 3600) {
+    throw new Error(`invalid --ping-interval "${text}": use seconds from 0.05 to 3600`);
+  }
+  return { pingIntervalMs: seconds * 1000, silenceLimitMs: seconds * 1000 * SILENT_INTERVALS_BEFORE_DROP };
 }
 
 function defaultName(profile: string): string {

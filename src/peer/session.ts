@@ -22,6 +22,8 @@ import {
   MAX_MESSAGE_BYTES,
   MAX_REASON_BYTES,
   MIN_PROTOCOL_VERSION,
+  PEER_SILENCE_LIMIT_MS,
+  PING_INTERVAL_MS,
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
   RECEIVE_BUFFER_BYTES,
@@ -49,6 +51,8 @@ export interface PeerInfo {
   address: string;
   /** `out` when we dialled. */
   direction: 'in' | 'out';
+  /** SHA-256 of the public key the peer proved it holds (64 hex digits), from the transport. */
+  fingerprint: string;
 }
 
 export interface SentMessage { id: string; time: string }
@@ -57,23 +61,44 @@ export interface SentFile { id: string; name: string; size: number; sha256: stri
 export interface SessionHandlers {
   /** Called for each message; the acknowledgement is sent once this has returned (or resolved). */
   onMessage(message: MessageFrame): void | Promise<void>;
-  /** Where to store an offered file, or why it is declined. */
-  acceptFile(offer: FileOfferFrame): { downloadsDir: string } | { decline: string };
+  /**
+   * Where to store an offered file, or why it is declined. `reservedBytes`: what the transfers
+   * already accepted on this connection still have to write.
+   */
+  acceptFile(offer: FileOfferFrame, reservedBytes: number): { downloadsDir: string } | { decline: string };
   /** Called once a received file is verified and stored, before the sender is told. */
   onFileReceived(file: ReceivedFile): void | Promise<void>;
   onClosed(reason: string): void;
   log(line: string): void;
-  /** Incoming connections only: a reason to refuse this peer before answering its HELLO. */
+  /**
+   * A reason to refuse this peer once its HELLO has arrived: an incoming connection answers with
+   * BYE instead of HELLO, an outgoing one says BYE instead of proceeding.
+   */
   admit?(peer: PeerInfo): string | undefined;
 }
 
 export interface SessionOptions {
+  /** A connected transport: in the daemon a TLS socket, in tests also a plain one. */
   socket: Socket;
   direction: 'in' | 'out';
+  /** The remote host:port for logs; default: the socket's. */
+  address?: string;
   local: LocalIdentity;
   handlers: SessionHandlers;
+  /** The authenticated peer's key fingerprint, read when its HELLO arrives (the transport is up by then). */
+  peerFingerprint(): string | undefined;
   handshakeTimeoutMs?: number;
+  keepalive?: KeepaliveOptions;
 }
+
+/** When a quiet connection is pinged, and how long it may stay silent before it is dropped. */
+export interface KeepaliveOptions {
+  pingIntervalMs: number;
+  silenceLimitMs: number;
+}
+
+/** The dialler's PING that confirms the listener's HELLO; keepalive pings count from 1. */
+const HANDSHAKE_CONFIRMATION_NONCE = 0;
 
 /** How long a closing session waits for its BYE to be flushed before it drops the socket. */
 const BYE_LINGER_MS = 2000;
@@ -108,6 +133,8 @@ export class PeerSession {
   private readonly decoder = new FrameDecoder();
   private readonly remoteAddress: string;
   private peerInfo: PeerInfo | undefined;
+  /** Listener only: the peer whose HELLO we answered, until the dialler confirms it accepts us. */
+  private answeredPeer: PeerInfo | undefined;
   private handshake!: Pending<PeerInfo>;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private closedReason: string | undefined;
@@ -117,13 +144,21 @@ export class PeerSession {
   /** Told the reason when the connection ends, so nothing waits forever for a flushed block. */
   private readonly closeWatchers = new Set<(error: Error) => void>();
   private readingPaused = false;
+  private readonly peerFingerprint: () => string | undefined;
+  private readonly keepalive: KeepaliveOptions;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  /** Bytes from the peer, or our bytes taken off the socket: either way it is alive. */
+  private lastSignOfLife = Date.now();
+  private nextPingNonce = 1;
 
   constructor(options: SessionOptions) {
     this.socket = options.socket;
     this.direction = options.direction;
     this.local = options.local;
     this.handlers = options.handlers;
-    this.remoteAddress = formatAddress(this.socket.remoteAddress, this.socket.remotePort);
+    this.peerFingerprint = options.peerFingerprint;
+    this.keepalive = options.keepalive ?? { pingIntervalMs: PING_INTERVAL_MS, silenceLimitMs: PEER_SILENCE_LIMIT_MS };
+    this.remoteAddress = options.address ?? formatAddress(this.socket.remoteAddress, this.socket.remotePort);
     this.ready = new Promise<PeerInfo>((resolve, reject) => {
       this.handshake = { resolve, reject };
     });
@@ -138,7 +173,8 @@ export class PeerSession {
     this.socket.on('close', () => this.finish(this.peerInfo ? 'connection closed by peer' : 'connection closed during handshake'));
     this.socket.on('end', () => this.socket.end());
     // The dialler speaks first; the listener answers with its HELLO, or with a BYE that says why
-    // it refuses (busy, incompatible version), so the dialler's `chat connect` can report it.
+    // it refuses (busy, incompatible version, a changed key), so the dialler's `chat connect` can
+    // report it. The dialler then confirms with a PING, or refuses the listener with a BYE.
     if (this.direction === 'out') this.sendHello();
   }
 
@@ -158,12 +194,22 @@ export class PeerSession {
     return this.peerInfo;
   }
 
+  /** The name and key the other side claimed in its HELLO, even if the handshake did not finish. */
+  get claimedPeer(): PeerInfo | undefined {
+    return this.peerInfo ?? this.answeredPeer;
+  }
+
   get address(): string {
     return this.remoteAddress;
   }
 
   get isClosed(): boolean {
     return this.closedReason !== undefined;
+  }
+
+  /** Why the session ended; undefined while it is open. */
+  get closeReason(): string | undefined {
+    return this.closedReason;
   }
 
   /** Sends one message; resolves once the peer's daemon has acknowledged it. */
@@ -225,7 +271,8 @@ export class PeerSession {
   /** Says goodbye (best effort) and closes the connection. */
   close(reason: string): void {
     if (this.isClosed) return;
-    if (!this.socket.destroyed && this.socket.writable) {
+    // Before the transport has authenticated the peer there is nobody to say goodbye to.
+    if (!this.socket.destroyed && this.socket.writable && this.peerFingerprint() !== undefined) {
       this.socket.end(encodeFrame({ kind: 'bye', reason: clipText(reason, MAX_REASON_BYTES) }));
       // A peer that never reads must not keep the socket open.
       setTimeout(() => this.socket.destroy(), BYE_LINGER_MS).unref();
@@ -288,8 +335,11 @@ export class PeerSession {
     this.socket.cork();
     this.socket.write(header);
     // The callback runs once the data has left for the kernel (or the socket failed): either way
-    // the block may be reused.
-    this.socket.write(data, flushed);
+    // the block may be reused. The kernel taking data means the peer's TCP stack still acknowledges.
+    this.socket.write(data, flushed && (() => {
+      this.lastSignOfLife = Date.now();
+      flushed();
+    }));
     this.socket.uncork();
   }
 
@@ -299,6 +349,7 @@ export class PeerSession {
 
   private receive(chunk: Buffer): void {
     if (this.isClosed) return;
+    this.lastSignOfLife = Date.now();
     let frames: Frame[];
     try {
       frames = this.decoder.push(chunk);
@@ -325,19 +376,25 @@ export class PeerSession {
   private dispatch(frame: Frame): void {
     if (!this.peerInfo) {
       if (frame.kind === 'bye') {
-        // A refusal in place of the HELLO answer: its reason is what the dialler reports.
+        // A refusal in place of the HELLO answer or of the dialler's confirmation: its reason is
+        // what the other side reports.
         this.finish(`peer left: ${frame.reason || 'no reason given'}`);
         return;
       }
-      if (frame.kind !== 'hello') throw new ProtocolError(`expected hello, got ${frame.kind}`);
-      this.acceptHello(frame);
-      return;
+      if (!this.answeredPeer) {
+        if (frame.kind !== 'hello') throw new ProtocolError(`expected hello, got ${frame.kind}`);
+        this.acceptHello(frame);
+        return;
+      }
+      // The dialler's first frame after our HELLO (a PING) says it accepted us: now we are connected.
+      this.completeHandshake(this.answeredPeer);
+      this.answeredPeer = undefined;
     }
     switch (frame.kind) {
       case 'hello':
         throw new ProtocolError('second hello');
       case 'bye':
-        this.handlers.log(`peer ${this.peerInfo.name} said goodbye: ${frame.reason}`);
+        this.handlers.log(`peer ${this.peerInfo?.name} said goodbye: ${frame.reason}`);
         this.finish(`peer left: ${frame.reason || 'no reason given'}`);
         this.socket.end();
         return;
@@ -401,6 +458,8 @@ export class PeerSession {
       );
     }
     if (hello.instance === this.local.instance) throw new ProtocolError('connected to ourselves');
+    const fingerprint = this.peerFingerprint();
+    if (!fingerprint) throw new ProtocolError('hello before the peer was authenticated');
     const peer: PeerInfo = {
       name: hello.name,
       instance: hello.instance,
@@ -408,18 +467,45 @@ export class PeerSession {
       listenPort: hello.listenPort,
       address: this.remoteAddress,
       direction: this.direction,
+      fingerprint,
     };
-    if (this.direction === 'in') {
-      const refusal = this.handlers.admit?.(peer);
-      if (refusal) {
-        this.close(refusal);
-        return;
-      }
-      this.sendHello();
+    const refusal = this.handlers.admit?.(peer);
+    if (refusal) {
+      this.close(refusal);
+      return;
     }
+    if (this.direction === 'in') {
+      // Not connected yet: the dialler still checks our name and key, and may say BYE instead.
+      this.answeredPeer = peer;
+      this.sendHello();
+      return;
+    }
+    this.send({ kind: 'ping', nonce: HANDSHAKE_CONFIRMATION_NONCE });
+    this.completeHandshake(peer);
+  }
+
+  private completeHandshake(peer: PeerInfo): void {
     clearTimeout(this.handshakeTimer);
     this.peerInfo = peer;
+    this.startKeepalive();
     this.handshake.resolve(peer);
+  }
+
+  private startKeepalive(): void {
+    const { pingIntervalMs, silenceLimitMs } = this.keepalive;
+    this.lastSignOfLife = Date.now();
+    this.keepaliveTimer = setInterval(() => {
+      const now = Date.now();
+      // While we do not read, the peer's answers wait in the socket: its silence proves nothing.
+      if (this.readingPaused) this.lastSignOfLife = now;
+      const silentMs = now - this.lastSignOfLife;
+      if (silentMs >= silenceLimitMs) {
+        this.close(`no sign of life from the peer for ${Math.round(silentMs / 1000)} s (ping timeout)`);
+      } else if (silentMs >= pingIntervalMs / 2) {
+        this.send({ kind: 'ping', nonce: this.nextPingNonce++ });
+      }
+    }, pingIntervalMs);
+    this.keepaliveTimer.unref();
   }
 
   private receiveMessage(message: MessageFrame): void {
@@ -437,7 +523,9 @@ export class PeerSession {
       this.send({ kind: 'fileDecline', id: offer.id, reason: `too many transfers at once (max ${MAX_INCOMING_TRANSFERS})` });
       return;
     }
-    const decision = this.handlers.acceptFile(offer);
+    let reservedBytes = 0;
+    for (const receiver of this.incoming.values()) reservedBytes += receiver.expectedSize - receiver.bytesReceived;
+    const decision = this.handlers.acceptFile(offer, reservedBytes);
     if ('decline' in decision) {
       this.send({ kind: 'fileDecline', id: offer.id, reason: decision.decline });
       return;
@@ -515,6 +603,7 @@ export class PeerSession {
     if (this.isClosed) return;
     this.closedReason = reason;
     clearTimeout(this.handshakeTimer);
+    clearInterval(this.keepaliveTimer);
     if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.destroy();
     const error = new PeerError(`peer connection closed: ${reason}`);
     this.handshake.reject(error);

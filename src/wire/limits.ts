@@ -3,10 +3,13 @@
  * change both together.
  */
 
-/** Version of the peer protocol this build speaks (sent in HELLO). */
-export const PROTOCOL_VERSION = 1;
-/** Oldest peer protocol version this build still accepts. */
-export const MIN_PROTOCOL_VERSION = 1;
+/**
+ * Version of the peer protocol this build speaks (sent in HELLO). 1 ran over plain TCP; 2 runs
+ * the same frames inside TLS 1.3 with a certificate on both sides.
+ */
+export const PROTOCOL_VERSION = 2;
+/** Oldest peer protocol version this build still accepts: there is no plaintext mode. */
+export const MIN_PROTOCOL_VERSION = 2;
 /** Protocol tag in HELLO, so a stray client of another program is recognised at once. */
 export const PROTOCOL_NAME = 'chat-peer';
 
@@ -29,8 +32,11 @@ export const MAX_MESSAGE_BYTES = 256 * 1024;
 export const FILE_CHUNK_BYTES = 16 * 1024;
 /** Longest peer name (UTF-8 bytes). */
 export const MAX_NAME_BYTES = 64;
-/** Longest file name in an offer (UTF-8 bytes), before the receiver makes it safe. */
-export const MAX_FILE_NAME_BYTES = 1024;
+/**
+ * Longest file name in an offer (UTF-8 bytes), before the receiver makes it safe. Far above any
+ * real name, so an odd one is shortened by the receiver rather than treated as an attack.
+ */
+export const MAX_FILE_NAME_BYTES = 32 * 1024;
 /** Longest free-text reason (BYE, DECLINE, CANCEL, RESULT). */
 export const MAX_REASON_BYTES = 1024;
 /** Largest file size that can be offered: what a JS number represents exactly. */
@@ -38,8 +44,8 @@ export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 /** Bytes of a transfer id on the wire (a UUID). */
 export const TRANSFER_ID_BYTES = 16;
 /**
- * The HELLO exchange must finish within this after the TCP connection is up, or the socket is
- * closed; a dialler also gives the TCP connect itself this long.
+ * The TLS handshake and the HELLO exchange must finish within this after the TCP connection is
+ * up, or the socket is closed; a dialler also gives the TCP connect itself this long.
  */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Received file data not yet on disk before the connection stops reading (receiver backpressure). */
@@ -55,3 +61,7 @@ export const FILE_READ_BYTES = 1024 * 1024;
  * and the sender's memory per transfer.
  */
 export const SEND_BLOCKS = 2;
+/** A connected peer that has been quiet this long is pinged (any frame answers). */
+export const PING_INTERVAL_MS = 15_000;
+/** A connected peer silent this long (no bytes in, none of ours taken) is dropped as dead. */
+export const PEER_SILENCE_LIMIT_MS = 60_000;

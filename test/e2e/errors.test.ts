@@ -132,7 +132,7 @@ describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
       const port = (silent.address() as net.AddressInfo).port;
       const result = await home.run(['connect', '--profile', 'alice', String(port)]);
       assert.equal(result.code, 1);
-      assertOneLineError(result, new RegExp(`127\\.0\\.0\\.1:${port}.*no handshake within`));
+      assertOneLineError(result, new RegExp(`127\\.0\\.0\\.1:${port}.*no (TLS )?handshake within`));
     } finally {
       silent.close();
     }

@@ -1,16 +1,19 @@
-// Garbage on the peer port: the offending connection is closed with a logged reason, the daemon
-// stays up and its real peer keeps working.
+// Hostile input on the peer port, outside TLS and inside it: the offending connection is closed
+// with a logged reason, the daemon stays up and its real peer keeps working.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
+import { FRAME_HEADER_BYTES } from '../../src/wire/limits.ts';
 import { encodeFrame } from '../../src/wire/frames.ts';
 import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
+import { createTestIdentity, TlsTestPeer } from '../helpers/tls-peer.ts';
 
-/** Writes bytes to the port and resolves once the daemon closes the connection. */
-function sendAndAwaitClose(port: number, payloads: Buffer[], timeoutMs = 15_000): Promise<{ closed: boolean; received: Buffer }> {
+/** Writes plain bytes (no TLS) to the port and resolves once the daemon closes the connection. */
+function sendPlainAndAwaitClose(port: number, payloads: Buffer[], timeoutMs = 15_000): Promise<{ received: Buffer }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const received: Buffer[] = [];
@@ -25,7 +28,7 @@ function sendAndAwaitClose(port: number, payloads: Buffer[], timeoutMs = 15_000)
     socket.on('error', () => undefined);
     socket.on('close', () => {
       clearTimeout(timer);
-      resolve({ closed: true, received: Buffer.concat(received) });
+      resolve({ received: Buffer.concat(received) });
     });
   });
 }
@@ -35,8 +38,10 @@ describe('hostile input on the peer port', { timeout: 120_000 }, () => {
   let alice: { port: number; pid: number };
   let bob: { port: number; pid: number };
   let bobLog: string;
+  let mallory: Awaited<ReturnType<typeof createTestIdentity>>;
 
   before(async () => {
+    mallory = await createTestIdentity();
     home = await ChatHome.create();
     alice = await home.startDaemon('alice');
     bob = await home.startDaemon('bob');
@@ -46,7 +51,16 @@ describe('hostile input on the peer port', { timeout: 120_000 }, () => {
   });
   after(async () => {
     await home.cleanup();
+    await mallory.remove();
   });
+
+  /** A TLS connection with mallory's certificate that has said `frames`; resolves once the daemon hangs up. */
+  async function sendInsideTlsAndAwaitClose(payloads: Buffer[]): Promise<TlsTestPeer> {
+    const peer = await TlsTestPeer.connect(bob.port, mallory);
+    for (const payload of payloads) peer.write(payload);
+    await peer.waitClosed();
+    return peer;
+  }
 
   async function assertStillServing(marker: string): Promise<void> {
     assert.ok(isAlive(bob.pid), 'the daemon is still running');
@@ -56,34 +70,70 @@ describe('hostile input on the peer port', { timeout: 120_000 }, () => {
     assert.ok(events.some((event) => event.text === marker));
   }
 
-  test('random garbage bytes', async () => {
-    const { received } = await sendAndAwaitClose(bob.port, [randomBytes(64 * 1024)]);
-    assert.ok(received.length > 0, 'the daemon spoke first (its HELLO) and then hung up');
+  test('plain-text garbage (no TLS): closed, logged with the address', async () => {
+    const { received } = await sendPlainAndAwaitClose(bob.port, [randomBytes(64 * 1024)]);
+    assert.equal(received.includes(Buffer.from('chat-peer')), false, 'nothing of the protocol is said outside TLS');
     await assertStillServing('after garbage');
-    assert.match(await readFile(bobLog, 'utf8'), /protocol error/);
+    assert.match(await readFile(bobLog, 'utf8'), /peer 127\.0\.0\.1:\d+: dropped before handshake: socket error: .*(SSL|TLS|wrong version|packet length)/i);
+  });
+
+  test('a plain-text client speaking the old unencrypted protocol (a HELLO without TLS)', async () => {
+    const hello = encodeFrame({
+      kind: 'hello', protocol: 'chat-peer', version: 1, minVersion: 1, name: 'mallory', instance: randomUUID(), listenPort: 0,
+    });
+    const { received } = await sendPlainAndAwaitClose(bob.port, [hello]);
+    assert.equal(received.includes(Buffer.from('chat-peer')), false, 'no HELLO comes back in the clear');
+    await assertStillServing('after plaintext hello');
   });
 
   test('an HTTP request', async () => {
-    await sendAndAwaitClose(bob.port, [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')]);
+    await sendPlainAndAwaitClose(bob.port, [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')]);
     await assertStillServing('after http');
   });
 
-  test('a length prefix of 4 GiB is refused without waiting for the body', async () => {
-    const header = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01]);
-    await sendAndAwaitClose(bob.port, [header]);
+  test('a TLS client without a certificate is refused', async () => {
+    const peer = await TlsTestPeer.connect(bob.port, null).catch(() => undefined);
+    if (peer) {
+      peer.hello();
+      await peer.waitClosed();
+      assert.equal(peer.frames.some((frame) => frame.kind === 'hello'), false, 'no HELLO for an anonymous client');
+    }
+    await assertStillServing('after anonymous tls');
+    assert.match(await readFile(bobLog, 'utf8'), /presented no certificate/);
+  });
+
+  test('a TLS client for another application protocol (ALPN) is refused', async () => {
+    const socket = tls.connect({
+      host: '127.0.0.1', port: bob.port, key: mallory.key, cert: mallory.cert, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'],
+    });
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await assertStillServing('after wrong alpn');
+  });
+
+  test('inside TLS: random garbage bytes', async () => {
+    await sendInsideTlsAndAwaitClose([randomBytes(64 * 1024)]);
+    await assertStillServing('after tls garbage');
+    assert.match(await readFile(bobLog, 'utf8'), /protocol error/);
+  });
+
+  test('inside TLS: a length prefix of 4 GiB is refused without waiting for the body', async () => {
+    const header = Buffer.alloc(FRAME_HEADER_BYTES, 0xff);
+    header.writeUInt8(0x01, 4);
+    await sendInsideTlsAndAwaitClose([header]);
     await assertStillServing('after huge prefix');
     assert.match(await readFile(bobLog, 'utf8'), /exceeds the \d+-byte limit/);
   });
 
-  test('frames before HELLO, a bad HELLO, and a wrong protocol version', async () => {
+  test('inside TLS: frames before HELLO, a bad HELLO, and a wrong protocol version', async () => {
     const message = encodeFrame({ kind: 'message', id: randomUUID(), time: new Date().toISOString(), text: 'sneaky' });
-    await sendAndAwaitClose(bob.port, [message]);
+    await sendInsideTlsAndAwaitClose([message]);
     const badHello = Buffer.concat([Buffer.from([0, 0, 0, 3, 0x01]), Buffer.from('[1]')]);
-    await sendAndAwaitClose(bob.port, [badHello]);
+    await sendInsideTlsAndAwaitClose([badHello]);
     const future = encodeFrame({
       kind: 'hello', protocol: 'chat-peer', version: 9, minVersion: 9, name: 'mallory', instance: randomUUID(), listenPort: 0,
     });
-    await sendAndAwaitClose(bob.port, [future]);
+    await sendInsideTlsAndAwaitClose([future]);
     await assertStillServing('after bad hellos');
     const events = await historyOf(home, 'bob', 1000);
     assert.ok(!events.some((event) => event.text === 'sneaky'), 'nothing before the handshake is accepted');
@@ -91,11 +141,11 @@ describe('hostile input on the peer port', { timeout: 120_000 }, () => {
   });
 
   test('a second peer is refused while one is connected', async () => {
-    const intruder = encodeFrame({
-      kind: 'hello', protocol: 'chat-peer', version: 1, minVersion: 1, name: 'mallory', instance: randomUUID(), listenPort: 0,
-    });
-    const { received } = await sendAndAwaitClose(bob.port, [intruder]);
-    assert.match(received.toString('latin1'), /busy/);
+    const intruder = await TlsTestPeer.connect(bob.port, mallory);
+    intruder.hello();
+    const bye = await intruder.waitFor('bye');
+    assert.match(bye.reason, /busy/);
+    await intruder.waitClosed();
     await assertStillServing('after intruder');
     const status = JSON.parse((await home.run(['daemon', 'status', '--profile', 'bob', '--json'])).stdout);
     assert.equal(status.peer.name, 'alice');
@@ -123,7 +173,7 @@ describe('hostile input on the peer port', { timeout: 120_000 }, () => {
   });
 
   test('many garbage connections at once', async () => {
-    await Promise.all(Array.from({ length: 50 }, () => sendAndAwaitClose(bob.port, [randomBytes(1024)])));
+    await Promise.all(Array.from({ length: 50 }, () => sendPlainAndAwaitClose(bob.port, [randomBytes(1024)])));
     await assertStillServing('after flood');
     assert.ok(isAlive(alice.pid));
   });

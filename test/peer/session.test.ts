@@ -15,6 +15,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import {
   PeerError,
   PeerSession,
+  type KeepaliveOptions,
   type LocalIdentity,
   type SessionHandlers,
 } from '../../src/peer/session.ts';
@@ -28,12 +29,15 @@ import {
   MAX_FRAME_BYTES,
   MAX_INCOMING_TRANSFERS,
   MAX_MESSAGE_BYTES,
+  MIN_PROTOCOL_VERSION,
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
 } from '../../src/wire/limits.ts';
 import { createSocketPair, type SocketPair } from '../helpers/socket-pair.ts';
 
 const MiB = 1024 * 1024;
+/** What a TLS transport would report as the other side's key; the session only passes it on. */
+const TEST_FINGERPRINT = 'ab'.repeat(32);
 /** Upper bound for anything that should happen "soon" on loopback: catches hangs, not slowness. */
 const SOON_MS = 5_000;
 
@@ -114,6 +118,9 @@ interface EndpointOptions {
   acceptFile?: SessionHandlers['acceptFile'];
   onFileReceived?: (file: ReceivedFile) => void | Promise<void>;
   admit?: SessionHandlers['admit'];
+  /** The key fingerprint this endpoint's transport reports for the other side; null: not authenticated. */
+  peerFingerprint?: string | null;
+  keepalive?: KeepaliveOptions;
 }
 
 function startEndpoint(socket: Socket, direction: 'in' | 'out', options: EndpointOptions): Endpoint {
@@ -130,14 +137,16 @@ function startEndpoint(socket: Socket, direction: 'in' | 'out', options: Endpoin
     socket,
     direction,
     local: identity,
+    peerFingerprint: () => (options.peerFingerprint === null ? undefined : options.peerFingerprint ?? TEST_FINGERPRINT),
+    ...(options.keepalive ? { keepalive: options.keepalive } : {}),
     ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
     handlers: {
       async onMessage(message) {
         messages.push(message);
         await options.onMessage?.(message);
       },
-      acceptFile(offer) {
-        if (options.acceptFile) return options.acceptFile(offer);
+      acceptFile(offer, reservedBytes) {
+        if (options.acceptFile) return options.acceptFile(offer, reservedBytes);
         return options.downloadsDir ? { downloadsDir: options.downloadsDir } : { decline: 'no downloads directory' };
       },
       async onFileReceived(file) {
@@ -181,11 +190,18 @@ class RawPeer {
   readonly instance = randomUUID();
   readonly closed: Promise<void>;
   private readonly decoder = new FrameDecoder();
+  /** Like a real dialler, confirm the listener's HELLO with a PING; off to test the wait for it. */
+  autoConfirm = true;
 
   constructor(socket: Socket) {
     this.socket = socket;
     // What the session sends us is trusted here; a decode failure would show up as a missing frame.
-    socket.on('data', (chunk: Buffer) => this.frames.push(...this.decoder.push(chunk)));
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.decoder.push(chunk)) {
+        this.frames.push(frame);
+        if (frame.kind === 'hello' && this.autoConfirm) this.send({ kind: 'ping', nonce: 0 });
+      }
+    });
     socket.on('error', () => undefined);
     this.closed = once(socket, 'close').then(() => undefined);
   }
@@ -203,7 +219,7 @@ class RawPeer {
       kind: 'hello',
       protocol: PROTOCOL_NAME,
       version: PROTOCOL_VERSION,
-      minVersion: 1,
+      minVersion: MIN_PROTOCOL_VERSION,
       name: 'mallory',
       instance: this.instance,
       listenPort: 0,
@@ -341,6 +357,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
         listenPort: 4002,
         address: `127.0.0.1:${pair.server.localPort}`,
         direction: 'out',
+        fingerprint: TEST_FINGERPRINT,
       });
       assert.deepEqual(bobSees, {
         name: 'alice',
@@ -349,6 +366,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
         listenPort: 4001,
         address: `127.0.0.1:${pair.client.localPort}`,
         direction: 'in',
+        fingerprint: TEST_FINGERPRINT,
       });
       assert.deepEqual(alice.session.peer, aliceSees);
       assert.deepEqual(bob.session.peer, bobSees);
@@ -368,7 +386,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
         kind: 'hello',
         protocol: PROTOCOL_NAME,
         version: PROTOCOL_VERSION,
-        minVersion: 1,
+        minVersion: MIN_PROTOCOL_VERSION,
         name: 'bob',
         instance: bob.identity.instance,
         listenPort: 4002,
@@ -382,26 +400,71 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       assert.equal(raw.frames.some((frame) => frame.kind === 'hello'), false);
     });
 
-    test('a peer speaking version 1 is accepted', async () => {
+    test('a peer that only speaks version 1 (plain TCP, before TLS) is refused', async () => {
       const { raw, bob } = await rawAgainstSession();
-      raw.hello({ version: 1, minVersion: 1, name: 'mallory', listenPort: 5555 });
+      raw.hello({ version: 1, minVersion: 1 });
+      await assertClosedBy(bob, raw, /^protocol error: no common protocol version/);
+    });
+
+    test('a newer peer that still accepts our version settles on ours', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      raw.hello({ version: 7, minVersion: MIN_PROTOCOL_VERSION, name: 'mallory', listenPort: 5555 });
       const peer = await within(bob.session.ready, SOON_MS, 'ready');
-      assert.equal(peer.version, 1);
+      assert.equal(peer.version, PROTOCOL_VERSION);
       assert.equal(peer.name, 'mallory');
       assert.equal(peer.instance, raw.instance);
       assert.equal(peer.listenPort, 5555);
-      assert.equal(peer.direction, 'in');
       // Still usable afterwards: a ping is answered.
       raw.send({ kind: 'ping', nonce: 17 });
       await raw.waitFor('pong', (pong) => pong.nonce === 17);
-      assert.equal(bob.session.isClosed, false);
     });
 
-    test('a newer peer that still accepts version 1 settles on version 1', async () => {
+    test('the listener counts as connected only once the dialler confirms its HELLO', async () => {
       const { raw, bob } = await rawAgainstSession();
-      raw.hello({ version: 7, minVersion: 1 });
+      raw.autoConfirm = false;
+      raw.hello();
+      await raw.waitFor('hello');
+      let ready = false;
+      void bob.session.ready.then(() => (ready = true), () => undefined);
+      await delay(200);
+      assert.equal(ready, false, 'not connected before the confirmation');
+      assert.equal(bob.session.peer, undefined);
+      assert.equal(bob.session.claimedPeer?.name, 'mallory');
+      raw.send({ kind: 'ping', nonce: 0 });
       const peer = await within(bob.session.ready, SOON_MS, 'ready');
-      assert.equal(peer.version, 1);
+      assert.equal(peer.name, 'mallory');
+      await raw.waitFor('pong', (pong) => pong.nonce === 0);
+    });
+
+    test('a dialler that refuses the listener says BYE instead of confirming; neither side connects', async () => {
+      const pair = await socketPair();
+      const alice = startEndpoint(pair.client, 'out', {
+        name: 'alice',
+        peerFingerprint: 'cd'.repeat(32),
+        admit: (peer) => (peer.fingerprint === 'cd'.repeat(32) ? 'identity: not the key we expected' : undefined),
+      });
+      const bob = startEndpoint(pair.server, 'in', { name: 'bob' });
+      await assert.rejects(within(alice.session.ready, SOON_MS, 'alice'), /identity: not the key we expected/);
+      await assert.rejects(within(bob.session.ready, SOON_MS, 'bob'), /peer left: identity: not the key we expected/);
+      assert.equal(bob.session.peer, undefined, 'the listener never counted it as connected');
+      assert.equal(bob.session.claimedPeer?.name, 'alice');
+    });
+
+    test('each side learns the key fingerprint its transport authenticated', async () => {
+      const { alice, bob } = await connectedPair({ peerFingerprint: '01'.repeat(32) }, { peerFingerprint: '02'.repeat(32) });
+      assert.equal((await alice.session.ready).fingerprint, '01'.repeat(32));
+      assert.equal((await bob.session.ready).fingerprint, '02'.repeat(32));
+    });
+
+    test('a HELLO before the transport has authenticated the peer is refused', async () => {
+      const pair = await socketPair();
+      const raw = new RawPeer(pair.client);
+      const bob = startEndpoint(pair.server, 'in', { name: 'bob', peerFingerprint: null });
+      raw.hello();
+      const reason = await within(bob.closed, SOON_MS, 'onClosed');
+      assert.match(reason, /hello before the peer was authenticated/);
+      await within(raw.closed, SOON_MS, 'the raw socket to close');
+      assert.equal(raw.frames.some((frame) => frame.kind === 'hello'), false);
     });
 
     test('a peer that only speaks version 99 is refused', async () => {
@@ -451,6 +514,29 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       assert.equal(bob.session.isClosed, false, `closed: ${bob.closedReasons.join(', ')}`);
       raw.send({ kind: 'ping', nonce: 1 });
       await raw.waitFor('pong', (pong) => pong.nonce === 1);
+    });
+  });
+
+  describe('keepalive', { timeout: 60_000 }, () => {
+    const fast: KeepaliveOptions = { pingIntervalMs: 100, silenceLimitMs: 500 };
+
+    test('a quiet peer is pinged, and a peer that answers stays connected', async () => {
+      const { alice, bob } = await connectedPair({ keepalive: fast }, { keepalive: fast });
+      await delay(1_200);
+      assert.equal(alice.session.isClosed, false, `alice closed: ${alice.closedReasons.join(', ')}`);
+      assert.equal(bob.session.isClosed, false, `bob closed: ${bob.closedReasons.join(', ')}`);
+    });
+
+    test('a connected peer that goes silent is dropped after the silence limit', async () => {
+      const { raw, bob } = await rawAgainstSession({ keepalive: fast });
+      raw.hello();
+      await within(bob.session.ready, SOON_MS, 'ready');
+      // The raw peer reads but never answers: the session pings, then gives up.
+      const started = Date.now();
+      const reason = await within(bob.closed, SOON_MS, 'the dead peer to be dropped');
+      assert.match(reason, /no sign of life from the peer .*ping timeout/);
+      assert.ok(Date.now() - started >= 300, 'not before the silence limit');
+      assert.ok(raw.frames.some((frame) => frame.kind === 'ping' && frame.nonce > 0), 'it was pinged first');
     });
   });
 

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import path from 'node:path';
 import { displayNameProblem, type StatusResult } from '../../control/protocol.ts';
+import { DEFAULT_MAX_FILE_SIZE, formatByteSize, parseByteSize } from '../../control/sizes.ts';
 import { ensureDaemon } from '../../control/spawn.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
 import { UsageError } from '../../cli/errors.ts';
@@ -21,7 +22,11 @@ export default class DaemonStart extends BaseCommand {
     port: Flags.integer({ description: 'TCP port to listen on for the peer (0 = any free port).', default: 0, min: 0, max: 65535 }),
     host: Flags.string({ description: 'Address to listen on (0.0.0.0 to accept peers from other machines).', default: '127.0.0.1' }),
     name: Flags.string({ description: 'Your name as the peer sees it. Default: the profile name (your user name for "default").' }),
-    downloads: Flags.string({ description: 'Where received files are stored. Default: PROFILE_DIR/downloads.' }),
+    downloads: Flags.string({ description: 'Where received files are stored (created owner-only). Default: PROFILE_DIR/downloads.' }),
+    'max-file-size': Flags.string({
+      description: `Decline offered files larger than this (bytes, or 500M, 2G, 1T). Default: ${formatByteSize(DEFAULT_MAX_FILE_SIZE)}.`,
+    }),
+    'ping-interval': Flags.string({ description: 'Seconds between pings of a quiet peer (dropped after 4 silent intervals).', hidden: true }),
   };
 
   async run(): Promise<StatusResult & { alreadyRunning: boolean }> {
@@ -30,12 +35,22 @@ export default class DaemonStart extends BaseCommand {
       const problem = displayNameProblem(flags.name);
       if (problem) throw new UsageError(`invalid --name: ${problem}`);
     }
+    const maxFileSize = flags['max-file-size'] === undefined ? undefined : parseByteSize(flags['max-file-size']);
+    if (maxFileSize === undefined && flags['max-file-size'] !== undefined) {
+      throw new UsageError(`invalid --max-file-size "${flags['max-file-size']}": use bytes or a size such as 500M, 2G`);
+    }
+    const pingInterval = flags['ping-interval'] === undefined ? undefined : Number(flags['ping-interval']);
+    if (pingInterval !== undefined && !(pingInterval >= 0.05 && pingInterval <= 3600)) {
+      throw new UsageError(`invalid --ping-interval "${flags['ping-interval']}": use seconds from 0.05 to 3600`);
+    }
     const paths = this.profilePaths(flags.profile);
     const { status, alreadyRunning } = await ensureDaemon(paths, {
       port: flags.port,
       host: flags.host,
       name: flags.name,
       downloads: flags.downloads === undefined ? undefined : path.resolve(flags.downloads),
+      maxFileSize,
+      pingInterval,
     });
     this.log(String(status.port));
     if (!this.jsonEnabled()) {

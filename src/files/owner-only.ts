@@ -1,0 +1,70 @@
+import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, writeSync, type Stats } from 'node:fs';
+
+/**
+ * Checks on the directories and files that must belong to this user alone: the control socket's
+ * directory, the downloads directory, the identity key. Another user who can write to one of
+ * these directories could swap the socket, or plant a link where a received file is written.
+ */
+
+export class UnsafePathError extends Error {
+  override name = 'UnsafePathError';
+}
+
+const GROUP_OR_WORLD_WRITABLE = 0o022;
+const GROUP_OR_WORLD_ANY = 0o077;
+
+/**
+ * Creates `dir` (0700) if it is missing. Refuses one that is not a directory, belongs to another
+ * user or is group/world writable; one that is merely readable by others is tightened to 0700
+ * when `ownerOnly` (it is ours, and it holds something private).
+ */
+export function prepareOwnedDirectory(dir: string, what: string, options: { ownerOnly: boolean }): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (process.platform === 'win32') return;
+  const stats = lstatSync(dir);
+  if (stats.isSymbolicLink()) throw new UnsafePathError(`${what} ${dir} is a symbolic link; use the real directory`);
+  if (!stats.isDirectory()) throw new UnsafePathError(`${what} ${dir} is not a directory`);
+  refuseForeignOwner(stats, dir, what);
+  if ((stats.mode & GROUP_OR_WORLD_WRITABLE) !== 0) {
+    throw new UnsafePathError(
+      `${what} ${dir} is writable by other users (mode ${modeOf(stats)}); fix it with: chmod go-w ${dir}`,
+    );
+  }
+  if (options.ownerOnly && (stats.mode & GROUP_OR_WORLD_ANY) !== 0) chmodSync(dir, 0o700);
+}
+
+/** Refuses a file that is not a regular file of ours, or that others may read or write. */
+export function checkPrivateFile(file: string, what: string): void {
+  if (process.platform === 'win32') return;
+  const stats = lstatSync(file);
+  if (!stats.isFile()) throw new UnsafePathError(`${what} ${file} is not a regular file`);
+  refuseForeignOwner(stats, file, what);
+  if ((stats.mode & GROUP_OR_WORLD_ANY) !== 0) {
+    throw new UnsafePathError(`${what} ${file} is accessible to other users (mode ${modeOf(stats)}); fix it with: chmod 600 ${file}`);
+  }
+}
+
+function refuseForeignOwner(stats: Stats, file: string, what: string): void {
+  const uid = process.getuid?.();
+  if (uid !== undefined && stats.uid !== uid) {
+    throw new UnsafePathError(`${what} ${file} belongs to another user (uid ${stats.uid}, we are ${uid}); refusing to use it`);
+  }
+}
+
+function modeOf(stats: Stats): string {
+  return (stats.mode & 0o777).toString(8).padStart(4, '0');
+}
+
+/** Replaces `file` atomically with `text`, owner-only (0600) whatever the umask, synced to disk. */
+export function writePrivateFile(file: string, text: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  const fd = openSync(temporary, 'w', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, file);
+}

@@ -1,0 +1,6 @@
+import { createHash, type KeyObject } from 'node:crypto';
+
+/** SHA-256 of a public key's SubjectPublicKeyInfo (DER), as 64 lowercase hex digits. */
+export function fingerprintOfKey(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+}

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { checkPrivateFile, writePrivateFile } from '../files/owner-only.ts';
+
+/** A peer name bound to the key it presented the first time (trust on first use). */
+export interface PinnedPeer {
+  name: string;
+  /** 64 lowercase hex digits: SHA-256 of the peer's public key. */
+  fingerprint: string;
+  /** ISO 8601, when the pin was made. */
+  firstSeen: string;
+  /** ISO 8601, the last completed handshake. */
+  lastSeen: string;
+}
+
+export type PinCheck =
+  | { status: 'new' }
+  | { status: 'known'; pinned: PinnedPeer }
+  | { status: 'changed'; pinned: PinnedPeer };
+
+const FILE_VERSION = 1;
+const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
+
+/**
+ * The profile's pinned peers (like SSH's known_hosts with accept-new): a name seen for the first
+ * time is pinned to its key; the same name with another key is refused until the pin is
+ * forgotten. Kept in memory, written through on every change (owner-only, atomically).
+ */
+export class KnownPeers {
+  private readonly file: string;
+  private readonly peers: Map<string, PinnedPeer>;
+
+  private constructor(file: string, peers: Map<string, PinnedPeer>) {
+    this.file = file;
+    this.peers = peers;
+  }
+
+  /** Reads the file if it exists. A damaged file is an error: silently dropping pins would re-trust every key. */
+  static open(file: string): KnownPeers {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new KnownPeers(file, new Map());
+      throw error;
+    }
+    checkPrivateFile(file, 'the pinned peers file');
+    const peers = new Map<string, PinnedPeer>();
+    for (const peer of parseKnownPeers(text, file)) peers.set(peer.name, peer);
+    return new KnownPeers(file, peers);
+  }
+
+  check(name: string, fingerprint: string): PinCheck {
+    const pinned = this.peers.get(name);
+    if (!pinned) return { status: 'new' };
+    return { status: pinned.fingerprint === fingerprint ? 'known' : 'changed', pinned };
+  }
+
+  /** Pins a new name or updates when a known one was last seen. Returns whether it pinned. */
+  remember(name: string, fingerprint: string, time: string): 'pinned' | 'seen' {
+    const pinned = this.peers.get(name);
+    if (pinned && pinned.fingerprint !== fingerprint) throw new Error(`"${name}" is pinned to another key`);
+    this.peers.set(name, { name, fingerprint, firstSeen: pinned?.firstSeen ?? time, lastSeen: time });
+    this.save();
+    return pinned ? 'seen' : 'pinned';
+  }
+
+  forget(name: string): PinnedPeer | undefined {
+    const pinned = this.peers.get(name);
+    if (!pinned) return undefined;
+    this.peers.delete(name);
+    this.save();
+    return pinned;
+  }
+
+  list(): PinnedPeer[] {
+    return [...this.peers.values()].sort((a, b) => a.firstSeen.localeCompare(b.firstSeen) || a.name.localeCompare(b.name));
+  }
+
+  private save(): void {
+    writePrivateFile(this.file, `${JSON.stringify({ version: FILE_VERSION, peers: this.list() }, null, 2)}\n`);
+  }
+}
+
+function parseKnownPeers(text: string, file: string): PinnedPeer[] {
+  const damaged = (why: string) =>
+    new Error(`the pinned peers file ${file} is damaged (${why}); repair it or move it away (every peer is then new again)`);
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw damaged('not JSON');
+  }
+  const { version, peers } = (document ?? {}) as { version?: unknown; peers?: unknown };
+  if (version !== FILE_VERSION || !Array.isArray(peers)) throw damaged(`expected {"version": ${FILE_VERSION}, "peers": [...]}`);
+  return peers.map((entry: unknown, index) => {
+    const { name, fingerprint, firstSeen, lastSeen } = (entry ?? {}) as Record<string, unknown>;
+    if (
+      typeof name !== 'string' || typeof fingerprint !== 'string' || !FINGERPRINT_PATTERN.test(fingerprint) ||
+      typeof firstSeen !== 'string' || typeof lastSeen !== 'string'
+    ) {
+      throw damaged(`entry ${index + 1} needs name, a 64-hex-digit fingerprint, firstSeen and lastSeen`);
+    }
+    return { name, fingerprint, firstSeen, lastSeen };
+  });
+}
