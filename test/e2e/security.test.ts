@@ -1,0 +1,296 @@
+// What TLS and the receiving rules protect against, shown with real daemons: an eavesdropper on
+// the path, a flood of half-open connections, dead peers, hostile file names, oversized offers,
+// and directories that belong to someone else.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ChatHome, historyOf, isAlive, type RunResult } from '../helpers/chat.ts';
+import { createTestIdentity, TlsTestPeer } from '../helpers/tls-peer.ts';
+
+const MiB = 1024 * 1024;
+
+function residentBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(match, 'VmRSS in /proc/PID/status');
+  return Number(match[1]) * 1024;
+}
+
+function oneLine(result: RunResult): string {
+  const lines = result.stderr.trim().split('\n').filter((line) => !line.startsWith('See: '));
+  assert.equal(lines.length, 1, `one error line, got:\n${result.stderr}`);
+  return lines[0]!;
+}
+
+/** A TCP relay that keeps every byte it passes, in both directions. */
+async function startRecordingProxy(targetPort: number): Promise<{ port: number; recorded: () => Buffer; close: () => void }> {
+  const chunks: Buffer[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+      sockets.add(from);
+      from.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        to.write(chunk);
+      });
+      from.on('end', () => to.end());
+      from.on('error', () => to.destroy());
+      from.on('close', () => to.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    recorded: () => Buffer.concat(chunks),
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+describe('security of the peer link', { timeout: 240_000 }, () => {
+  let home: ChatHome;
+
+  before(async () => {
+    home = await ChatHome.create();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
+
+  test('a recording proxy between the daemons sees no message text and no file bytes', async () => {
+    await home.startDaemon('alice');
+    const bob = await home.startDaemon('bob');
+    const proxy = await startRecordingProxy(bob.port);
+    try {
+      const connected = await home.run(['connect', '--profile', 'alice', String(proxy.port)]);
+      assert.equal(connected.code, 0, connected.stderr);
+      const secret = `the secret word is ${randomUUID()}`;
+      assert.equal((await home.run(['send', '--profile', 'alice', secret])).code, 0);
+      assert.equal((await home.run(['send', '--profile', 'bob', `reply: ${secret}`])).code, 0);
+      // A file whose bytes are easy to spot: one marker repeated, 2 MiB.
+      const marker = Buffer.from(`FILE-BYTES-${randomUUID()}-`);
+      const content = Buffer.alloc(2 * MiB);
+      for (let at = 0; at < content.length; at += marker.length) marker.copy(content, at);
+      const file = path.join(home.dir, 'plain.txt');
+      writeFileSync(file, content);
+      const sent = await home.run(['transfer', '--profile', 'alice', file]);
+      assert.equal(sent.code, 0, sent.stderr);
+
+      const wire = proxy.recorded();
+      assert.ok(wire.length > content.length, `the proxy carried the transfer (${wire.length} bytes)`);
+      assert.equal(wire.includes(Buffer.from(secret)), false, 'message text in the clear');
+      assert.equal(wire.includes(marker), false, 'file bytes in the clear');
+      assert.equal(wire.includes(Buffer.from('plain.txt')), false, 'file name in the clear');
+      assert.equal(wire.includes(Buffer.from('"name":"alice"')), false, 'HELLO in the clear');
+      // And it did arrive, unchanged.
+      const received = (await historyOf(home, 'bob')).find((event) => event.type === 'file');
+      assert.equal(received?.sha256, createHash('sha256').update(content).digest('hex'));
+      assert.ok((await historyOf(home, 'bob')).some((event) => event.text === secret));
+    } finally {
+      await home.run(['disconnect', '--profile', 'alice']);
+      proxy.close();
+    }
+  });
+
+  test('200 idle half-open sockets: a real peer still connects; they are closed after the handshake timeout; memory stays flat', async (t) => {
+    const target = await home.startDaemon('target');
+    await home.startDaemon('friend');
+
+    /** Opens `count` TCP connections that never say anything; resolves with when each closes. */
+    async function flood(count: number): Promise<{ openedAt: number[]; closedAt: Array<Promise<number>> }> {
+      const openedAt: number[] = [];
+      const closedAt: Array<Promise<number>> = [];
+      for (let i = 0; i < count; i++) {
+        const socket = net.connect({ host: '127.0.0.1', port: target.port });
+        socket.on('error', () => undefined);
+        closedAt.push(new Promise((resolve) => socket.once('close', () => resolve(Date.now()))));
+        await new Promise((resolve) => socket.once('connect', resolve));
+        openedAt.push(Date.now());
+      }
+      return { openedAt, closedAt };
+    }
+    const bounded = (promise: Promise<number>, ms: number) =>
+      Promise.race([promise, delay(ms).then(() => Number.NaN)]);
+
+    const baseline = residentBytes(target.pid);
+    const first = await flood(200);
+    const started = Date.now();
+    const connected = await home.run(['connect', '--profile', 'friend', String(target.port)]);
+    const connectMs = Date.now() - started;
+    assert.equal(connected.code, 0, `the real peer connects during the flood: ${connected.stderr}`);
+    t.diagnostic(`chat connect during the flood took ${connectMs} ms (including the CLI's own start-up)`);
+    // Well under the 10 s handshake timeout: the friend did not wait for the flood to time out.
+    assert.ok(connectMs < 5_000, `connect took ${connectMs} ms`);
+
+    const closes = await Promise.all(first.closedAt.map((closed) => bounded(closed, 25_000)));
+    assert.ok(closes.every((at) => !Number.isNaN(at)), 'every idle socket was closed');
+    const lastOpened = first.openedAt.at(-1)!;
+    const lastClosed = closes.at(-1)!;
+    assert.ok(lastClosed - lastOpened >= 9_000, `the newest idle socket had its handshake time (${lastClosed - lastOpened} ms)`);
+    const afterFirst = residentBytes(target.pid);
+
+    const second = await flood(200);
+    await Promise.all(second.closedAt.map((closed) => bounded(closed, 25_000)));
+    const afterSecond = residentBytes(target.pid);
+    t.diagnostic(`RSS: ${(baseline / MiB).toFixed(1)} MiB before, ${(afterFirst / MiB).toFixed(1)} after 200, ${(afterSecond / MiB).toFixed(1)} after 400`);
+    assert.ok(afterSecond - afterFirst < 16 * MiB, 'a second flood does not add memory');
+    assert.ok(afterFirst - baseline < 48 * MiB, 'a flood costs bounded memory');
+
+    assert.ok(isAlive(target.pid));
+    const status = JSON.parse((await home.run(['daemon', 'status', '--profile', 'target', '--json'])).stdout);
+    assert.equal(status.peer?.name, 'friend', 'the real peer stayed connected through both floods');
+    const log = readFileSync(path.join(home.profileDir('target'), 'chatd.log'), 'utf8');
+    assert.match(log, /peer 127\.0\.0\.1:\d+: dropped unauthenticated connection to make room/);
+    assert.match(log, /peer 127\.0\.0\.1:\d+: dropped before handshake: no handshake within 10000 ms/);
+    assert.equal((await home.run(['disconnect', '--profile', 'friend'])).code, 0);
+  });
+
+  test('a connected peer that stops answering is pinged, then dropped; a live one stays', async () => {
+    const quick = ['--ping-interval', '0.2'];
+    const gina = await home.startDaemon('gina', quick);
+    await home.startDaemon('hank', quick);
+    assert.equal((await home.run(['connect', '--profile', 'hank', String(gina.port)])).code, 0);
+    await delay(2_000);
+    const status = JSON.parse((await home.run(['daemon', 'status', '--profile', 'gina', '--json'])).stdout);
+    assert.equal(status.connection, 'connected', 'two live daemons answer each other\'s pings');
+    assert.equal((await home.run(['disconnect', '--profile', 'hank'])).code, 0);
+
+    const mute = await createTestIdentity();
+    try {
+      const peer = await TlsTestPeer.connect(gina.port, mute);
+      peer.hello({ name: 'mute' });
+      await peer.waitFor('hello');
+      await peer.waitClosed(10_000);
+      assert.ok(peer.frames.some((frame) => frame.kind === 'ping' && frame.nonce > 0), 'it was pinged before being dropped');
+      const bye = peer.frames.find((frame) => frame.kind === 'bye');
+      assert.match(bye?.kind === 'bye' ? bye.reason : '', /ping timeout/);
+      const events = await historyOf(home, 'gina');
+      const gone = events.findLast((event) => event.type === 'peer' && event.state === 'disconnected');
+      assert.equal(gone?.from, 'mute');
+      assert.match(String(gone?.reason), /no sign of life .*ping timeout/);
+      assert.match(readFileSync(path.join(home.profileDir('gina'), 'chatd.log'), 'utf8'), /peer 127\.0\.0\.1:\d+: "mute" disconnected: no sign of life/);
+    } finally {
+      await mute.remove();
+    }
+  });
+
+  test('hostile file names are all stored inside the downloads directory under safe names', async () => {
+    const ivy = await home.startDaemon('ivy');
+    const sender = await createTestIdentity();
+    const names = ['../../x', '/etc/passwd', 'a\\b', 'CON', 'A'.repeat(10_000), '\u001b[31mred\u001b]0;title\u0007.txt', '..', 'con.txt'];
+    try {
+      const peer = await TlsTestPeer.connect(ivy.port, sender);
+      peer.hello({ name: 'sender' });
+      await peer.waitFor('pong', (pong) => pong.nonce === 0);
+      for (const name of names) {
+        const id = randomUUID();
+        const data = randomBytes(100);
+        peer.send({ kind: 'fileOffer', id, name, size: data.length });
+        await peer.waitFor('fileAccept', (frame) => frame.id === id);
+        peer.send({ kind: 'fileChunk', id, data });
+        peer.send({ kind: 'fileEnd', id, sha256: createHash('sha256').update(data).digest('hex') });
+        const result = await peer.waitFor('fileResult', (frame) => frame.id === id);
+        assert.equal(result.ok, true, `${JSON.stringify(name.slice(0, 40))}: ${result.reason}`);
+      }
+      peer.close();
+    } finally {
+      await sender.remove();
+    }
+    const downloads = ivy.downloads;
+    const stored = readdirSync(downloads);
+    assert.equal(stored.length, names.length, `one file per offer: ${JSON.stringify(stored)}`);
+    for (const name of stored) {
+      assert.doesNotMatch(name, /[/\\]/);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(name, /[\u0000-\u001f\u007f]/);
+      assert.ok(name !== '.' && name !== '..' && !/^(con|prn|aux|nul)(\..*)?$/i.test(name), name);
+      assert.ok(Buffer.byteLength(name) <= 255, `${name.length} characters`);
+    }
+    const events = (await historyOf(home, 'ivy')).filter((event) => event.type === 'file');
+    assert.equal(events.length, names.length);
+    for (const event of events) assert.equal(path.dirname(String(event.path)), downloads);
+    assert.equal(existsSync(path.resolve(downloads, '../../x')), false);
+    assert.equal(statSync(downloads).mode & 0o777, 0o700);
+  });
+
+  test('offers over --max-file-size or over the free space are declined; the sender\'s chat transfer prints why', async () => {
+    const small = await home.startDaemon('small', ['--max-file-size', '1K']);
+    await home.startDaemon('big-sender');
+    assert.equal((await home.run(['connect', '--profile', 'big-sender', String(small.port)])).code, 0);
+    const file = path.join(home.dir, 'two-kib.bin');
+    writeFileSync(file, randomBytes(2048));
+    const refused = await home.run(['transfer', '--profile', 'big-sender', file]);
+    assert.equal(refused.code, 1);
+    assert.match(oneLine(refused), /declined.*\(2\.0 KiB\) is larger than the receiver accepts \(1\.0 KiB/);
+    assert.deepEqual(readdirSync(small.downloads), [], 'nothing stored');
+    const fits = path.join(home.dir, 'one-kib.bin');
+    writeFileSync(fits, randomBytes(1024));
+    assert.equal((await home.run(['transfer', '--profile', 'big-sender', fits])).code, 0, 'at the limit is fine');
+    assert.equal((await home.run(['disconnect', '--profile', 'big-sender'])).code, 0);
+
+    // No disk holds 2 PiB: with the size limit raised that far, the free-space check is what declines.
+    const roomy = await home.startDaemon('roomy', ['--max-file-size', '4000T']);
+    const sender = await createTestIdentity();
+    try {
+      const peer = await TlsTestPeer.connect(roomy.port, sender);
+      peer.hello({ name: 'sender' });
+      await peer.waitFor('pong', (pong) => pong.nonce === 0);
+      const id = randomUUID();
+      peer.send({ kind: 'fileOffer', id, name: 'huge.iso', size: 2 ** 51 });
+      const declined = await peer.waitFor('fileDecline', (frame) => frame.id === id);
+      assert.match(declined.reason, /not enough free space on the receiver: the file needs 2048\.0 TiB, .* available/);
+      peer.close();
+    } finally {
+      await sender.remove();
+    }
+    assert.equal((await home.run(['daemon', 'start', '--profile', 'x', '--max-file-size', 'lots'])).code, 2);
+  });
+
+  test('the daemon refuses directories others can write to or that belong to another user, and a key others can read', async (t) => {
+    const refusedStart = async (profile: string, extra: string[], pattern: RegExp) => {
+      const result = await home.run(['daemon', 'start', '--profile', profile, ...extra]);
+      assert.equal(result.code, 1, `start should fail: ${result.stdout}`);
+      assert.match(oneLine(result), pattern);
+    };
+    // Prepare a profile, then break it in different ways.
+    await home.startDaemon('victim');
+    assert.equal((await home.run(['daemon', 'stop', '--profile', 'victim'])).code, 0);
+    const dir = home.profileDir('victim');
+
+    chmodSync(path.join(dir, 'run'), 0o777);
+    await refusedStart('victim', [], /control socket directory .*run is writable by other users \(mode 0777\).*chmod go-w/);
+    chmodSync(path.join(dir, 'run'), 0o700);
+
+    chmodSync(path.join(dir, 'downloads'), 0o775);
+    await refusedStart('victim', [], /downloads directory .*downloads is writable by other users \(mode 0775\)/);
+    chmodSync(path.join(dir, 'downloads'), 0o700);
+
+    const key = path.join(dir, 'identity', 'key.pem');
+    chmodSync(key, 0o644);
+    await refusedStart('victim', [], /identity key .*key\.pem is accessible to other users \(mode 0644\).*chmod 600/);
+    chmodSync(key, 0o600);
+
+    if (process.getuid?.() !== 0) {
+      t.diagnostic('not root: cannot give a directory to another user; the ownership cases are skipped');
+    } else {
+      const stranger = 4242;
+      chownSync(path.join(dir, 'run'), stranger, stranger);
+      await refusedStart('victim', [], /control socket directory .*run belongs to another user \(uid 4242/);
+      chownSync(path.join(dir, 'run'), 0, 0);
+      const foreignDownloads = path.join(home.dir, 'foreign-downloads');
+      await home.run(['daemon', 'start', '--profile', 'probe', '--downloads', foreignDownloads]);
+      await home.run(['daemon', 'stop', '--profile', 'probe']);
+      chownSync(foreignDownloads, stranger, stranger);
+      await refusedStart('victim', ['--downloads', foreignDownloads], /downloads directory .* belongs to another user \(uid 4242/);
+    }
+    // Fixed, it starts again with the same identity.
+    const started = await home.startDaemon('victim');
+    assert.ok(isAlive(started.pid));
+  });
+});
