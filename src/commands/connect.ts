@@ -6,7 +6,7 @@ import { UsageError } from '../cli/errors.ts';
 import { printable } from '../cli/output.ts';
 import { parsePeerTarget } from '../cli/target.ts';
 
-/** Dial + handshake (10 s in the daemon) with room to spare. */
+/** TCP connect (10 s in the daemon), then TLS + HELLO (another 10 s), with room to spare. */
 const CONNECT_TIMEOUT_MS = 25_000;
 
 export default class Connect extends BaseCommand {

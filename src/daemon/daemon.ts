@@ -203,11 +203,18 @@ export class ChatDaemon {
     }
   }
 
-  private createSession(socket: TLSSocket, direction: 'in' | 'out', address: string, expectedFingerprint?: string): PeerSession {
+  private createSession(
+    socket: TLSSocket,
+    direction: 'in' | 'out',
+    address: string,
+    options: { expectedFingerprint?: string; handshakeTimeoutMs?: number } = {},
+  ): PeerSession {
+    const { expectedFingerprint, handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS } = options;
     const session: PeerSession = new PeerSession({
       socket,
       direction,
       address,
+      handshakeTimeoutMs,
       peerFingerprint: () => peerFingerprint(socket),
       keepalive: this.config.keepalive,
       local: { name: this.config.name, instance: this.instance, listenPort: this.boundPort },
@@ -392,6 +399,8 @@ export class ChatDaemon {
     const target = formatAddress(host, port);
     const socket = await dial(host, port);
     this.log.info(`peer ${target}: dialled`);
+    // TLS and HELLO share one HANDSHAKE_TIMEOUT_MS, as on the listening side.
+    const handshakeDeadline = Date.now() + HANDSHAKE_TIMEOUT_MS;
     let secure: TLSSocket;
     try {
       secure = await secureDialled(socket, this.peerContext, HANDSHAKE_TIMEOUT_MS);
@@ -399,7 +408,10 @@ export class ChatDaemon {
       this.log.warn(`peer ${target}: ${reasonOf(error)}`);
       throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reasonOf(error)}`);
     }
-    const session = this.createSession(secure, 'out', target, fingerprint);
+    const session = this.createSession(secure, 'out', target, {
+      expectedFingerprint: fingerprint,
+      handshakeTimeoutMs: Math.max(1, handshakeDeadline - Date.now()),
+    });
     let peer: PeerInfo;
     try {
       peer = await session.ready;
