@@ -59,6 +59,9 @@ export async function runDaemon(argv: string[]): Promise<void> {
     return;
   }
 
+  // Everything chatd creates (history, log, keys, received files) is this user's alone, whatever
+  // umask the user's shell had.
+  process.umask(0o077);
   let paths: ProfilePaths;
   let log: Logger | undefined;
   try {

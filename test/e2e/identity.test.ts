@@ -66,6 +66,23 @@ describe('identities and pinned peers', { timeout: 180_000 }, () => {
     assert.equal(modeOf(path.join(dir, 'downloads')), 0o700);
   });
 
+  test('the same modes when the user\'s umask is 000', async () => {
+    const previous = process.umask(0);
+    try {
+      await home.startDaemon('lax');
+    } finally {
+      process.umask(previous);
+    }
+    const dir = home.profileDir('lax');
+    for (const [file, mode] of [
+      ['', 0o700], ['identity', 0o700], ['identity/key.pem', 0o600], ['identity/cert.pem', 0o600],
+      ['run', 0o700], ['run/control.sock', 0o600], ['downloads', 0o700], ['chatd.log', 0o600], ['history.db', 0o600],
+    ] as const) {
+      assert.equal(modeOf(path.join(dir, file)).toString(8), mode.toString(8), file || 'profile directory');
+    }
+    assert.equal((await home.run(['daemon', 'stop', '--profile', 'lax'])).code, 0);
+  });
+
   test('the identity survives a restart', async () => {
     const stopped = await home.run(['daemon', 'stop', '--profile', 'bob']);
     assert.equal(stopped.code, 0, stopped.stderr);
