@@ -13,6 +13,7 @@ import {
   MAX_PORT,
   type ConnectResult,
   type DisconnectResult,
+  type ForgetPeerResult,
   type HistoryResult,
   type PeerSummary,
   type SendResult,
@@ -302,7 +303,7 @@ export class ChatDaemon {
     return undefined;
   }
 
-  private forgetPeer(params: unknown): { forgotten: ReturnType<KnownPeers['list']>[number] } {
+  private forgetPeer(params: unknown): ForgetPeerResult {
     const { name } = params as { name?: unknown };
     if (typeof name !== 'string' || name.length === 0) throw new ControlError(ErrorCode.invalidParams, '"name" must be a peer name');
     const forgotten = this.config.knownPeers.forget(name);
