@@ -9,6 +9,7 @@ import { ControlClient, DaemonNotRunningError } from '../control/client.ts';
 import { defaultChatHome, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
 import { ExitCode } from './errors.ts';
 import { composeMessage, SEND_TIMEOUT_MS } from './message-input.ts';
+import { printable } from './output.ts';
 import { printJson, reportFailure } from './report.ts';
 import { formatStatus, notRunningLine } from './status-view.ts';
 
@@ -31,7 +32,7 @@ const COMMANDS: FastCommand[] = [
       try {
         const result = await client.request('send', { text }, SEND_TIMEOUT_MS);
         if (json) printJson(result);
-        else process.stdout.write(`delivered to ${result.to}\n`);
+        else process.stdout.write(`delivered to ${printable(result.to)}\n`);
         return ExitCode.ok;
       } finally {
         client.close();

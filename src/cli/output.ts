@@ -7,8 +7,16 @@ import { formatByteSize as formatBytes } from '../control/sizes.ts';
  * or fake other lines. Human output shows them as visible escapes (\x1b); --json keeps exact text.
  */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    // Bidirectional overrides and isolates can make a name or a line read as something else.
+    .replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** printable() for text that must stay on one line (error messages): newlines and tabs escaped too. */
+export function printableLine(text: string): string {
+  return printable(text).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
 }
 
 export function formatTime(iso: string): string {

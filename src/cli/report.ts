@@ -1,4 +1,5 @@
 import { toCliError, UsageError } from './errors.ts';
+import { printableLine } from './output.ts';
 
 /** Machine-readable output: the same indentation oclif uses for --json. */
 export function printJson(value: unknown): void {
@@ -12,7 +13,8 @@ export function printJson(value: unknown): void {
 export function reportFailure(error: unknown, context: { profile: string; json: boolean; commandId: string }): number {
   const cliError = toCliError(error, context.profile);
   if (context.json) printJson({ error: { code: cliError.code, message: cliError.message, exitCode: cliError.exitCode } });
-  process.stderr.write(`chat: ${cliError.message}\n`);
+  // The message may quote a peer (a BYE or decline reason): never let it drive the terminal.
+  process.stderr.write(`chat: ${printableLine(cliError.message)}\n`);
   if (process.env.DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   if (cliError instanceof UsageError) process.stderr.write(`See: chat ${context.commandId} --help\n`);
   return cliError.exitCode;

@@ -1,15 +1,16 @@
 import { formatFingerprint } from '../control/fingerprint.ts';
 import type { StatusResult } from '../control/protocol.ts';
+import { printable } from './output.ts';
 
 /** `chat daemon status` for a person: one aligned key/value row per line. */
 export function formatStatus(status: StatusResult): string {
   const peer = status.peer
-    ? `${status.peer.name} (${status.peer.address}, ${status.peer.direction === 'out' ? 'we dialled' : 'they dialled'})`
+    ? `${printable(status.peer.name)} (${status.peer.address}, ${status.peer.direction === 'out' ? 'we dialled' : 'they dialled'})`
     : '-';
   const rows: Array<[string, string]> = [
     ['status', 'running'],
     ['pid', String(status.pid)],
-    ['name', status.name],
+    ['name', printable(status.name)],
     ['identity', formatFingerprint(status.fingerprint)],
     ['profile', status.profile],
     ['listening', `${status.host}:${status.port}`],

@@ -5,7 +5,7 @@ import type { ChatEvent } from '../control/events.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { toCliError } from '../cli/errors.ts';
 import { followEvents } from '../cli/event-feed.ts';
-import { formatBytes, formatEvent } from '../cli/output.ts';
+import { formatBytes, formatEvent, printable } from '../cli/output.ts';
 import { parsePeerTarget } from '../cli/target.ts';
 
 const CONNECT_TIMEOUT_MS = 25_000;
@@ -62,7 +62,7 @@ class ConsoleSession {
       this.lines.close();
     });
     await followEvents(this.client, 0, (event) => this.showEvent(event));
-    this.print(this.connected ? `* connected to ${status.peer!.name}. ${HELP}` : `* not connected. ${HELP}`);
+    this.print(this.connected ? `* connected to ${printable(status.peer!.name)}. ${HELP}` : `* not connected. ${HELP}`);
     if (!this.connected) this.ask('peer port (or host:port): ');
     else this.ask('');
 
@@ -84,7 +84,7 @@ class ConsoleSession {
         const result = await this.client.request('connect', parsePeerTarget(line), CONNECT_TIMEOUT_MS);
         this.connected = true;
         // A new connection shows up as a history event; only a reused one needs saying.
-        if (result.alreadyConnected) this.print(`* already connected to ${result.peer.name} (${result.peer.address})`);
+        if (result.alreadyConnected) this.print(`* already connected to ${printable(result.peer.name)} (${result.peer.address})`);
         return;
       }
       const transfer = /^\/?transfer\s+(.+)$/.exec(line);
@@ -92,7 +92,7 @@ class ConsoleSession {
         const filePath = path.resolve(unquote(transfer[1]!));
         this.print(`* sending ${filePath} ...`);
         const result = await this.client.request('transfer', { path: filePath }, 0);
-        this.print(`* sent ${result.name} (${formatBytes(result.size)}, sha256 ${result.sha256})`);
+        this.print(`* sent ${printable(result.name)} (${formatBytes(result.size)}, sha256 ${result.sha256})`);
         return;
       }
       await this.client.request('send', { text: line }, SEND_TIMEOUT_MS);

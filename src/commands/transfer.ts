@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import path from 'node:path';
 import type { TransferResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
-import { formatBytes } from '../cli/output.ts';
+import { formatBytes, printable } from '../cli/output.ts';
 import { TransferProgressBar } from '../cli/progress.ts';
 
 export default class Transfer extends BaseCommand {
@@ -34,7 +34,7 @@ export default class Transfer extends BaseCommand {
     } finally {
       bar?.stop();
     }
-    this.log(`sent ${result.name} (${formatBytes(result.size)}, ${result.size} bytes) to ${result.to}`);
+    this.log(`sent ${printable(result.name)} (${formatBytes(result.size)}, ${result.size} bytes) to ${printable(result.to)}`);
     this.log(`sha256 ${result.sha256}`);
     return result;
   }

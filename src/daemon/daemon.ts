@@ -179,14 +179,7 @@ export class ChatDaemon {
     this.makeRoomForHandshake(from);
     socket.setNoDelay(true);
     const secure = secureAccepted(socket, this.peerContext);
-    const session = this.createSession(secure, 'in', from);
-    session.ready.then(
-      (peer) => {
-        const outcome = this.adopt(session, peer);
-        if (outcome === 'busy') this.log.warn(`peer ${from}: refused "${peer.name}", already connected to another peer`);
-      },
-      () => undefined,
-    );
+    this.createSession(secure, 'in', from);
   }
 
   /** Drops the oldest incoming connection still in its handshake when MAX_PENDING_HANDSHAKES are. */
@@ -248,6 +241,14 @@ export class ChatDaemon {
           });
         },
         onClosed: (reason) => this.sessionClosed(session, reason),
+        // Incoming: adopt at once, so an offer in the same read as the confirmation finds it active.
+        // Outgoing: `connect` adopts once `ready` resolves, and reports the outcome.
+        ...(direction === 'in' ? {
+          onEstablished: (peer: PeerInfo) => {
+            const outcome = this.adopt(session, peer);
+            if (outcome === 'busy') this.log.warn(`peer ${address}: refused "${peer.name}", already connected to another peer`);
+          },
+        } : {}),
         admit: (peer) => {
           const current = this.session?.peer;
           if (direction === 'in' && current && !this.session!.isClosed && current.instance !== peer.instance) {

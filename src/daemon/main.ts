@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -73,7 +73,12 @@ export async function runDaemon(argv: string[]): Promise<void> {
     if (nameProblem) throw new Error(`invalid --name: ${nameProblem}`);
     const maxFileSize = readMaxFileSize(options['max-file-size']);
     const keepalive = readPingInterval(options['ping-interval']);
-    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    // Whoever can write to these could swap the socket, the keys or the pins (known_peers.json):
+    // check them before anything is created in them.
+    prepareOwnedDirectory(paths.home, 'CHAT_HOME', { ownerOnly: false });
+    prepareOwnedDirectory(path.dirname(paths.dir), 'the profiles directory', { ownerOnly: false });
+    prepareOwnedDirectory(paths.dir, 'the profile directory', { ownerOnly: true });
+    prepareOwnedDirectory(path.dirname(paths.socket), 'the control socket directory', { ownerOnly: true });
     log = createFileLogger(paths.logFile, !process.send);
     const releaseLock = await acquirePidLock(paths.pidFile);
     const downloads = path.resolve(options.downloads ?? paths.defaultDownloads);

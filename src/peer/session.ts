@@ -70,6 +70,8 @@ export interface SessionHandlers {
   onFileReceived(file: ReceivedFile): void | Promise<void>;
   onClosed(reason: string): void;
   log(line: string): void;
+  /** Called as the handshake completes, before the next frame is read; `ready` resolves after. */
+  onEstablished?(peer: PeerInfo): void;
   /**
    * A reason to refuse this peer once its HELLO has arrived: an incoming connection answers with
    * BYE instead of HELLO, an outgoing one says BYE instead of proceeding.
@@ -386,7 +388,10 @@ export class PeerSession {
         this.acceptHello(frame);
         return;
       }
-      // The dialler's first frame after our HELLO (a PING) says it accepted us: now we are connected.
+      // The dialler's PING after our HELLO says it accepted us: now we are connected.
+      if (frame.kind !== 'ping' || frame.nonce !== HANDSHAKE_CONFIRMATION_NONCE) {
+        throw new ProtocolError(`expected the dialler's confirmation (ping ${HANDSHAKE_CONFIRMATION_NONCE}), got ${frame.kind}`);
+      }
       this.completeHandshake(this.answeredPeer);
       this.answeredPeer = undefined;
     }
@@ -488,6 +493,8 @@ export class PeerSession {
     clearTimeout(this.handshakeTimer);
     this.peerInfo = peer;
     this.startKeepalive();
+    // Synchronously, before any frame that came in the same read (an offer) is dispatched.
+    this.handlers.onEstablished?.(peer);
     this.handshake.resolve(peer);
   }
 
@@ -496,8 +503,13 @@ export class PeerSession {
     this.lastSignOfLife = Date.now();
     this.keepaliveTimer = setInterval(() => {
       const now = Date.now();
-      // While we do not read, the peer's answers wait in the socket: its silence proves nothing.
-      if (this.readingPaused) this.lastSignOfLife = now;
+      if (this.readingPaused) {
+        // While we do not read, the peer's answers wait in the socket: its silence proves nothing.
+        // Our own pings still reach it, so a sender stalled by our slow disk knows we are alive.
+        this.lastSignOfLife = now;
+        this.send({ kind: 'ping', nonce: this.nextPingNonce++ });
+        return;
+      }
       const silentMs = now - this.lastSignOfLife;
       if (silentMs >= silenceLimitMs) {
         this.close(`no sign of life from the peer for ${Math.round(silentMs / 1000)} s (ping timeout)`);

@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { encodeFrame } from '../../src/wire/frames.ts';
 import { ChatHome, historyOf, isAlive, type RunResult } from '../helpers/chat.ts';
 import { createTestIdentity, TlsTestPeer } from '../helpers/tls-peer.ts';
 
@@ -239,10 +240,15 @@ describe('security of the peer link', { timeout: 240_000 }, () => {
     const sender = await createTestIdentity();
     try {
       const peer = await TlsTestPeer.connect(roomy.port, sender);
+      peer.autoConfirm = false;
       peer.hello({ name: 'sender' });
-      await peer.waitFor('pong', (pong) => pong.nonce === 0);
+      await peer.waitFor('hello');
+      // The confirmation and an offer in one write: the offer already finds the connection active.
       const id = randomUUID();
-      peer.send({ kind: 'fileOffer', id, name: 'huge.iso', size: 2 ** 51 });
+      peer.write(Buffer.concat([
+        encodeFrame({ kind: 'ping', nonce: 0 }),
+        encodeFrame({ kind: 'fileOffer', id, name: 'huge.iso', size: 2 ** 51 }),
+      ]));
       const declined = await peer.waitFor('fileDecline', (frame) => frame.id === id);
       assert.match(declined.reason, /not enough free space on the receiver: the file needs 2048\.0 TiB, .* available/);
       peer.close();

@@ -31,6 +31,8 @@ export class TlsTestPeer {
   readonly instance = randomUUID();
   readonly closed: Promise<void>;
   private readonly decoder = new FrameDecoder();
+  /** Like a real dialler, confirm the daemon's HELLO with PING 0; off to send the confirmation by hand. */
+  autoConfirm = true;
 
   private constructor(socket: TLSSocket) {
     this.socket = socket;
@@ -38,7 +40,7 @@ export class TlsTestPeer {
       for (const frame of this.decoder.push(chunk)) {
         this.frames.push(frame);
         // Like a real dialler: confirm the daemon's HELLO.
-        if (frame.kind === 'hello') this.send({ kind: 'ping', nonce: 0 });
+        if (frame.kind === 'hello' && this.autoConfirm) this.send({ kind: 'ping', nonce: 0 });
       }
     });
     socket.on('error', () => undefined);

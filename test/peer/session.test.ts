@@ -436,6 +436,17 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       await raw.waitFor('pong', (pong) => pong.nonce === 0);
     });
 
+    test('anything but PING 0 in place of the dialler\'s confirmation is a protocol error', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      raw.autoConfirm = false;
+      raw.hello();
+      await raw.waitFor('hello');
+      raw.send({ kind: 'message', id: randomUUID(), time: new Date().toISOString(), text: 'skipping the confirmation' });
+      await assertClosedBy(bob, raw, /^protocol error: expected the dialler's confirmation \(ping 0\), got message$/);
+      await assert.rejects(bob.session.ready, PeerError);
+      assert.deepEqual(bob.messages, []);
+    });
+
     test('a dialler that refuses the listener says BYE instead of confirming; neither side connects', async () => {
       const pair = await socketPair();
       const alice = startEndpoint(pair.client, 'out', {
