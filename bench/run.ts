@@ -1,7 +1,8 @@
-// npm run bench: chat measured against the bare transport and the shell tools, side by side, in
-// one run on one machine (only ratios from the same run mean anything on a shared machine).
+// npm run bench: chat measured against the bare transport (plain, and with chat's own TLS) and the
+// shell tools, side by side, in one run on one machine (only ratios from the same run mean anything
+// on a shared machine).
 // Options: --size BYTES (suffix K/M/G; default 1G), --runs N (default 5), --quick (16 MiB, 2 runs, fewer
-// messages; a few seconds), --json (print the results to stdout instead of the table).
+// messages, no TLS+fsync contender; a few seconds), --json (print the results to stdout instead of the table).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { ControlClient } from '../src/control/client.ts';
 import type { ChatEvent } from '../src/control/events.ts';
 import { resolveProfilePaths } from '../src/control/paths.ts';
+import { loadOrCreateIdentity } from '../src/identity/identity.ts';
 import { ChatHome, CLI, collect, ROOT } from '../test/helpers/chat.ts';
 
 const MiB = 1024 * 1024;
@@ -41,6 +43,20 @@ interface Results {
     bareMiBps: Stat; bareSyncedMiBps: Stat; socatMiBps: Stat | null;
     chatVsBare: number; chatVsBareSynced: number; chatVsSocat: number | null;
     chatCliVsBare: number; chatCliVsSocat: number | null;
+    /** The bare pipe through chat's own TLS (bench/baselines/tls-pipe.ts), without and with the fsync (null with --quick). */
+    tlsMiBps: Stat; tlsSyncedMiBps: Stat | null;
+    /** What the TLS pipe negotiated, e.g. TLSv1.3 and TLS_AES_256_GCM_SHA384. */
+    tlsProtocol: string; tlsCipher: string;
+    /** From listening until the TLS handshake completed, every TLS pipe run (included in tlsMiBps, as the TCP connect is in bareMiBps). */
+    tlsHandshakeMs: Stat;
+    /**
+     * What TLS costs the bare pipe: the TLS pipe against the bare TCP pipe, each without and with the fsync.
+     * Node hands decrypted data over in pieces of at most 16 KiB (one record), so the same receiving
+     * code makes 4× the file writes it makes over TCP (64 KiB reads): that is part of this ratio.
+     */
+    tlsVsBare: number; tlsSyncedVsBareSynced: number | null;
+    /** Chat above TLS (framing, hashing, batched writes, the daemons) against the TLS pipe. */
+    chatVsTls: number; chatVsTlsSynced: number | null; chatCliVsTls: number;
     /** The order the contenders ran in, per run. */
     orders: string[][];
   };
@@ -132,12 +148,17 @@ function spawnBaseline(command: string, args: string[]): ChildProcess {
 const transferTimeoutMs = (bytes: number) => TRANSFER_TIMEOUT_FLOOR_MS + Math.ceil(bytes / SLOWEST_TRANSFER_BYTES_PER_MS);
 
 /**
- * Two daemons in a fresh CHAT_HOME, connected. The home joins `homes` before any daemon starts, so
- * the caller's cleanup stops them even when starting or connecting fails halfway.
+ * Two daemons in a fresh CHAT_HOME (their identities already made), connected. The home joins
+ * `homes` before any daemon starts, so the caller's cleanup stops them even when starting or
+ * connecting fails halfway.
  */
 async function startPair(homes: ChatHome[]): Promise<{ home: ChatHome; alice: { pid: number }; bob: { pid: number; downloads: string } }> {
   const home = await ChatHome.create();
   homes.push(home);
+  // Each profile's identity is made here, so the daemons start the way they do every time but a
+  // profile's first: the daemon that makes an identity loads @peculiar/x509 for it and keeps it
+  // in its heap (~17 MiB of RSS, measured), which row 2 would otherwise count.
+  for (const profile of ['alice', 'bob']) await loadOrCreateIdentity(resolveProfilePaths({ home: home.dir, profile }).identityDir);
   const alice = await home.startDaemon('alice');
   const bob = await home.startDaemon('bob');
   const connected = await home.run(['connect', '--profile', 'alice', String(bob.port)]);
@@ -182,6 +203,19 @@ async function bareTransfer(source: string, destination: string, size: number, f
   if (result.code !== 0) throw new Error(`bare pipeline failed: ${result.stderr}`);
   await rm(destination, { force: true });
   return Number(result.stdout.trim());
+}
+
+interface TlsRun { seconds: number; handshakeMs: number; protocol: string | null; cipher: string | null }
+
+/** The bare pipe with chat's TLS in between; `identities` are the two ends' identity directories. */
+async function tlsTransfer(source: string, destination: string, size: number, identities: [string, string], fsync = false): Promise<TlsRun> {
+  const args = [path.join(ROOT, 'bench', 'baselines', 'tls-pipe.ts'), source, destination, ...identities, ...(fsync ? ['--fsync'] : [])];
+  const result = await collect(spawnBaseline(process.execPath, args), undefined, transferTimeoutMs(size));
+  if (result.code !== 0) throw new Error(`TLS pipeline failed: ${result.stderr}`);
+  await rm(destination, { force: true });
+  const run = JSON.parse(result.stdout) as TlsRun;
+  if (!(run.seconds > 0) || !run.cipher || !run.protocol) throw new Error(`TLS pipeline printed ${result.stdout.trim()}`);
+  return run;
 }
 
 function flushDirtyPages(): void {
@@ -332,10 +366,15 @@ async function main(): Promise<void> {
     await writeRandomFile(smallSource, smallSize);
 
     // 1 + 4: throughput, and messages while a transfer runs.
-    log('row 1: transfer throughput (chat, bare Node TCP pipe, socat) ...');
+    // The TLS pipe's two identities, made once here (making one costs ~100 ms) and only read by its runs.
+    const tlsIdentities: [string, string] = [path.join(work, 'tls-identity', 'listener'), path.join(work, 'tls-identity', 'dialler')];
+    for (const dir of tlsIdentities) await loadOrCreateIdentity(dir);
+
+    log('row 1: transfer throughput (chat, bare Node TCP pipe, the same over TLS, socat) ...');
     const pair = await startPair(homes);
-    // The first big transfer on fresh daemons is much slower than the ones after it (also with the
-    // file landing on tmpfs, and a small warm-up transfer does not help): it is reported on its own,
+    // The first big transfer on fresh daemons was much slower than the ones after it before the peer
+    // link used TLS (also with the file landing on tmpfs, and a small warm-up transfer did not help;
+    // over TLS less clearly, see docs/benchmarks.md): it is reported on its own,
     // and the runs below measure daemons that have moved a file of this size before.
     flushDirtyPages();
     const firstSeconds = await timedTransfer(pair.home, source, size);
@@ -345,6 +384,8 @@ async function main(): Promise<void> {
     const bareSeconds: number[] = [];
     const bareSyncedSeconds: number[] = [];
     const socatSeconds: number[] = [];
+    const tlsRuns: TlsRun[] = [];
+    const tlsSyncedRuns: TlsRun[] = [];
     const socat = hasSocat();
     const contenders: Array<{ name: string; measure: () => Promise<void> }> = [
       {
@@ -363,6 +404,9 @@ async function main(): Promise<void> {
       },
       { name: 'bare', measure: async () => { bareSeconds.push(await bareTransfer(source, path.join(work, 'bare.out'), size)); } },
       { name: 'bare+fsync', measure: async () => { bareSyncedSeconds.push(await bareTransfer(source, path.join(work, 'bare.out'), size, true)); } },
+      { name: 'tls', measure: async () => { tlsRuns.push(await tlsTransfer(source, path.join(work, 'tls.out'), size, tlsIdentities)); } },
+      // Left out of --quick, which it made ~7 % slower: it differs from 'tls' only by the fsync that bare+fsync also runs.
+      ...(quick ? [] : [{ name: 'tls+fsync', measure: async () => { tlsSyncedRuns.push(await tlsTransfer(source, path.join(work, 'tls.out'), size, tlsIdentities, true)); } }]),
       ...(socat ? [{ name: 'socat', measure: async () => { socatSeconds.push(await socatTransfer(source, path.join(work, 'socat.out'), size)); } }] : []),
     ];
     // What ran just before matters (a chat transfer right after another one was up to a third faster
@@ -374,7 +418,7 @@ async function main(): Promise<void> {
       const order = shuffled(contenders, random);
       orders.push(order.map((contender) => contender.name));
       for (const contender of order) {
-        // Dirty pages left by the previous contender (the bare pipe and socat do not fsync) would
+        // Dirty pages left by the previous contender (the bare and TLS pipes and socat do not fsync) would
         // otherwise be written back during the next one's clock.
         flushDirtyPages();
         await contender.measure();
@@ -386,6 +430,11 @@ async function main(): Promise<void> {
     const bareMiBps = mibps(bareSeconds);
     const bareSyncedMiBps = mibps(bareSyncedSeconds);
     const socatMiBps = socat ? mibps(socatSeconds) : null;
+    const tlsMiBps = mibps(tlsRuns.map((run) => run.seconds));
+    const tlsSyncedMiBps = quick ? null : mibps(tlsSyncedRuns.map((run) => run.seconds));
+    const allTlsRuns = [...tlsRuns, ...tlsSyncedRuns];
+    const negotiated = new Set(allTlsRuns.map((run) => `${run.protocol} ${run.cipher}`));
+    if (negotiated.size !== 1) throw new Error(`the TLS pipe negotiated different settings across runs: ${[...negotiated].join(', ')}`);
 
     log('row 4: messages during a transfer ...');
     const aliceControl = await controlOf(pair.home, 'alice');
@@ -471,6 +520,16 @@ async function main(): Promise<void> {
         chatVsSocat: socatMiBps ? chatMiBps.median / socatMiBps.median : null,
         chatCliVsBare: chatCliMiBps.median / bareMiBps.median,
         chatCliVsSocat: socatMiBps ? chatCliMiBps.median / socatMiBps.median : null,
+        tlsMiBps,
+        tlsSyncedMiBps,
+        tlsProtocol: allTlsRuns[0]!.protocol!,
+        tlsCipher: allTlsRuns[0]!.cipher!,
+        tlsHandshakeMs: stat(allTlsRuns.map((run) => run.handshakeMs)),
+        tlsVsBare: tlsMiBps.median / bareMiBps.median,
+        tlsSyncedVsBareSynced: tlsSyncedMiBps ? tlsSyncedMiBps.median / bareSyncedMiBps.median : null,
+        chatVsTls: chatMiBps.median / tlsMiBps.median,
+        chatVsTlsSynced: tlsSyncedMiBps ? chatMiBps.median / tlsSyncedMiBps.median : null,
+        chatCliVsTls: chatCliMiBps.median / tlsMiBps.median,
         orders,
       },
       memory: {
@@ -519,11 +578,18 @@ async function main(): Promise<void> {
 function table(r: Results): string {
   const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
   const s = (x: Stat, digits = 1) => `${f(x.median, digits)} (${f(x.min, digits)}–${f(x.max, digits)})`;
+  const tlsSynced = r.transfer.tlsSyncedMiBps ? s(r.transfer.tlsSyncedMiBps, 0) : 'n/a (not in --quick)';
   const rows: Array<[string, string, string, string]> = [
     ['1 transfer MiB/s', `daemon ${s(r.transfer.chatMiBps, 0)}; CLI ${s(r.transfer.chatCliMiBps, 0)}; first on fresh daemons ${f(r.transfer.chatFirstMiBps, 0)}`,
       `bare TCP ${s(r.transfer.bareMiBps, 0)}; bare+fsync ${s(r.transfer.bareSyncedMiBps, 0)}; socat ${r.transfer.socatMiBps ? s(r.transfer.socatMiBps, 0) : 'n/a (socat not installed)'}`,
       `chat/bare ${f(r.transfer.chatVsBare, 2)} (CLI ${f(r.transfer.chatCliVsBare, 2)}); chat/bare+fsync ${f(r.transfer.chatVsBareSynced, 2)}; ` +
         `chat/socat ${r.transfer.chatVsSocat === null ? 'n/a' : `${f(r.transfer.chatVsSocat, 2)} (CLI ${f(r.transfer.chatCliVsSocat ?? Number.NaN, 2)})`}`],
+    ['1a TLS pipe vs bare TCP pipe', `TLS ${s(r.transfer.tlsMiBps, 0)}; TLS+fsync ${tlsSynced}; ${r.transfer.tlsProtocol} ${r.transfer.tlsCipher}, handshake ${f(r.transfer.tlsHandshakeMs.median, 1)} ms`,
+      `bare TCP ${s(r.transfer.bareMiBps, 0)}; bare+fsync ${s(r.transfer.bareSyncedMiBps, 0)}`,
+      `TLS/bare ${f(r.transfer.tlsVsBare, 2)}; TLS+fsync/bare+fsync ${f(r.transfer.tlsSyncedVsBareSynced ?? Number.NaN, 2)}`],
+    ['1b chat (TLS) vs TLS pipe', `daemon ${s(r.transfer.chatMiBps, 0)}; CLI ${s(r.transfer.chatCliMiBps, 0)}`,
+      `TLS ${s(r.transfer.tlsMiBps, 0)}; TLS+fsync ${tlsSynced}`,
+      `chat/TLS ${f(r.transfer.chatVsTls, 2)} (CLI ${f(r.transfer.chatCliVsTls, 2)}); chat/TLS+fsync ${f(r.transfer.chatVsTlsSynced ?? Number.NaN, 2)}`],
     ['2 peak RSS MiB', `send ${s(r.memory.senderSmallMiB, 0)} / recv ${s(r.memory.receiverSmallMiB, 0)} at ${f(r.memory.smallBytes / MiB, 0)} MiB`,
       `send ${s(r.memory.senderLargeMiB, 0)} / recv ${s(r.memory.receiverLargeMiB, 0)} at ${f(r.memory.largeBytes / MiB, 0)} MiB`,
       `growth send ${f(r.memory.senderLargeMiB.median - r.memory.senderSmallMiB.median, 0)} / recv ${f(r.memory.receiverLargeMiB.median - r.memory.receiverSmallMiB.median, 0)} MiB (${r.memory.runs} pairs each)`],

@@ -1,0 +1,63 @@
+// The bare transport with chat's encryption: the TCP pipe of tcp-pipe.ts (file -> loopback -> file,
+// 64 KiB reads, same write stream, nothing else) with chat's own TLS in between: TLS 1.3, a
+// certificate on both sides, the peer link's context and handshake (createPeerContext,
+// secureAccepted, secureDialled), so the cipher suite and settings are exactly the daemons'.
+// Both ends run in this one process, as in tcp-pipe.ts. The identities are read from the two
+// directories (created there on first use; run.ts creates them before the first timed run) before
+// the clock starts; the clock, like tcp-pipe.ts's, includes setting up the connection, here the
+// TLS handshake. With --fsync the destination is flushed to disk before the clock stops.
+// Node hands the decrypted data over in pieces of at most 16 KiB (one TLS record) where a plain
+// socket delivers 64 KiB, so the same receiving code makes four times the file writes: measured,
+// that and not the cipher is most of what this pipe loses against tcp-pipe.ts (docs/benchmarks.md).
+// Prints one JSON line: { seconds, handshakeMs, protocol, cipher }.
+// usage: node bench/baselines/tls-pipe.ts SOURCE DESTINATION LISTENER_IDENTITY_DIR DIALLER_IDENTITY_DIR [--fsync]
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import net from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { loadOrCreateIdentity } from '../../src/identity/identity.ts';
+import { createPeerContext, secureAccepted, secureDialled } from '../../src/peer/secure-transport.ts';
+
+const [source, destination, listenerDir, diallerDir, flag] = process.argv.slice(2);
+if (!source || !destination || !listenerDir || !diallerDir) {
+  process.stderr.write('usage: tls-pipe.ts SOURCE DESTINATION LISTENER_IDENTITY_DIR DIALLER_IDENTITY_DIR [--fsync]\n');
+  process.exit(2);
+}
+const READ_BYTES = 64 * 1024;
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+
+const listenerContext = createPeerContext(await loadOrCreateIdentity(listenerDir));
+const diallerContext = createPeerContext(await loadOrCreateIdentity(diallerDir));
+
+let handshakeMs = Number.NaN;
+/** Read once the handshake is done: a closed TLSSocket no longer reports them. */
+let negotiated: { protocol: string | null; cipher: string } | undefined;
+const started = performance.now();
+const received = new Promise<void>((resolve, reject) => {
+  const server = net.createServer((socket) => {
+    server.close();
+    pipeline(secureAccepted(socket, listenerContext), createWriteStream(destination)).then(resolve, reject);
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const port = (server.address() as net.AddressInfo).port;
+    const client = net.connect(port, '127.0.0.1');
+    client.once('error', reject);
+    client.once('connect', () => {
+      client.off('error', reject);
+      secureDialled(client, diallerContext, HANDSHAKE_TIMEOUT_MS).then((secure) => {
+        handshakeMs = performance.now() - started;
+        const cipher = secure.getCipher();
+        negotiated = { protocol: secure.getProtocol(), cipher: cipher.standardName ?? cipher.name };
+        return pipeline(createReadStream(source, { highWaterMark: READ_BYTES }), secure);
+      }).catch(reject);
+    });
+  });
+});
+await received;
+if (flag === '--fsync') {
+  const handle = await open(destination, 'r+');
+  await handle.sync();
+  await handle.close();
+}
+const seconds = (performance.now() - started) / 1000;
+process.stdout.write(`${JSON.stringify({ seconds, handshakeMs, protocol: negotiated?.protocol ?? null, cipher: negotiated?.cipher ?? null })}\n`);
