@@ -27,6 +27,11 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
 
   for (const key of ['chatMiBps', 'chatCliMiBps', 'bareMiBps', 'bareSyncedMiBps']) positiveStat(r.transfer[key], `transfer.${key}`);
   for (const key of ['chatFirstMiBps', 'chatVsBare', 'chatVsBareSynced', 'chatCliVsBare']) positive(r.transfer[key], `transfer.${key}`);
+  positiveStat(r.transfer.tlsMiBps, 'transfer.tlsMiBps');
+  positiveStat(r.transfer.tlsHandshakeMs, 'transfer.tlsHandshakeMs');
+  for (const key of ['tlsVsBare', 'chatVsTls']) positive(r.transfer[key], `transfer.${key}`);
+  assert.equal(r.transfer.tlsProtocol, 'TLSv1.3');
+  assert.match(r.transfer.tlsCipher, /^TLS_/);
   if (socatInstalled) {
     positiveStat(r.transfer.socatMiBps, 'transfer.socatMiBps');
     positive(r.transfer.chatVsSocat, 'transfer.chatVsSocat');
