@@ -155,10 +155,6 @@ const transferTimeoutMs = (bytes: number) => TRANSFER_TIMEOUT_FLOOR_MS + Math.ce
 async function startPair(homes: ChatHome[]): Promise<{ home: ChatHome; alice: { pid: number }; bob: { pid: number; downloads: string } }> {
   const home = await ChatHome.create();
   homes.push(home);
-  // Each profile's identity is made here, so the daemons start the way they do every time but a
-  // profile's first: the daemon that makes an identity loads @peculiar/x509 for it and keeps it
-  // in its heap (~17 MiB of RSS, measured), which row 2 would otherwise count.
-  for (const profile of ['alice', 'bob']) await loadOrCreateIdentity(resolveProfilePaths({ home: home.dir, profile }).identityDir);
   const alice = await home.startDaemon('alice');
   const bob = await home.startDaemon('bob');
   const connected = await home.run(['connect', '--profile', 'alice', String(bob.port)]);

@@ -1,7 +1,10 @@
-import { createHash, createPrivateKey, createPublicKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { createPrivateKey, createPublicKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fingerprintOfKey } from './fingerprint.ts';
+import { SIGNING } from './self-signed.ts';
 import { checkPrivateFile, prepareOwnedDirectory, writePrivateFile } from '../files/owner-only.ts';
 
 /**
@@ -22,10 +25,6 @@ export interface Identity {
 
 const KEY_FILE = 'key.pem';
 const CERT_FILE = 'cert.pem';
-const SIGNING = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-const CERT_SUBJECT = 'CN=chat peer';
-/** RFC 5280 4.1.2.5: the value for a certificate with no well-defined expiration date. */
-const NO_EXPIRY = new Date('9999-12-31T23:59:59Z');
 
 export function fingerprintOfCertificate(cert: X509Certificate): string {
   return fingerprintOfKey(cert.publicKey);
@@ -57,7 +56,7 @@ export async function loadOrCreateIdentity(dir: string): Promise<Identity & { cr
   }
   const fingerprint = fingerprintOfKey(createPublicKey(privateKey));
   if (!exists(certFile) || !certificateMatches(certFile, fingerprint)) {
-    writePrivateFile(certFile, await createSelfSignedCertificate(privateKey));
+    writePrivateFile(certFile, makeCertificate(key));
   }
   checkPrivateFile(certFile, 'the identity certificate');
   return { key, cert: readFileSync(certFile, 'utf8'), fingerprint, keyFile, certFile, created };
@@ -71,28 +70,18 @@ function certificateMatches(certFile: string, fingerprint: string): boolean {
   }
 }
 
-async function createSelfSignedCertificate(privateKey: KeyObject): Promise<string> {
-  // Loaded only when a certificate is made (first start): it costs ~60 ms to import.
-  await import('reflect-metadata');
-  const x509 = await import('@peculiar/x509');
-  const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
-  const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  const keys = {
-    privateKey: await webcrypto.subtle.importKey('pkcs8', pkcs8, SIGNING, false, ['sign']),
-    publicKey: await webcrypto.subtle.importKey('spki', spki, SIGNING, true, ['verify']),
-  };
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      serialNumber: createHash('sha256').update(spki).digest('hex').slice(0, 16),
-      name: CERT_SUBJECT,
-      notBefore: new Date(Date.now() - 24 * 60 * 60 * 1000),
-      notAfter: NO_EXPIRY,
-      signingAlgorithm: SIGNING,
-      keys,
-    },
-    webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1],
-  );
-  return certificate.toString('pem');
+/** The certificate maker, as a program next to this file (.ts when run from source, .js when built). */
+const CERTIFICATE_MAKER = fileURLToPath(new URL(`./self-signed${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const CERTIFICATE_MAKER_TIMEOUT_MS = 30_000;
+
+/** Runs self-signed.ts in a child process with this Node, so the daemon never loads the X.509 library. */
+function makeCertificate(keyPem: string): string {
+  const child = spawnSync(process.execPath, [CERTIFICATE_MAKER], { input: keyPem, encoding: 'utf8', timeout: CERTIFICATE_MAKER_TIMEOUT_MS });
+  if (child.status !== 0 || !child.stdout.startsWith('-----BEGIN CERTIFICATE-----')) {
+    const why = child.error?.message ?? child.stderr.trim().split('\n').at(-1) ?? `exit ${child.status}`;
+    throw new Error(`cannot create the identity certificate: ${why}`);
+  }
+  return child.stdout;
 }
 
 function exists(file: string): boolean {
