@@ -65,7 +65,7 @@ export const FILE_READ_BYTES = 64 * FILE_CHUNK_BYTES;
 /**
  * Read blocks per outgoing transfer. The sender reads the next block while the socket still sends
  * the previous one; a block is reused only once the socket has flushed it. This bounds the file
- * data queued in the socket (so how long a message written meanwhile waits: about 4 ms on loopback)
+ * data queued in the socket (so how long a message written meanwhile waits; npm run bench measures it)
  * and the sender's memory per transfer.
  */
 export const SEND_BLOCKS = 2;
