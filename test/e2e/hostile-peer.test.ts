@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { FRAME_HEADER_BYTES } from '../../src/wire/limits.ts';
 import { encodeFrame } from '../../src/wire/frames.ts';
 import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
-import { createTestIdentity, TlsTestPeer } from '../helpers/tls-peer.ts';
+import type { FramePeer } from '../helpers/frame-peer.ts';
+import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
 
 /** Writes plain bytes (no TLS) to the port and resolves once the daemon closes the connection. */
 function sendPlainAndAwaitClose(port: number, payloads: Buffer[], timeoutMs = 15_000): Promise<{ received: Buffer }> {
@@ -55,8 +56,8 @@ describe('hostile input on the peer port', { timeout: 120_000 }, () => {
   });
 
   /** A TLS connection with mallory's certificate that has said `frames`; resolves once the daemon hangs up. */
-  async function sendInsideTlsAndAwaitClose(payloads: Buffer[]): Promise<TlsTestPeer> {
-    const peer = await TlsTestPeer.connect(bob.port, mallory);
+  async function sendInsideTlsAndAwaitClose(payloads: Buffer[]): Promise<FramePeer> {
+    const peer = await connectTlsPeer(bob.port, mallory);
     for (const payload of payloads) peer.write(payload);
     await peer.waitClosed();
     return peer;
@@ -92,7 +93,7 @@ describe('hostile input on the peer port', { timeout: 120_000 }, () => {
   });
 
   test('a TLS client without a certificate is refused', async () => {
-    const peer = await TlsTestPeer.connect(bob.port, null).catch(() => undefined);
+    const peer = await connectTlsPeer(bob.port, null).catch(() => undefined);
     if (peer) {
       peer.hello();
       await peer.waitClosed();
@@ -141,7 +142,7 @@ describe('hostile input on the peer port', { timeout: 120_000 }, () => {
   });
 
   test('a second peer is refused while one is connected', async () => {
-    const intruder = await TlsTestPeer.connect(bob.port, mallory);
+    const intruder = await connectTlsPeer(bob.port, mallory);
     intruder.hello();
     const bye = await intruder.waitFor('bye');
     assert.match(bye.reason, /busy/);

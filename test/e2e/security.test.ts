@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { encodeFrame } from '../../src/wire/frames.ts';
 import { ChatHome, historyOf, isAlive, type RunResult } from '../helpers/chat.ts';
-import { createTestIdentity, TlsTestPeer } from '../helpers/tls-peer.ts';
+import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
 
 const MiB = 1024 * 1024;
 
@@ -164,7 +164,7 @@ describe('security of the peer link', { timeout: 240_000 }, () => {
 
     const mute = await createTestIdentity();
     try {
-      const peer = await TlsTestPeer.connect(gina.port, mute);
+      const peer = await connectTlsPeer(gina.port, mute);
       peer.hello({ name: 'mute' });
       await peer.waitFor('hello');
       await peer.waitClosed(10_000);
@@ -186,7 +186,7 @@ describe('security of the peer link', { timeout: 240_000 }, () => {
     const sender = await createTestIdentity();
     const names = ['../../x', '/etc/passwd', 'a\\b', 'CON', 'A'.repeat(10_000), '\u001b[31mred\u001b]0;title\u0007.txt', '..', 'con.txt'];
     try {
-      const peer = await TlsTestPeer.connect(ivy.port, sender);
+      const peer = await connectTlsPeer(ivy.port, sender);
       peer.hello({ name: 'sender' });
       await peer.waitFor('pong', (pong) => pong.nonce === 0);
       for (const name of names) {
@@ -239,7 +239,7 @@ describe('security of the peer link', { timeout: 240_000 }, () => {
     const roomy = await home.startDaemon('roomy', ['--max-file-size', '4000T']);
     const sender = await createTestIdentity();
     try {
-      const peer = await TlsTestPeer.connect(roomy.port, sender);
+      const peer = await connectTlsPeer(roomy.port, sender);
       peer.autoConfirm = false;
       peer.hello({ name: 'sender' });
       await peer.waitFor('hello');

@@ -20,8 +20,7 @@ import {
   type SessionHandlers,
 } from '../../src/peer/session.ts';
 import type { ReceivedFile } from '../../src/peer/transfer-receiver.ts';
-import { FrameDecoder } from '../../src/wire/decoder.ts';
-import { encodeFrame, FrameType, type Frame, type HelloFrame, type MessageFrame } from '../../src/wire/frames.ts';
+import { encodeFrame, FrameType, type Frame, type MessageFrame } from '../../src/wire/frames.ts';
 import {
   FILE_CHUNK_BYTES,
   FILE_READ_BYTES,
@@ -33,6 +32,7 @@ import {
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
 } from '../../src/wire/limits.ts';
+import { FramePeer, type FrameOf } from '../helpers/frame-peer.ts';
 import { createSocketPair, type SocketPair } from '../helpers/socket-pair.ts';
 
 const MiB = 1024 * 1024;
@@ -182,58 +182,10 @@ async function connectedPair(
 // ---------------------------------------------------------------------------------------------
 // A raw peer: writes whatever bytes a test wants and decodes what the session sends back.
 
-type FrameOf<K extends Frame['kind']> = Extract<Frame, { kind: K }>;
-
-class RawPeer {
-  readonly socket: Socket;
-  readonly frames: Frame[] = [];
-  readonly instance = randomUUID();
-  readonly closed: Promise<void>;
-  private readonly decoder = new FrameDecoder();
-  /** Like a real dialler, confirm the listener's HELLO with a PING; off to test the wait for it. */
-  autoConfirm = true;
-
-  constructor(socket: Socket) {
-    this.socket = socket;
-    // What the session sends us is trusted here; a decode failure would show up as a missing frame.
-    socket.on('data', (chunk: Buffer) => {
-      for (const frame of this.decoder.push(chunk)) {
-        this.frames.push(frame);
-        if (frame.kind === 'hello' && this.autoConfirm) this.send({ kind: 'ping', nonce: 0 });
-      }
-    });
-    socket.on('error', () => undefined);
-    this.closed = once(socket, 'close').then(() => undefined);
-  }
-
-  write(bytes: Buffer): void {
-    this.socket.write(bytes);
-  }
-
-  send(frame: Frame): void {
-    this.write(encodeFrame(frame));
-  }
-
-  hello(overrides: Partial<HelloFrame> = {}): void {
-    this.send({
-      kind: 'hello',
-      protocol: PROTOCOL_NAME,
-      version: PROTOCOL_VERSION,
-      minVersion: MIN_PROTOCOL_VERSION,
-      name: 'mallory',
-      instance: this.instance,
-      listenPort: 0,
-      ...overrides,
-    });
-  }
-
-  async waitFor<K extends Frame['kind']>(kind: K, match: (frame: FrameOf<K>) => boolean = () => true): Promise<FrameOf<K>> {
-    let found: FrameOf<K> | undefined;
-    await waitUntil(() => {
-      found = this.frames.find((frame): frame is FrameOf<K> => frame.kind === kind && match(frame as FrameOf<K>));
-      return found !== undefined;
-    }, `a ${kind} frame from the session`);
-    return found!;
+/** A raw peer: the shared test peer, on a plain socket. */
+class RawPeer extends FramePeer {
+  override waitFor<K extends Frame['kind']>(kind: K, match?: (frame: FrameOf<K>) => boolean): Promise<FrameOf<K>> {
+    return super.waitFor(kind, match, SOON_MS);
   }
 }
 
