@@ -400,6 +400,7 @@ export class ChatDaemon {
     }
     const target = formatAddress(host, port);
     const socket = await dial(host, port);
+    socket.setNoDelay(true);
     this.log.info(`peer ${target}: dialled`);
     // TLS and HELLO share one HANDSHAKE_TIMEOUT_MS, as on the listening side.
     const handshakeDeadline = Date.now() + HANDSHAKE_TIMEOUT_MS;
