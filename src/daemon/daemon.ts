@@ -27,7 +27,7 @@ import type { HistoryStore } from '../history/store.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import { createPeerContext, peerFingerprint, secureAccepted, secureDialled } from '../peer/secure-transport.ts';
-import { PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
+import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
 import { HANDSHAKE_TIMEOUT_MS, MAX_MESSAGE_BYTES } from '../wire/limits.ts';
 import type { Logger } from './logger.ts';
 
@@ -569,11 +569,6 @@ function readConnectParams(params: unknown): { host: string; port: number; finge
   const expected = typeof fingerprint === 'string' ? parseFingerprint(fingerprint) : undefined;
   if (!expected) throw new ControlError(ErrorCode.invalidParams, '"fingerprint" must be 64 hex digits (SHA-256), as chat id prints it');
   return { host, port, fingerprint: expected };
-}
-
-function formatAddress(host: string | undefined, port: number | undefined): string {
-  if (!host) return 'unknown';
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {

@@ -26,9 +26,6 @@ export interface Identity {
 const KEY_FILE = 'key.pem';
 const CERT_FILE = 'cert.pem';
 
-export function fingerprintOfCertificate(cert: X509Certificate): string {
-  return fingerprintOfKey(cert.publicKey);
-}
 
 /**
  * Reads the identity in `dir`, creating it on first use. The key is written owner-only before
@@ -64,7 +61,7 @@ export async function loadOrCreateIdentity(dir: string): Promise<Identity & { cr
 
 function certificateMatches(certFile: string, fingerprint: string): boolean {
   try {
-    return fingerprintOfCertificate(new X509Certificate(readFileSync(certFile))) === fingerprint;
+    return fingerprintOfKey(new X509Certificate(readFileSync(certFile)).publicKey) === fingerprint;
   } catch {
     return false;
   }

@@ -632,7 +632,8 @@ export class PeerSession {
   }
 }
 
-function formatAddress(host: string | undefined, port: number | undefined): string {
+/** host:port, with IPv6 hosts in brackets, as logs and events show a connection's address. */
+export function formatAddress(host: string | undefined, port: number | undefined): string {
   if (!host) return 'unknown';
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
