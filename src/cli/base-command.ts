@@ -2,7 +2,9 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { ControlClient } from '../control/client.ts';
 import { resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
 import { UsageError } from './errors.ts';
+import type { HumanText } from './output.ts';
 import { reportFailure } from './report.ts';
+import { writeHuman, writeJson } from './terminal.ts';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
@@ -34,6 +36,19 @@ export abstract class BaseCommand extends Command {
     const client = await ControlClient.connect(paths.socket);
     this.openClients.push(client);
     return client;
+  }
+
+  /**
+   * Prints lines for a person on stdout, unless --json is on (then the returned data is the
+   * output). The only print path commands have: it takes HumanText, whose values are escaped.
+   */
+  protected say(text: HumanText): void {
+    if (!this.jsonEnabled()) writeHuman('stdout', text);
+  }
+
+  /** --json output printed by the command itself (oclif prints what run() returns otherwise). */
+  protected sayJson(value: unknown): void {
+    writeJson(value);
   }
 
   /** Anything wrong with flags or arguments is a usage error: exit 2, one line. */

@@ -9,9 +9,10 @@ import { ControlClient, DaemonNotRunningError } from '../control/client.ts';
 import { defaultChatHome, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
 import { ExitCode } from './errors.ts';
 import { composeMessage, SEND_TIMEOUT_MS } from './message-input.ts';
-import { printable } from './output.ts';
-import { printJson, reportFailure } from './report.ts';
+import { human } from './output.ts';
+import { reportFailure } from './report.ts';
 import { formatStatus, notRunningLine } from './status-view.ts';
+import { writeHuman, writeJson as printJson } from './terminal.ts';
 
 interface FastCommand {
   id: string;
@@ -32,7 +33,7 @@ const COMMANDS: FastCommand[] = [
       try {
         const result = await client.request('send', { text }, SEND_TIMEOUT_MS);
         if (json) printJson(result);
-        else process.stdout.write(`delivered to ${printable(result.to)}\n`);
+        else writeHuman('stdout', human`delivered to ${result.to}`);
         return ExitCode.ok;
       } finally {
         client.close();
@@ -50,13 +51,13 @@ const COMMANDS: FastCommand[] = [
       } catch (error) {
         if (!(error instanceof DaemonNotRunningError)) throw error;
         if (json) printJson({ running: false, profile: paths.profile });
-        else process.stdout.write(`${notRunningLine(paths.profile)}\n`);
+        else writeHuman('stdout', notRunningLine(paths.profile));
         return ExitCode.notRunning;
       }
       try {
         const status = await client.request('status', {});
         if (json) printJson({ running: true, ...status });
-        else process.stdout.write(`${formatStatus(status)}\n`);
+        else writeHuman('stdout', formatStatus(status));
         return ExitCode.ok;
       } finally {
         client.close();

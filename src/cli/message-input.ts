@@ -1,4 +1,6 @@
 import { UsageError } from './errors.ts';
+import { human } from './output.ts';
+import { writeHuman } from './terminal.ts';
 
 /** A peer busy with a large transfer still acknowledges quickly; a lost peer fails sooner. */
 export const SEND_TIMEOUT_MS = 60_000;
@@ -11,7 +13,7 @@ export async function composeMessage(words: string[]): Promise<string> {
 }
 
 async function readStandardInput(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('Type the message, then Ctrl-D:\n');
+  if (process.stdin.isTTY) writeHuman('stderr', human`Type the message, then Ctrl-D:`);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');

@@ -1,22 +1,73 @@
 import type { ChatEvent } from '../control/events.ts';
 import { formatFingerprint } from '../control/fingerprint.ts';
 import { formatByteSize as formatBytes } from '../control/sizes.ts';
+import { unsafeCharacters } from '../text/unsafe-characters.ts';
 
 /**
- * Text from the peer may carry terminal escape sequences; shown raw they could rewrite the screen
- * or fake other lines. Human output shows them as visible escapes (\x1b); --json keeps exact text.
+ * Human output: the one escaping function for text that may come from a peer, and HumanText, the
+ * only kind of string the terminal writer (terminal.ts) accepts. A HumanText is made by the `human`
+ * template tag, which escapes every interpolated string, so no peer text can reach a person's
+ * terminal without passing printable().
  */
-export function printable(text: string): string {
-  return text
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-    // Bidirectional overrides and isolates can make a name or a line read as something else.
-    .replace(/[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+// Only this module can make a HumanText: the constructor wants a token nobody else holds.
+const MINT = Symbol('HumanText');
+
+/** Text that is safe to show on a terminal: the code's own literals plus escaped values. */
+export class HumanText {
+  readonly text: string;
+
+  constructor(token: symbol, text: string) {
+    if (token !== MINT) throw new TypeError('HumanText is made by human(), humanLines() or joinLines() only');
+    this.text = text;
+  }
+
+  toString(): string {
+    return this.text;
+  }
 }
 
-/** printable() for text that must stay on one line (error messages): newlines and tabs escaped too. */
-export function printableLine(text: string): string {
-  return printable(text).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+/**
+ * Text from the peer may carry terminal escape sequences, carriage returns, bidirectional
+ * overrides or invisible characters; shown raw they could rewrite the screen, fake other lines or
+ * make a name read as another. Each such character (src/text/unsafe-characters.ts) is shown as a
+ * visible escape: `\x1b` up to U+00FF, `\u202e` up to U+FFFF, `\u{e0041}` above. Newlines and
+ * tabs are escaped too, so one value is one line; multi-line text goes through humanLines().
+ * --json output does not use this: it keeps the exact text.
+ */
+export function printable(text: string): string {
+  return text.replace(unsafeCharacters(), (c) => {
+    const code = c.codePointAt(0)!;
+    if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+    if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;
+    return `\\u{${code.toString(16)}}`;
+  });
+}
+
+/** A value inside `human`: strings are escaped, numbers are digits, HumanText is kept as it is. */
+export type HumanValue = HumanText | string | number;
+
+/** `human\`sent ${name} to ${peer}\``: literal parts are the code's, every string value goes through printable(). */
+export function human(literals: TemplateStringsArray, ...values: HumanValue[]): HumanText {
+  let text = literals[0]!;
+  values.forEach((value, index) => {
+    const shown = value instanceof HumanText ? value.text : typeof value === 'number' ? String(value) : printable(value);
+    text += shown + literals[index + 1]!;
+  });
+  return new HumanText(MINT, text);
+}
+
+/**
+ * Multi-line text (a message, a stack trace): each line escaped on its own, joined by a newline
+ * and `indentWidth` spaces, so a peer's newline starts an indented continuation line, never a line of its own.
+ */
+export function humanLines(text: string, indentWidth = 0): HumanText {
+  return new HumanText(MINT, text.split('\n').map(printable).join(`\n${' '.repeat(indentWidth)}`));
+}
+
+/** HumanTexts joined by `separator` (a newline unless told). */
+export function joinLines(lines: HumanText[], separator: HumanText = new HumanText(MINT, '\n')): HumanText {
+  return new HumanText(MINT, lines.map((line) => line.text).join(separator.text));
 }
 
 export function formatTime(iso: string): string {
@@ -29,27 +80,25 @@ export function formatTime(iso: string): string {
 export { formatByteSize as formatBytes } from '../control/sizes.ts';
 
 /** One history event as a person reads it: time, who, what. Continuation lines are indented. */
-export function formatEvent(event: ChatEvent): string {
-  const time = formatTime(event.time);
-  const who = printable(event.from);
+export function formatEvent(event: ChatEvent): HumanText {
+  // An incoming message's time is the peer's text when it does not parse: escaped like the rest.
+  const time = human`${formatTime(event.time)}`;
+  const who = human`${event.from}`;
   switch (event.type) {
-    case 'message': {
-      const lines = event.text.split('\n').map(printable);
-      const indent = ' '.repeat(time.length + who.length + 4);
-      return `${time}  ${who}: ${lines.join(`\n${indent}`)}`;
-    }
+    case 'message':
+      return human`${time}  ${who}: ${humanLines(event.text, time.text.length + who.text.length + 4)}`;
     case 'file':
       return event.direction === 'in'
-        ? `${time}  ${who} sent you ${printable(event.name)} (${formatBytes(event.size)}, sha256 ${event.sha256}) -> ${printable(event.path)}`
-        : `${time}  ${who} sent ${printable(event.name)} to ${printable(event.to)} (${formatBytes(event.size)}, sha256 ${event.sha256})`;
+        ? human`${time}  ${who} sent you ${event.name} (${formatBytes(event.size)}, sha256 ${event.sha256}) -> ${event.path}`
+        : human`${time}  ${who} sent ${event.name} to ${event.to} (${formatBytes(event.size)}, sha256 ${event.sha256})`;
     case 'peer': {
       const key = event.fingerprint ? `fingerprint ${formatFingerprint(event.fingerprint)}` : '';
       if (event.state === 'connected') {
         const trust = event.firstContact ? `first contact, key pinned: ${key}` : key;
-        return `${time}  * connected to ${who} (${event.address}${trust ? `; ${trust}` : ''})`;
+        return human`${time}  * connected to ${who} (${event.address}${trust ? `; ${trust}` : ''})`;
       }
-      if (event.state === 'refused') return `${time}  * refused ${who} (${event.address}): ${printable(event.reason ?? '')}`;
-      return `${time}  * ${who} disconnected${event.reason ? ` (${printable(event.reason)})` : ''}`;
+      if (event.state === 'refused') return human`${time}  * refused ${who} (${event.address}): ${event.reason ?? ''}`;
+      return event.reason ? human`${time}  * ${who} disconnected (${event.reason})` : human`${time}  * ${who} disconnected`;
     }
   }
 }

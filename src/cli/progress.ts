@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { formatBytes } from './output.ts';
+import { formatBytes, type HumanText } from './output.ts';
 
 /** A transfer progress bar on stderr; only created when stderr is a terminal. */
 export class TransferProgressBar {
@@ -7,11 +7,11 @@ export class TransferProgressBar {
   private started = false;
   private startTime = 0;
 
-  constructor(label: string) {
+  constructor(label: HumanText) {
     this.bar = new cliProgress.SingleBar(
       {
         stream: process.stderr,
-        format: `${label} [{bar}] {percentage}% | {done} of {total_h} | {speed} | ETA {eta_formatted}`,
+        format: `${label.text} [{bar}] {percentage}% | {done} of {total_h} | {speed} | ETA {eta_formatted}`,
         hideCursor: true,
         clearOnComplete: true,
         etaBuffer: 50,

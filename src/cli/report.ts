@@ -1,10 +1,6 @@
 import { toCliError, UsageError } from './errors.ts';
-import { printableLine } from './output.ts';
-
-/** Machine-readable output: the same indentation oclif uses for --json. */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
+import { human, humanLines } from './output.ts';
+import { writeHuman, writeJson } from './terminal.ts';
 
 /**
  * Prints a failure the one way every command does: one line on stderr (the stack only with DEBUG),
@@ -12,10 +8,10 @@ export function printJson(value: unknown): void {
  */
 export function reportFailure(error: unknown, context: { profile: string; json: boolean; commandId: string }): number {
   const cliError = toCliError(error, context.profile);
-  if (context.json) printJson({ error: { code: cliError.code, message: cliError.message, exitCode: cliError.exitCode } });
-  // The message may quote a peer (a BYE or decline reason): never let it drive the terminal.
-  process.stderr.write(`chat: ${printableLine(cliError.message)}\n`);
-  if (process.env.DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-  if (cliError instanceof UsageError) process.stderr.write(`See: chat ${context.commandId} --help\n`);
+  if (context.json) writeJson({ error: { code: cliError.code, message: cliError.message, exitCode: cliError.exitCode } });
+  // The message may quote a peer (a BYE or decline reason): human`` escapes it, newlines included.
+  writeHuman('stderr', human`chat: ${cliError.message}`);
+  if (process.env.DEBUG && error instanceof Error && error.stack) writeHuman('stderr', humanLines(error.stack));
+  if (cliError instanceof UsageError) writeHuman('stderr', human`See: chat ${context.commandId} --help`);
   return cliError.exitCode;
 }

@@ -1,16 +1,16 @@
 import { formatFingerprint } from '../control/fingerprint.ts';
 import type { StatusResult } from '../control/protocol.ts';
-import { printable } from './output.ts';
+import { human, joinLines, type HumanText } from './output.ts';
 
 /** `chat daemon status` for a person: one aligned key/value row per line. */
-export function formatStatus(status: StatusResult): string {
+export function formatStatus(status: StatusResult): HumanText {
   const peer = status.peer
-    ? `${printable(status.peer.name)} (${status.peer.address}, ${status.peer.direction === 'out' ? 'we dialled' : 'they dialled'})`
+    ? human`${status.peer.name} (${status.peer.address}, ${status.peer.direction === 'out' ? 'we dialled' : 'they dialled'})`
     : '-';
-  const rows: Array<[string, string]> = [
+  const rows: Array<[string, HumanText | string]> = [
     ['status', 'running'],
     ['pid', String(status.pid)],
-    ['name', printable(status.name)],
+    ['name', status.name],
     ['identity', formatFingerprint(status.fingerprint)],
     ['profile', status.profile],
     ['listening', `${status.host}:${status.port}`],
@@ -20,9 +20,9 @@ export function formatStatus(status: StatusResult): string {
     ['downloads', status.downloads],
     ['log', status.log],
   ];
-  return rows.map(([key, value]) => `${key.padEnd(11)} ${value}`).join('\n');
+  return joinLines(rows.map(([key, value]) => human`${key.padEnd(11)} ${value}`));
 }
 
-export function notRunningLine(profile: string): string {
-  return `chat daemon is not running for profile "${profile}"`;
+export function notRunningLine(profile: string): HumanText {
+  return human`chat daemon is not running for profile "${profile}"`;
 }

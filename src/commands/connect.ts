@@ -3,7 +3,7 @@ import { formatFingerprint, parseFingerprint } from '../control/fingerprint.ts';
 import type { ConnectResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { UsageError } from '../cli/errors.ts';
-import { printable } from '../cli/output.ts';
+import { human } from '../cli/output.ts';
 import { parsePeerTarget } from '../cli/target.ts';
 
 /** TCP connect (10 s in the daemon), then TLS + HELLO (another 10 s), with room to spare. */
@@ -43,8 +43,8 @@ export default class Connect extends BaseCommand {
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const result = await client.request('connect', { ...target, ...(fingerprint ? { fingerprint } : {}) }, CONNECT_TIMEOUT_MS);
     const { peer } = result;
-    this.log(`${result.alreadyConnected ? 'already connected to' : 'connected to'} ${printable(peer.name)} (${peer.address})`);
-    this.log(`fingerprint ${formatFingerprint(peer.fingerprint)}`);
+    this.say(human`${result.alreadyConnected ? 'already connected to' : 'connected to'} ${peer.name} (${peer.address})`);
+    this.say(human`fingerprint ${formatFingerprint(peer.fingerprint)}`);
     return result;
   }
 }

@@ -5,8 +5,9 @@ import type { ChatEvent } from '../control/events.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { toCliError } from '../cli/errors.ts';
 import { followEvents } from '../cli/event-feed.ts';
-import { formatBytes, formatEvent, printable } from '../cli/output.ts';
+import { formatBytes, formatEvent, human, type HumanText } from '../cli/output.ts';
 import { parsePeerTarget } from '../cli/target.ts';
+import { clearTerminalLine, writeHuman } from '../cli/terminal.ts';
 
 const CONNECT_TIMEOUT_MS = 25_000;
 const SEND_TIMEOUT_MS = 60_000;
@@ -58,11 +59,11 @@ class ConsoleSession {
     let daemonGone = false;
     this.client.onClose(() => {
       daemonGone = true;
-      this.print('* the daemon stopped');
+      this.print(human`* the daemon stopped`);
       this.lines.close();
     });
     await followEvents(this.client, 0, (event) => this.showEvent(event));
-    this.print(this.connected ? `* connected to ${printable(status.peer!.name)}. ${HELP}` : `* not connected. ${HELP}`);
+    this.print(this.connected ? human`* connected to ${status.peer!.name}. ${HELP}` : human`* not connected. ${HELP}`);
     if (!this.connected) this.ask('peer port (or host:port): ');
     else this.ask('');
 
@@ -84,24 +85,25 @@ class ConsoleSession {
         const result = await this.client.request('connect', parsePeerTarget(line), CONNECT_TIMEOUT_MS);
         this.connected = true;
         // A new connection shows up as a history event; only a reused one needs saying.
-        if (result.alreadyConnected) this.print(`* already connected to ${printable(result.peer.name)} (${result.peer.address})`);
+        if (result.alreadyConnected) this.print(human`* already connected to ${result.peer.name} (${result.peer.address})`);
         return;
       }
       const transfer = /^\/?transfer\s+(.+)$/.exec(line);
       if (transfer) {
         const filePath = path.resolve(unquote(transfer[1]!));
-        this.print(`* sending ${filePath} ...`);
+        this.print(human`* sending ${filePath} ...`);
         const result = await this.client.request('transfer', { path: filePath }, 0);
-        this.print(`* sent ${printable(result.name)} (${formatBytes(result.size)}, sha256 ${result.sha256})`);
+        this.print(human`* sent ${result.name} (${formatBytes(result.size)}, sha256 ${result.sha256})`);
         return;
       }
       await this.client.request('send', { text: line }, SEND_TIMEOUT_MS);
-      if (!this.interactive) this.print(`${this.ownName}: ${line}`);
+      if (!this.interactive) this.print(human`${this.ownName}: ${line}`);
     } catch (error) {
       this.failures++;
       const cliError = toCliError(error, '');
       if (cliError.code === 'not_connected') this.connected = false;
-      this.print(`chat: ${cliError.message}`);
+      // The message may quote the peer (a decline, BYE or refusal reason): escaped like every line.
+      this.print(human`chat: ${cliError.message}`);
     }
   }
 
@@ -113,14 +115,10 @@ class ConsoleSession {
   }
 
   /** Prints above the prompt without mangling what the user is typing. */
-  private print(text: string): void {
-    if (this.interactive) {
-      process.stdout.write('\r\u001b[K');
-      process.stdout.write(`${text}\n`);
-      this.lines.prompt(true);
-    } else {
-      process.stdout.write(`${text}\n`);
-    }
+  private print(text: HumanText): void {
+    if (this.interactive) clearTerminalLine();
+    writeHuman('stdout', text);
+    if (this.interactive) this.lines.prompt(true);
   }
 
   private ask(prompt: string): void {

@@ -1,6 +1,6 @@
 import type { DisconnectResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
-import { printable } from '../cli/output.ts';
+import { human } from '../cli/output.ts';
 
 export default class Disconnect extends BaseCommand {
   static override summary = 'Close the connection to your peer (the daemon keeps running).';
@@ -11,7 +11,7 @@ export default class Disconnect extends BaseCommand {
     const { flags } = await this.parse(Disconnect);
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const result = await client.request('disconnect', {});
-    this.log(result.disconnected ? `disconnected from ${printable(result.peer ?? '')}` : 'not connected to a peer');
+    this.say(result.disconnected ? human`disconnected from ${result.peer ?? ''}` : human`not connected to a peer`);
     return result;
   }
 }

@@ -1,7 +1,7 @@
 import type { IdentityResult } from '../control/protocol.ts';
 import { formatFingerprint } from '../control/fingerprint.ts';
 import { BaseCommand } from '../cli/base-command.ts';
-import { printable } from '../cli/output.ts';
+import { human } from '../cli/output.ts';
 
 export default class Id extends BaseCommand {
   static override summary = 'Show your name and fingerprint, to give to your peer.';
@@ -19,8 +19,8 @@ export default class Id extends BaseCommand {
     const { flags } = await this.parse(Id);
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const identity = await client.request('identity', {});
-    this.log(`name         ${printable(identity.name)}`);
-    this.log(`fingerprint  ${formatFingerprint(identity.fingerprint)}`);
+    this.say(human`name         ${identity.name}`);
+    this.say(human`fingerprint  ${formatFingerprint(identity.fingerprint)}`);
     return identity;
   }
 }

@@ -1,6 +1,6 @@
 import type { SendResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
-import { printable } from '../cli/output.ts';
+import { human } from '../cli/output.ts';
 import { composeMessage, SEND_TIMEOUT_MS } from '../cli/message-input.ts';
 
 export default class Send extends BaseCommand {
@@ -21,7 +21,7 @@ export default class Send extends BaseCommand {
     const text = await composeMessage(argv as string[]);
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const result = await client.request('send', { text }, SEND_TIMEOUT_MS);
-    this.log(`delivered to ${printable(result.to)}`);
+    this.say(human`delivered to ${result.to}`);
     return result;
   }
 }

@@ -4,6 +4,7 @@ import { BaseCommand } from '../cli/base-command.ts';
 import { followEvents } from '../cli/event-feed.ts';
 import { fetchLatestEvents } from '../cli/history-pages.ts';
 import { formatEvent } from '../cli/output.ts';
+import { writeHuman, writeJsonLine } from '../cli/terminal.ts';
 
 export default class Tail extends BaseCommand {
   static override summary = 'Show the latest messages, files and connection events, then follow new ones.';
@@ -26,7 +27,8 @@ export default class Tail extends BaseCommand {
     const { flags } = await this.parse(Tail);
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const print = (event: ChatEvent) => {
-      process.stdout.write(`${flags.json ? JSON.stringify(event) : formatEvent(event)}\n`);
+      if (flags.json) writeJsonLine(event);
+      else writeHuman('stdout', formatEvent(event));
     };
     if (!flags.follow) {
       for (const event of await fetchLatestEvents(client, flags.lines)) print(event);

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import path from 'node:path';
 import type { TransferResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
-import { formatBytes, printable } from '../cli/output.ts';
+import { formatBytes, human } from '../cli/output.ts';
 import { TransferProgressBar } from '../cli/progress.ts';
 
 export default class Transfer extends BaseCommand {
@@ -25,7 +25,7 @@ export default class Transfer extends BaseCommand {
     const filePath = path.resolve(args.file);
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const showProgress = Boolean(process.stderr.isTTY) && !this.jsonEnabled();
-    const bar = showProgress ? new TransferProgressBar(path.basename(filePath)) : undefined;
+    const bar = showProgress ? new TransferProgressBar(human`${path.basename(filePath)}`) : undefined;
     if (bar) client.onNotification('transfer.progress', ({ bytes, size }) => bar.update(bytes, size));
     let result: TransferResult;
     try {
@@ -34,8 +34,8 @@ export default class Transfer extends BaseCommand {
     } finally {
       bar?.stop();
     }
-    this.log(`sent ${printable(result.name)} (${formatBytes(result.size)}, ${result.size} bytes) to ${printable(result.to)}`);
-    this.log(`sha256 ${result.sha256}`);
+    this.say(human`sent ${result.name} (${formatBytes(result.size)}, ${result.size} bytes) to ${result.to}`);
+    this.say(human`sha256 ${result.sha256}`);
     return result;
   }
 }

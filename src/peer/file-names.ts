@@ -1,5 +1,6 @@
 import { link, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { removeUnsafeCharacters } from '../text/unsafe-characters.ts';
 import { clipText } from '../wire/frames.ts';
 
 /** Longest stored name in UTF-8 bytes: what common file systems allow for one path segment. */
@@ -12,14 +13,13 @@ const MAX_KEPT_EXTENSION_BYTES = 32;
 
 /**
  * Reduces a name chosen by the peer to one harmless path segment: the last component of any path,
- * no separators, no control or bidirectional-override characters, no `.`/`..`, no reserved device
+ * no separators, no control, format or bidirectional characters (the set every human line escapes,
+ * src/text/unsafe-characters.ts), no `.`/`..`, no reserved device
  * names, at most MAX_STORED_NAME_BYTES. The result never escapes the directory it is joined to.
  */
 export function safeFileName(offered: string): string {
   const lastSegment = offered.split(/[/\\]/).filter((part) => part.length > 0).pop() ?? '';
-  const cleaned = lastSegment
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+  const cleaned = removeUnsafeCharacters(lastSegment)
     .replace(/[<>:"|?*]/g, '_');
   return fitName(cleaned, '', MAX_STORED_NAME_BYTES);
 }

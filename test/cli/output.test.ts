@@ -1,20 +1,80 @@
+// The one escaping function for peer text shown to a person, checked over every code point.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { printable, printableLine } from '../../src/cli/output.ts';
+import { human, humanLines, HumanText, joinLines, printable } from '../../src/cli/output.ts';
+import { safeFileName } from '../../src/peer/file-names.ts';
 
-describe('text from the peer shown to a person', () => {
-  test('terminal controls become visible escapes; ordinary text, newlines and tabs stay', () => {
-    assert.equal(printable('hi \u001b[2J\u001b]0;x\u0007 there\nnext\tline'), 'hi \\x1b[2J\\x1b]0;x\\x07 there\nnext\tline');
-    assert.equal(printable('caf\u00e9 \u{1f600}'), 'caf\u00e9 \u{1f600}');
-    assert.equal(printable('\u009b31m'), '\\x9b31m', 'the one-byte CSI too');
+/** What must never reach a terminal as itself: Unicode's own classes, as the brief names them. */
+const MUST_ESCAPE = /^[\p{Cc}\p{Cf}\p{Bidi_Control}\p{Zl}\p{Zp}\p{Cs}]$/u;
+
+/** The expected visible escape, written out independently of the code under test. */
+function expectedEscape(code: number): string {
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return `\\u{${code.toString(16)}}`;
+}
+
+describe('printable: text from the peer shown to a person', () => {
+  test('every C0/C1 control, DEL, format (Cf), Bidi_Control, separator and lone surrogate is a visible escape; nothing else changes', () => {
+    let escaped = 0;
+    for (let code = 0; code <= 0x10ffff; code++) {
+      const char = String.fromCodePoint(code);
+      const shown = printable(char);
+      if (MUST_ESCAPE.test(char)) {
+        escaped++;
+        if (shown !== expectedEscape(code)) assert.fail(`U+${code.toString(16)} shown as ${JSON.stringify(shown)}`);
+      } else if (shown !== char) {
+        assert.fail(`U+${code.toString(16)} changed to ${JSON.stringify(shown)}`);
+      }
+    }
+    // Cc 65 + Cf 170 + Zl/Zp 2 + Cs 2048 in Unicode 15/16: a floor, so a newer Unicode may add some.
+    assert.ok(escaped >= 2280, `only ${escaped} code points escaped`);
   });
 
-  test('bidirectional overrides cannot reorder what is shown', () => {
-    assert.equal(printable('bob\u202eexe.txt'), 'bob\\u202eexe.txt');
-    assert.equal(printable('\u2066a\u2069'), '\\u2066a\\u2069');
+  test('the characters named in the attack: escapes, CR, C1 CSI, bidi overrides and marks, invisible ones', () => {
+    const cases: Array<[string, string]> = [
+      ['hi \u001b[2J\u001b]0;x\u0007 there', 'hi \\x1b[2J\\x1b]0;x\\x07 there'],
+      ['fake\rline', 'fake\\x0dline'],
+      ['\u009b31m', '\\x9b31m'],
+      ['del\u007f', 'del\\x7f'],
+      ['bob\u202eexe.txt', 'bob\\u202eexe.txt'],
+      ['\u2066a\u2069', '\\u2066a\\u2069'],
+      ['\u061cabc\u200e\u200f', '\\u061cabc\\u200e\\u200f'],
+      ['zero\u200bwidth\u2060\ufeff', 'zero\\u200bwidth\\u2060\\ufeff'],
+      ['soft\u00adhyphen', 'soft\\xadhyphen'],
+      ['tag\u{e0041}\u{e007f}', 'tag\\u{e0041}\\u{e007f}'],
+      ['line\u2028para\u2029', 'line\\u2028para\\u2029'],
+      ['lone \ud800 surrogate', 'lone \\ud800 surrogate'],
+      ['one\nline\ttab', 'one\\x0aline\\x09tab'],
+    ];
+    for (const [input, expected] of cases) assert.equal(printable(input), expected, JSON.stringify(input));
   });
 
-  test('an error line stays one line', () => {
-    assert.equal(printableLine('declined: a\nb\tc\u001b'), 'declined: a\\nb\\tc\\x1b');
+  test('ordinary text of any script stays as it is', () => {
+    for (const text of ['caf\u00e9 \u{1f600}', 'שלום עולם', 'مرحبا', '日本語', 'a\\b "quoted" <tag>']) assert.equal(printable(text), text);
+  });
+});
+
+describe('HumanText: the only thing the terminal writer takes', () => {
+  test('human`` escapes every string value and keeps literals, numbers and HumanText', () => {
+    const name = 'eve\u202e\u001b[31m';
+    const line = human`connected to ${name} (${7001})`;
+    assert.equal(line.text, 'connected to eve\\u202e\\x1b[31m (7001)');
+    assert.equal(human`[${line}]`.text, `[${line.text}]`, 'a HumanText is not escaped twice');
+  });
+
+  test('humanLines keeps the line structure but not a peer\'s control characters', () => {
+    assert.equal(humanLines('a\u001b\nb\rc', 2).text, 'a\\x1b\n  b\\x0dc');
+    assert.equal(joinLines([human`x`, human`${'\u0085'}`]).text, 'x\n\\x85');
+  });
+
+  test('nobody else can make one', () => {
+    assert.throws(() => new HumanText(Symbol('HumanText'), '\u001b[2J'), TypeError);
+  });
+});
+
+describe('stored file names use the same set', () => {
+  test('U+061C, bidi marks, zero-width and tag characters are removed from a received file\'s name', () => {
+    assert.equal(safeFileName('in\u061cvoice\u200f\u2067fdp.exe\u2069\u200b\ufeff\u{e0041}.txt'), 'invoicefdp.exe.txt');
   });
 });

@@ -5,6 +5,8 @@ import { DEFAULT_MAX_FILE_SIZE, formatByteSize, parseByteSize } from '../../cont
 import { ensureDaemon } from '../../control/spawn.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
 import { UsageError } from '../../cli/errors.ts';
+import { human } from '../../cli/output.ts';
+import { writeHuman } from '../../cli/terminal.ts';
 
 export default class DaemonStart extends BaseCommand {
   static override summary = 'Start this profile\'s chat daemon in the background.';
@@ -52,10 +54,11 @@ export default class DaemonStart extends BaseCommand {
       maxFileSize,
       pingInterval,
     });
-    this.log(String(status.port));
+    this.say(human`${status.port}`);
     if (!this.jsonEnabled()) {
-      process.stderr.write(
-        `chatd ${alreadyRunning ? 'already running' : 'started'}: "${status.name}" listening on ${status.host}:${status.port} (pid ${status.pid}, profile ${status.profile})\n`,
+      writeHuman(
+        'stderr',
+        human`chatd ${alreadyRunning ? 'already running' : 'started'}: "${status.name}" listening on ${status.host}:${status.port} (pid ${status.pid}, profile ${status.profile})`,
       );
     }
     return { ...status, alreadyRunning };

@@ -21,11 +21,11 @@ export default class DaemonStatus extends BaseCommand {
       status = await client.request('status', {});
     } catch (error) {
       if (!(error instanceof DaemonNotRunningError)) throw error;
-      if (this.jsonEnabled()) this.logJson({ running: false, profile: paths.profile });
-      else this.log(notRunningLine(paths.profile));
+      if (this.jsonEnabled()) this.sayJson({ running: false, profile: paths.profile });
+      else this.say(notRunningLine(paths.profile));
       this.exit(ExitCode.notRunning);
     }
-    this.log(formatStatus(status));
+    this.say(formatStatus(status));
     return { running: true, ...status };
   }
 }

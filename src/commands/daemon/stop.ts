@@ -2,6 +2,7 @@ import { DaemonGoneError, DaemonNotRunningError } from '../../control/client.ts'
 import { isProcessRunning } from '../../control/process-state.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
 import { CliError } from '../../cli/errors.ts';
+import { human } from '../../cli/output.ts';
 
 /** How long `stop` waits for the daemon process to exit. */
 const STOP_TIMEOUT_MS = 15_000;
@@ -23,7 +24,7 @@ export default class DaemonStop extends BaseCommand {
       await client.request('stop', {});
     } catch (error) {
       if (error instanceof DaemonNotRunningError || error instanceof DaemonGoneError) {
-        this.log(`no chat daemon is running for profile "${paths.profile}"`);
+        this.say(human`no chat daemon is running for profile "${paths.profile}"`);
         return { stopped: false, pid: null };
       }
       throw error;
@@ -33,7 +34,7 @@ export default class DaemonStop extends BaseCommand {
       if (Date.now() > deadline) throw new CliError('stop_timeout', `chatd (pid ${pid}) did not exit within ${STOP_TIMEOUT_MS / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
     }
-    this.log(`stopped chatd for profile "${paths.profile}" (pid ${pid})`);
+    this.say(human`stopped chatd for profile "${paths.profile}" (pid ${pid})`);
     return { stopped: true, pid };
   }
 }

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import type { ForgetPeerResult } from '../../control/protocol.ts';
 import { formatFingerprint } from '../../control/fingerprint.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
-import { printable } from '../../cli/output.ts';
+import { human } from '../../cli/output.ts';
 
 export default class PeersForget extends BaseCommand {
   static override summary = 'Forget the key pinned to a peer name.';
@@ -19,7 +19,7 @@ export default class PeersForget extends BaseCommand {
     const { args, flags } = await this.parse(PeersForget);
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const result = await client.request('peers.forget', { name: args.name });
-    this.log(`forgot ${printable(result.forgotten.name)} (fingerprint ${formatFingerprint(result.forgotten.fingerprint)})`);
+    this.say(human`forgot ${result.forgotten.name} (fingerprint ${formatFingerprint(result.forgotten.fingerprint)})`);
     return result;
   }
 }

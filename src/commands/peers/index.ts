@@ -1,7 +1,7 @@
 import type { PeersResult } from '../../control/protocol.ts';
 import { formatFingerprint } from '../../control/fingerprint.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
-import { formatTime, printable } from '../../cli/output.ts';
+import { formatTime, human } from '../../cli/output.ts';
 
 export default class Peers extends BaseCommand {
   static override summary = 'List the peers whose keys are pinned.';
@@ -15,11 +15,11 @@ export default class Peers extends BaseCommand {
     const { flags } = await this.parse(Peers);
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const result = await client.request('peers', {});
-    if (result.peers.length === 0) this.log('no pinned peers yet; a peer is pinned the first time it connects');
+    if (result.peers.length === 0) this.say(human`no pinned peers yet; a peer is pinned the first time it connects`);
     for (const peer of result.peers) {
-      this.log(`${printable(peer.name)}`);
-      this.log(`  fingerprint  ${formatFingerprint(peer.fingerprint)}`);
-      this.log(`  first seen   ${formatTime(peer.firstSeen)}    last seen  ${formatTime(peer.lastSeen)}`);
+      this.say(human`${peer.name}`);
+      this.say(human`  fingerprint  ${formatFingerprint(peer.fingerprint)}`);
+      this.say(human`  first seen   ${formatTime(peer.firstSeen)}    last seen  ${formatTime(peer.lastSeen)}`);
     }
     return result;
   }

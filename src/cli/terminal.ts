@@ -1,0 +1,27 @@
+/**
+ * The only place in src/cli/, src/commands/ and src/hooks/ that writes to standard output or error
+ * (test/cli/print-paths.test.ts checks it): a person gets HumanText only, a script gets JSON.
+ */
+import type { HumanText } from './output.ts';
+
+export type OutputStream = 'stdout' | 'stderr';
+
+/** One or more lines for a person; a newline is added. */
+export function writeHuman(stream: OutputStream, text: HumanText): void {
+  process[stream].write(`${text.text}\n`);
+}
+
+/** Machine-readable output: the same indentation oclif uses for --json. The text is exact. */
+export function writeJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** One JSON value per line (NDJSON, `chat tail --json`). The text is exact. */
+export function writeJsonLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** Moves to the start of the terminal's current line and clears it (the console's prompt line). */
+export function clearTerminalLine(): void {
+  process.stdout.write('\r\u001b[K');
+}
