@@ -7,7 +7,8 @@ export default class Send extends BaseCommand {
   static override summary = 'Send one message to your peer.';
   static override description =
     'The arguments, joined by spaces, are the message; with no argument the message is read from standard ' +
-    'input (one trailing newline removed). Exits 0 once the peer\'s daemon has acknowledged it.';
+    'input (one trailing newline removed). A message holds at most 256 KiB: send larger text with "chat transfer". ' +
+    'Exits 0 once the peer\'s daemon has acknowledged it.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> hello Bob',
     { description: 'A message that starts with a dash', command: '<%= config.bin %> <%= command.id %> -- -x' },

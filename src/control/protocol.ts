@@ -126,6 +126,7 @@ export const ErrorCode = {
   timeout: 1007,
   identityMismatch: 1008,
   unknownPeer: 1009,
+  answerTooLarge: 1010,
   internal: 1099,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -137,6 +138,11 @@ export const MAX_HISTORY_PAGE = 1000;
  * under the control socket's 4 MiB message limit, whatever the messages' sizes.
  */
 export const MAX_HISTORY_RESPONSE_BYTES = 1024 * 1024;
+/**
+ * Longest text `send` takes, in UTF-8 bytes: what one peer MESSAGE carries (256 KiB). The CLI
+ * checks it before it connects; larger text goes as a file (`chat transfer`).
+ */
+export { MAX_MESSAGE_BYTES } from '../wire/limits.ts';
 /** Ports are 1-65535; 0 ("any") is only meaningful for listening. */
 export const MAX_PORT = 65535;
 

@@ -4,13 +4,16 @@ import path from 'node:path';
 import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, type JSONRPCResponse } from 'json-rpc-2.0';
 import { IPCModule } from 'node-ipc';
 import { prepareOwnedDirectory } from '../files/owner-only.ts';
+import { fitAnswer, refuseLongBatch } from './answer-bounds.ts';
+import {
+  CONTROL_IDLE_TIMEOUT_MS,
+  CONTROL_MESSAGE_TIMEOUT_MS,
+  MAX_CONTROL_CONNECTIONS,
+  MAX_CONTROL_MESSAGE_BYTES,
+} from './limits.ts';
 import { ErrorCode, RPC_EVENT, type ControlNotifications, type MethodName, type ResultOf } from './protocol.ts';
 
-/** Largest control message the daemon reads; bigger ones close that client's connection. */
-export const MAX_CONTROL_MESSAGE_BYTES = 4 * 1024 * 1024;
-/** A control message must arrive completely within this once it has started. */
-const CONTROL_MESSAGE_TIMEOUT_MS = 30_000;
-const MAX_CONTROL_CONNECTIONS = 64;
+export { MAX_CONTROL_MESSAGE_BYTES } from './limits.ts';
 
 /** Thrown by method handlers; becomes a JSON-RPC error with our code. */
 export class ControlError extends Error {
@@ -82,7 +85,8 @@ export async function startControlServer(
     maxMessageSize: MAX_CONTROL_MESSAGE_BYTES,
     maxPendingBytes: 2 * MAX_CONTROL_MESSAGE_BYTES,
     messageTimeout: CONTROL_MESSAGE_TIMEOUT_MS,
-    maxConnections: MAX_CONTROL_CONNECTIONS,
+    // One over the limit, so the newcomer is accepted and the longest idle client makes room for it.
+    maxConnections: MAX_CONTROL_CONNECTIONS + 1,
     readableAll: false,
     writableAll: false,
   });
@@ -101,17 +105,27 @@ export async function startControlServer(
   await new Promise<void>((resolve, reject) => {
     ipc.serve(socketPath, () => {
       const server = ipc.server;
-      server.on('connect', (socket) => connectionOf(socket));
+      server.on('connect', (socket) => {
+        connectionOf(socket);
+        if (connections.size > MAX_CONTROL_CONNECTIONS) makeRoom(connections, socket, log);
+      });
       server.on('socket.disconnected', (socket) => {
         connections.get(socket)?.markClosed();
         connections.delete(socket);
       });
       server.on(RPC_EVENT, (payload, socket) => {
         const connection = connectionOf(socket);
-        void rpc.receive(payload as Parameters<typeof rpc.receive>[0], connection).then(
-          (response) => { if (response) connection.send(response); },
+        const refusal = refuseLongBatch(payload);
+        connection.callStarted(!refusal && isSubscribe(payload));
+        if (refusal) {
+          connection.send(refusal);
+          connection.callEnded();
+          return;
+        }
+        void Promise.resolve(rpc.receive(payload as Parameters<typeof rpc.receive>[0], connection)).then(
+          (response) => { if (response) connection.send(fitAnswer(response)); },
           (error: unknown) => log(`control: cannot answer: ${String(error)}`),
-        );
+        ).finally(() => connection.callEnded());
       });
       resolve();
     });
@@ -141,14 +155,41 @@ export async function startControlServer(
   };
 }
 
+/** Over MAX_CONTROL_CONNECTIONS: closes the client idle the longest, or the newcomer when none is idle. */
+function makeRoom(connections: Map<Socket, Connection>, newcomer: Socket, log: (line: string) => void): void {
+  let oldest: Connection | undefined;
+  for (const [socket, connection] of connections) {
+    if (socket === newcomer || connection.idleSince === undefined) continue;
+    if (!oldest || connection.idleSince < oldest.idleSince!) oldest = connection;
+  }
+  if (oldest) {
+    log(`control: ${MAX_CONTROL_CONNECTIONS} clients connected; closed client ${oldest.id}, idle the longest`);
+    oldest.drop();
+  } else {
+    log(`control: ${MAX_CONTROL_CONNECTIONS} clients connected, all busy or subscribed; refused a new one`);
+    newcomer.destroy();
+  }
+}
+
+/** A `subscribe` call (alone or in a batch) makes the connection a follower, exempt from the idle timeout. */
+function isSubscribe(payload: unknown): boolean {
+  const calls = Array.isArray(payload) ? payload : [payload];
+  return calls.some((call) => typeof call === 'object' && call !== null && (call as { method?: unknown }).method === 'subscribe');
+}
+
 class Connection implements ControlConnection {
   readonly id: number;
+  /** When it last became idle (no call in progress, not subscribed); undefined while it is not idle. */
+  idleSince: number | undefined = Date.now();
   private readonly socket: Socket;
   private readonly ipc: IPCModule;
   private readonly notifier: JSONRPCClient;
   private readonly log: (line: string) => void;
   private readonly closeListeners: Array<() => void> = [];
   private isClosed = false;
+  private callsInProgress = 0;
+  private subscribed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(id: number, socket: Socket, ipc: IPCModule, log: (line: string) => void) {
     this.id = id;
@@ -156,6 +197,37 @@ class Connection implements ControlConnection {
     this.ipc = ipc;
     this.log = log;
     this.notifier = new JSONRPCClient((payload) => this.send(payload));
+    this.startIdleTimer();
+  }
+
+  callStarted(subscribes: boolean): void {
+    this.callsInProgress++;
+    if (subscribes) this.subscribed = true;
+    this.idleSince = undefined;
+    clearTimeout(this.idleTimer);
+  }
+
+  callEnded(): void {
+    this.callsInProgress--;
+    if (this.callsInProgress === 0 && !this.subscribed && !this.isClosed) {
+      this.idleSince = Date.now();
+      this.startIdleTimer();
+    }
+  }
+
+  /** Closes the connection from our side (idle too long, or room needed for a new client). */
+  drop(): void {
+    this.socket.destroy();
+    this.markClosed();
+  }
+
+  private startIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.log(`control: client ${this.id} sent no request for ${CONTROL_IDLE_TIMEOUT_MS / 1000} s; closed`);
+      this.drop();
+    }, CONTROL_IDLE_TIMEOUT_MS);
+    this.idleTimer.unref();
   }
 
   get closed(): boolean {
@@ -185,6 +257,8 @@ class Connection implements ControlConnection {
   markClosed(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.idleSince = undefined;
+    clearTimeout(this.idleTimer);
     for (const listener of this.closeListeners.splice(0)) listener();
   }
 }

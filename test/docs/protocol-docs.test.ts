@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import * as controlLimits from '../../src/control/limits.ts';
 import { ErrorCode, type MethodName } from '../../src/control/protocol.ts';
 import { FrameType } from '../../src/wire/frames.ts';
 import * as limits from '../../src/wire/limits.ts';
@@ -25,6 +26,17 @@ describe('protocol documentation', () => {
   test('control-protocol.md lists every error code with its number', () => {
     for (const [name, code] of Object.entries(ErrorCode)) {
       assert.match(control, new RegExp(`\\| ${code} \\| \`${name}\` \\|`), `${name} (${code})`);
+    }
+  });
+
+  test('control-protocol.md names every limit of src/control/limits.ts with its value', () => {
+    const limitsSection = control.slice(control.indexOf('### Limits'), control.indexOf('### JSON-RPC rules'));
+    for (const [name, value] of Object.entries(controlLimits)) {
+      // The value as the table writes it: seconds, MiB, or the bare number; a derived one by its name only.
+      const shown = name.endsWith('_MS') ? `${value / 1000} s`
+        : name.endsWith('_BYTES') && value % 1024 ** 2 === 0 ? `${value / 1024 ** 2} MiB`
+          : name.endsWith('_BYTES') ? '' : String(value);
+      assert.match(limitsSection, new RegExp(`\`${name}\`${shown ? ` = ${shown}` : ''}`), name);
     }
   });
 
