@@ -1,10 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fingerprintOfKey } from './fingerprint.ts';
-import { SIGNING } from './self-signed.ts';
+import { createSelfSignedCertificate } from './self-signed.ts';
 import { checkPrivateFile, prepareOwnedDirectory, writePrivateFile } from '../files/owner-only.ts';
 
 /**
@@ -23,6 +21,7 @@ export interface Identity {
   certFile: string;
 }
 
+const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const KEY_FILE = 'key.pem';
 const CERT_FILE = 'cert.pem';
 
@@ -38,7 +37,7 @@ export async function loadOrCreateIdentity(dir: string): Promise<Identity & { cr
   const certFile = path.join(dir, CERT_FILE);
   let created = false;
   if (!exists(keyFile)) {
-    const { privateKey } = await webcrypto.subtle.generateKey(SIGNING, true, ['sign', 'verify']);
+    const { privateKey } = await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
     const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', privateKey));
     writePrivateFile(keyFile, createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }) as string);
     created = true;
@@ -67,18 +66,12 @@ function certificateMatches(certFile: string, fingerprint: string): boolean {
   }
 }
 
-/** The certificate maker, as a program next to this file (.ts when run from source, .js when built). */
-const CERTIFICATE_MAKER = fileURLToPath(new URL(`./self-signed${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
-const CERTIFICATE_MAKER_TIMEOUT_MS = 30_000;
-
-/** Runs self-signed.ts in a child process with this Node, so the daemon never loads the X.509 library. */
 function makeCertificate(keyPem: string): string {
-  const child = spawnSync(process.execPath, [CERTIFICATE_MAKER], { input: keyPem, encoding: 'utf8', timeout: CERTIFICATE_MAKER_TIMEOUT_MS });
-  if (child.status !== 0 || !child.stdout.startsWith('-----BEGIN CERTIFICATE-----')) {
-    const why = child.error?.message ?? child.stderr.trim().split('\n').at(-1) ?? `exit ${child.status}`;
-    throw new Error(`cannot create the identity certificate: ${why}`);
+  try {
+    return createSelfSignedCertificate(keyPem);
+  } catch (error) {
+    throw new Error(`cannot create the identity certificate: ${(error as Error).message}`);
   }
-  return child.stdout;
 }
 
 function exists(file: string): boolean {
