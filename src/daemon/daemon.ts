@@ -29,7 +29,9 @@ import type { KnownPeers } from '../identity/known-peers.ts';
 import { createPeerContext, peerFingerprint, secureAccepted, secureDialled } from '../peer/secure-transport.ts';
 import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
 import { HANDSHAKE_TIMEOUT_MS, MAX_MESSAGE_BYTES } from '../wire/limits.ts';
+import { BUSY_REFUSAL, decideAdmission, IDENTITY_REFUSAL, type AdmissionVerdict } from './admission.ts';
 import type { Logger } from './logger.ts';
+import { WindowBudget } from './window-budget.ts';
 
 export interface DaemonConfig {
   paths: ProfilePaths;
@@ -54,8 +56,8 @@ export interface DaemonConfig {
 const MAX_PENDING_HANDSHAKES = 32;
 /** Room left on the downloads volume beyond an accepted file, for everything else on it. */
 const FREE_SPACE_RESERVE_BYTES = 64 * 1024 * 1024;
-/** Prefix of handshake refusals about keys; `chat connect` reports them as identityMismatch. */
-const IDENTITY_REFUSAL = 'identity: ';
+/** Refused connections recorded as history events per minute; the log still names every one. */
+const REFUSAL_EVENTS_PER_MINUTE = 30;
 /** How often a transfer reports progress to the command that started it. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -79,6 +81,8 @@ export class ChatDaemon {
   private readonly subscribers = new Set<ControlConnection>();
   private stopping: Promise<void> | undefined;
   private readonly stopListeners: Array<() => void> = [];
+  /** Refused connections are recorded in the history, but a stream of them must not fill the disk. */
+  private readonly refusalEvents = new WindowBudget(REFUSAL_EVENTS_PER_MINUTE, 60_000);
 
   constructor(config: DaemonConfig, history: HistoryStore, log: Logger) {
     this.config = config;
@@ -245,25 +249,14 @@ export class ChatDaemon {
         // Outgoing: `connect` adopts once `ready` resolves, and reports the outcome.
         ...(direction === 'in' ? {
           onEstablished: (peer: PeerInfo) => {
-            const outcome = this.adopt(session, peer);
-            if (outcome === 'busy') this.log.warn(`peer ${address}: refused "${peer.name}", already connected to another peer`);
+            this.adopt(session, peer);
           },
         } : {}),
         admit: (peer) => {
-          const current = this.session?.peer;
-          if (direction === 'in' && current && !this.session!.isClosed && current.instance !== peer.instance) {
-            this.log.warn(`peer ${address}: refused "${peer.name}", already connected to "${current.name}"`);
-            return `busy: already connected to ${current.name}`;
-          }
-          const refusal = this.identityProblem(peer, expectedFingerprint);
-          if (refusal) {
-            this.log.warn(`peer ${address}: refused "${peer.name}": ${refusal}`);
-            this.recordSafely({
-              type: 'peer', state: 'refused', direction, time: new Date().toISOString(),
-              from: peer.name, to: this.config.name, address, fingerprint: peer.fingerprint, reason: refusal,
-            });
-          }
-          return refusal;
+          const verdict = this.admission(peer, expectedFingerprint);
+          if (verdict.verdict !== 'refuse') return undefined;
+          this.refused(peer, direction, verdict.reason);
+          return verdict.reason;
         },
       },
     });
@@ -271,17 +264,26 @@ export class ChatDaemon {
     return session;
   }
 
-  /** Why this peer's key is not acceptable: not the expected one, or not the one pinned to its name. */
-  private identityProblem(peer: PeerInfo, expectedFingerprint: string | undefined): string | undefined {
-    if (expectedFingerprint && peer.fingerprint !== expectedFingerprint) {
-      return `${IDENTITY_REFUSAL}${peer.address} presented the key ${formatFingerprint(peer.fingerprint)}, ` +
-        `not the expected ${formatFingerprint(expectedFingerprint)} (--fingerprint)`;
-    }
-    const check = this.config.knownPeers.check(peer.name, peer.fingerprint);
-    if (check.status !== 'changed') return undefined;
-    return `${IDENTITY_REFUSAL}the key of "${peer.name}" has changed: pinned ${formatFingerprint(check.pinned.fingerprint)} ` +
-      `(first seen ${check.pinned.firstSeen}), presented ${formatFingerprint(peer.fingerprint)}. If "${peer.name}" really ` +
-      `has a new key, the side that pinned the old one runs: chat peers forget "${peer.name}"`;
+  /** The admission rule for this peer now: see decideAdmission. */
+  private admission(peer: PeerInfo, expectedFingerprint?: string): AdmissionVerdict {
+    const current = this.session && !this.session.isClosed ? this.session.peer : undefined;
+    return decideAdmission({
+      candidate: peer,
+      current,
+      expectedFingerprint,
+      ownFingerprint: this.config.identity.fingerprint,
+      knownPeers: this.config.knownPeers,
+    });
+  }
+
+  /** Logs and records a refused connection, so `chat tail` shows who knocked (events are rate-limited). */
+  private refused(peer: PeerInfo, direction: 'in' | 'out', reason: string): void {
+    this.log.warn(`peer ${peer.address}: refused "${peer.name}" (key ${formatFingerprint(peer.fingerprint)}): ${reason}`);
+    if (!this.refusalEvents.take()) return;
+    this.recordSafely({
+      type: 'peer', state: 'refused', direction, time: new Date().toISOString(),
+      from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, reason,
+    });
   }
 
   /** Why an offered file cannot be stored: over --max-file-size, or more than the downloads volume holds. */
@@ -314,46 +316,46 @@ export class ChatDaemon {
   }
 
   /**
-   * Makes a freshly handshaken session the active one, or closes it. Two connections to the same
-   * daemon (both users ran `chat connect`) keep the one dialled by the smaller instance id: both
-   * ends compute the same answer, so they never close both.
+   * Makes a freshly handshaken session the active one, or closes it. The admission rule runs again
+   * here, not only at HELLO: another connection may have taken the slot, or pinned the name, since.
    */
-  private adopt(session: PeerSession, peer: PeerInfo): 'adopted' | 'duplicate' | 'busy' | 'refused' {
+  private adopt(session: PeerSession, peer: PeerInfo, expectedFingerprint?: string): 'adopted' | 'duplicate' | 'busy' | 'refused' {
     this.handshaking.delete(session);
-    const current = this.session;
-    if (!current || current.isClosed) {
-      const time = new Date().toISOString();
-      let pin: 'pinned' | 'seen';
-      try {
-        pin = this.config.knownPeers.remember(peer.name, peer.fingerprint, time);
-      } catch (error) {
-        session.close(`${IDENTITY_REFUSAL}${(error as Error).message}`);
-        return 'refused';
-      }
-      this.session = session;
-      this.log.info(
-        `peer ${peer.address}: connected to "${peer.name}" (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
-          `${pin === 'pinned' ? ', first contact: key pinned' : ''})`,
-      );
-      this.record({
-        type: 'peer', state: 'connected', direction: peer.direction, time,
-        from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, firstContact: pin === 'pinned',
-      });
-      return 'adopted';
+    const verdict = this.admission(peer, expectedFingerprint);
+    if (verdict.verdict === 'refuse') {
+      this.refused(peer, peer.direction, verdict.reason);
+      session.close(verdict.reason);
+      return verdict.kind === 'busy' ? 'busy' : 'refused';
     }
-    const currentPeer = current.peer!;
-    if (currentPeer.instance !== peer.instance) {
-      session.close(`busy: already connected to ${currentPeer.name}`);
-      return 'busy';
-    }
-    const dialler = (info: PeerInfo) => (info.direction === 'out' ? this.instance : info.instance);
-    if (dialler(peer) < dialler(currentPeer)) {
-      this.session = session;
-      current.close('duplicate connection');
-    } else {
+    const previous = verdict.verdict === 'replace' ? this.session?.peer : undefined;
+    if (verdict.verdict === 'duplicate') {
+      this.log.info(`peer ${peer.address}: "${peer.name}" connected twice; kept the connection ${this.session?.peer?.address}`);
       session.close('duplicate connection');
+      return 'duplicate';
     }
-    return 'duplicate';
+    const time = new Date().toISOString();
+    let pin: 'pinned' | 'seen';
+    try {
+      pin = this.config.knownPeers.remember(peer.name, peer.fingerprint, time);
+    } catch (error) {
+      session.close(`${IDENTITY_REFUSAL}${(error as Error).message}`);
+      return 'refused';
+    }
+    const replaced = this.session;
+    this.session = session;
+    // Not the active session any more, so its end records nothing: the event below says it all.
+    replaced?.close('duplicate connection');
+    const change = previous && describeChange(previous, peer);
+    this.log.info(
+      `peer ${peer.address}: connected to "${peer.name}" (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
+        `${pin === 'pinned' ? ', first contact: key pinned' : ''}${change ? `; ${change}` : ''})`,
+    );
+    this.record({
+      type: 'peer', state: 'connected', direction: peer.direction, time,
+      from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, firstContact: pin === 'pinned',
+      ...(change ? { reason: change } : {}),
+    });
+    return previous ? 'duplicate' : 'adopted';
   }
 
   private sessionClosed(session: PeerSession, reason: string): void {
@@ -425,10 +427,13 @@ export class ChatDaemon {
         const ours = reason.includes(`closed: ${IDENTITY_REFUSAL}`);
         throw new ControlError(ErrorCode.identityMismatch, ours ? `refused ${target}: ${refusal(IDENTITY_REFUSAL)}` : `${target} refused us: ${refusal(IDENTITY_REFUSAL)}`);
       }
-      if (reason.includes('busy: ')) throw new ControlError(ErrorCode.busy, `${target} refused: ${refusal('busy: ')}`);
+      if (reason.includes(`closed: ${BUSY_REFUSAL}`)) {
+        throw new ControlError(ErrorCode.busy, `already connected to ${this.session?.peer?.name ?? 'another peer'}; run "chat disconnect" first`);
+      }
+      if (reason.includes(BUSY_REFUSAL)) throw new ControlError(ErrorCode.busy, `${target} refused: ${refusal(BUSY_REFUSAL)}`);
       throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reason}`);
     }
-    const outcome = this.adopt(session, peer);
+    const outcome = this.adopt(session, peer, fingerprint);
     if (outcome === 'refused') throw new ControlError(ErrorCode.identityMismatch, `refused ${target}: ${session.closeReason}`);
     if (outcome === 'busy') {
       throw new ControlError(
@@ -540,6 +545,12 @@ function capPage(events: ChatEvent[], keep: 'oldest' | 'newest'): HistoryResult 
   }
   if (count === events.length) return { events, truncated: false };
   return { events: keep === 'oldest' ? events.slice(0, count) : events.slice(events.length - count), truncated: true };
+}
+
+/** What a replacing connection of the same key changes: always its address, maybe the name it uses. */
+function describeChange(previous: PeerInfo, next: PeerInfo): string {
+  const renamed = previous.name !== next.name ? `, now named "${next.name}" (was "${previous.name}")` : '';
+  return `same key again: replaces the connection ${previous.address}${renamed}`;
 }
 
 function summarize(peer: PeerInfo): PeerSummary {

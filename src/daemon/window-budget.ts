@@ -1,0 +1,23 @@
+/** Allows at most `limit` uses per fixed window of time: a cheap bound on what a flood can make us record. */
+export class WindowBudget {
+  private readonly limit: number;
+  private readonly windowMs: number;
+  private windowStart = 0;
+  private used = 0;
+
+  constructor(limit: number, windowMs: number) {
+    this.limit = limit;
+    this.windowMs = windowMs;
+  }
+
+  /** True when one more use fits in the current window (and counts it). */
+  take(now = Date.now()): boolean {
+    if (now - this.windowStart >= this.windowMs) {
+      this.windowStart = now;
+      this.used = 0;
+    }
+    if (this.used >= this.limit) return false;
+    this.used++;
+    return true;
+  }
+}
