@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ControlClient } from '../src/control/client.ts';
-import type { ChatEvent } from '../src/control/events.ts';
+import type { ChatEvent } from '../src/history/events.ts';
 import { resolveProfilePaths } from '../src/control/paths.ts';
 import { loadOrCreateIdentity } from '../src/identity/identity.ts';
 import { ChatHome, CLI, collect, ROOT } from '../test/helpers/chat.ts';

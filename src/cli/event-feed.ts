@@ -1,5 +1,5 @@
 import type { ControlClient } from '../control/client.ts';
-import type { ChatEvent } from '../control/events.ts';
+import type { ChatEvent } from '../control/protocol.ts';
 import { fetchLatestEvents } from './history-pages.ts';
 
 /**

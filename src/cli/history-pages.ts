@@ -1,5 +1,5 @@
 import type { ControlClient } from '../control/client.ts';
-import type { ChatEvent } from '../control/events.ts';
+import type { ChatEvent } from '../control/protocol.ts';
 import { MAX_HISTORY_PAGE } from '../control/protocol.ts';
 
 /** The newest `count` events, oldest first, however many pages the daemon needs to send them. */

@@ -1,4 +1,4 @@
-import type { ChatEvent } from '../control/events.ts';
+import type { ChatEvent } from '../control/protocol.ts';
 import { formatFingerprint } from '../control/fingerprint.ts';
 import { formatByteSize as formatBytes } from '../control/sizes.ts';
 import { unsafeCharacters } from '../text/unsafe-characters.ts';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { ControlClient } from '../control/client.ts';
-import type { ChatEvent } from '../control/events.ts';
+import type { ChatEvent } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { toCliError } from '../cli/errors.ts';
 import { followEvents } from '../cli/event-feed.ts';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import type { ChatEvent } from '../control/events.ts';
+import type { ChatEvent } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { followEvents } from '../cli/event-feed.ts';
 import { fetchLatestEvents } from '../cli/history-pages.ts';

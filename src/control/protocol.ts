@@ -2,9 +2,9 @@
  * The control protocol between `chat` commands (or any script) and their own daemon: JSON-RPC 2.0
  * over the profile's control socket. docs/control-protocol.md describes the same names.
  */
-import type { ChatEvent } from './events.ts';
+import type { ChatEvent } from '../history/events.ts';
 
-export type { ChatEvent } from './events.ts';
+export type { ChatEvent } from '../history/events.ts';
 
 /** node-ipc event type under which every JSON-RPC payload travels (`{"type":"rpc","data":...}`). */
 export const RPC_EVENT = 'rpc';

@@ -4,7 +4,7 @@ import { open, stat } from 'node:fs/promises';
 import net, { type Server, type Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import path from 'node:path';
-import type { ChatEvent, NewEvent } from '../control/events.ts';
+import type { ChatEvent, NewEvent } from '../history/events.ts';
 import type { ProfilePaths } from '../control/paths.ts';
 import {
   ErrorCode,

@@ -1,5 +1,5 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { ChatEvent, NewEvent } from '../control/events.ts';
+import type { ChatEvent, NewEvent } from './events.ts';
 
 /**
  * The durable, ordered event log of one profile. Everything the daemon remembers goes through this

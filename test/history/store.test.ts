@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
-import type { ChatEvent, NewEvent } from '../../src/control/events.ts';
+import type { ChatEvent, NewEvent } from '../../src/history/events.ts';
 import { openHistory, type HistoryStore } from '../../src/history/store.ts';
 
 const ID = '3f2b8c1e-9a4d-4e6f-8b7a-0c1d2e3f4a5b';
