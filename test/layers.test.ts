@@ -10,7 +10,7 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url));
 
 /** Which layers each layer may import. Data flows down: commands → cli → control → daemon → peer → wire. */
 const ALLOWED: Record<string, readonly string[]> = {
-  commands: ['cli', 'control'],
+  commands: ['cli', 'control', 'identity', 'text'],
   hooks: ['cli'],
   cli: ['control', 'history', 'identity', 'text'],
   control: ['history', 'identity', 'files', 'text', 'wire'],

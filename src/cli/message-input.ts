@@ -1,5 +1,5 @@
 import { MAX_MESSAGE_BYTES } from '../control/protocol.ts';
-import { formatByteSize } from '../control/sizes.ts';
+import { formatByteSize } from '../text/sizes.ts';
 import { UsageError } from './errors.ts';
 import { human } from './output.ts';
 import { writeHuman } from './terminal.ts';

@@ -1,6 +1,6 @@
 import type { ChatEvent } from '../control/protocol.ts';
-import { formatFingerprint } from '../control/fingerprint.ts';
-import { formatByteSize as formatBytes } from '../control/sizes.ts';
+import { formatFingerprint } from '../identity/fingerprint-notation.ts';
+import { formatByteSize as formatBytes } from '../text/sizes.ts';
 import { unsafeCharacters } from '../text/unsafe-characters.ts';
 
 /**
@@ -77,7 +77,7 @@ export function formatTime(iso: string): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
-export { formatByteSize as formatBytes } from '../control/sizes.ts';
+export { formatByteSize as formatBytes } from '../text/sizes.ts';
 
 /** One history event as a person reads it: time, who, what. Continuation lines are indented. */
 export function formatEvent(event: ChatEvent): HumanText {

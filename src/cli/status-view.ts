@@ -1,4 +1,4 @@
-import { formatFingerprint } from '../control/fingerprint.ts';
+import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import type { StatusResult } from '../control/protocol.ts';
 import { human, joinLines, type HumanText } from './output.ts';
 

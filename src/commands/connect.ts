@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { formatFingerprint, parseFingerprint } from '../control/fingerprint.ts';
+import { formatFingerprint, parseFingerprint } from '../identity/fingerprint-notation.ts';
 import type { ConnectResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { UsageError } from '../cli/errors.ts';

@@ -1,5 +1,5 @@
 import type { IdentityResult } from '../control/protocol.ts';
-import { formatFingerprint } from '../control/fingerprint.ts';
+import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { human } from '../cli/output.ts';
 

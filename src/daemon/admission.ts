@@ -4,7 +4,7 @@
  * never from what the peer merely claims (its name or instance), whether the connection may hold
  * the daemon's single peer slot.
  */
-import { formatFingerprint } from '../control/fingerprint.ts';
+import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import type { PeerInfo } from '../peer/session.ts';
 

@@ -20,8 +20,8 @@ import {
   type StatusResult,
   type TransferResult,
 } from '../control/protocol.ts';
-import { formatFingerprint, parseFingerprint } from '../control/fingerprint.ts';
-import { formatByteSize } from '../control/sizes.ts';
+import { formatFingerprint, parseFingerprint } from '../identity/fingerprint-notation.ts';
+import { formatByteSize } from '../text/sizes.ts';
 import { ControlError, startControlServer, type ControlConnection, type ControlServer } from '../control/server.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { Identity } from '../identity/identity.ts';

@@ -6,7 +6,7 @@ import { createPublicKey, createHash, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { formatFingerprint } from '../../src/control/fingerprint.ts';
+import { formatFingerprint } from '../../src/identity/fingerprint-notation.ts';
 import { ChatHome, historyOf, type RunResult } from '../helpers/chat.ts';
 
 interface Identity { name: string; fingerprint: string }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import path from 'node:path';
 import { displayNameProblem, type StatusResult } from '../../control/protocol.ts';
-import { DEFAULT_MAX_FILE_SIZE, formatByteSize, parseByteSize } from '../../control/sizes.ts';
+import { DEFAULT_MAX_FILE_SIZE, formatByteSize, parseByteSize } from '../../text/sizes.ts';
 import { ensureDaemon } from '../../control/spawn.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
 import { UsageError } from '../../cli/errors.ts';

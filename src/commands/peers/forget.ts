@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import type { ForgetPeerResult } from '../../control/protocol.ts';
-import { formatFingerprint } from '../../control/fingerprint.ts';
+import { formatFingerprint } from '../../identity/fingerprint-notation.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
 import { human } from '../../cli/output.ts';
 

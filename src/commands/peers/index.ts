@@ -1,5 +1,5 @@
 import type { PeersResult } from '../../control/protocol.ts';
-import { formatFingerprint } from '../../control/fingerprint.ts';
+import { formatFingerprint } from '../../identity/fingerprint-notation.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
 import { formatTime, human } from '../../cli/output.ts';
 

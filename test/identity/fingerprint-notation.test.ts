@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { formatFingerprint, parseFingerprint } from '../../src/control/fingerprint.ts';
-import { formatByteSize, parseByteSize } from '../../src/control/sizes.ts';
+import { formatFingerprint, parseFingerprint } from '../../src/identity/fingerprint-notation.ts';
+import { formatByteSize, parseByteSize } from '../../src/text/sizes.ts';
 
 const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
 
