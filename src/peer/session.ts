@@ -557,7 +557,7 @@ export class PeerSession {
   }
 
   private receiveChunk(id: string, data: Buffer): void {
-    const receiver = this.incomingTransfer(id);
+    const receiver = this.acceptedTransfer(id, 'chunk');
     if (receiver.bytesReceived + data.length > receiver.expectedSize) {
       throw new ProtocolError(`transfer ${id} sent more than the ${receiver.expectedSize} bytes it offered`);
     }
@@ -582,7 +582,7 @@ export class PeerSession {
   }
 
   private receiveEnd(id: string, sha256: string): void {
-    const receiver = this.incomingTransfer(id);
+    const receiver = this.acceptedTransfer(id, 'end');
     this.incoming.delete(id);
     receiver
       .finish(sha256)
@@ -607,6 +607,13 @@ export class PeerSession {
   private incomingTransfer(id: string): TransferReceiver {
     const receiver = this.incoming.get(id);
     if (!receiver) throw new ProtocolError(`frame for unknown incoming transfer ${id}`);
+    return receiver;
+  }
+
+  /** Its file is open once we have sent FILE_ACCEPT: data before that is the sender's violation. */
+  private acceptedTransfer(id: string, what: 'chunk' | 'end'): TransferReceiver {
+    const receiver = this.incomingTransfer(id);
+    if (!receiver.isOpen) throw new ProtocolError(`file ${what} for transfer ${id} before it was accepted`);
     return receiver;
   }
 
