@@ -21,6 +21,10 @@ import {
   MAX_INCOMING_TRANSFERS,
   MAX_MESSAGE_BYTES,
   MAX_REASON_BYTES,
+  FRAME_BURST,
+  FRAMES_PER_SECOND,
+  MESSAGE_BURST,
+  MESSAGES_PER_SECOND,
   MIN_PROTOCOL_VERSION,
   PEER_SILENCE_LIMIT_MS,
   PING_INTERVAL_MS,
@@ -31,6 +35,9 @@ import {
   TRANSFER_ID_BYTES,
 } from '../wire/limits.ts';
 import { BlockPool } from './block-pool.ts';
+import { FrameInbox, type FrameRates } from './frame-inbox.ts';
+import { OutputBudget } from './output-budget.ts';
+import { ReadPauses } from './read-pauses.ts';
 import { TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
 
 export interface LocalIdentity {
@@ -91,6 +98,8 @@ export interface SessionOptions {
   peerFingerprint(): string | undefined;
   handshakeTimeoutMs?: number;
   keepalive?: KeepaliveOptions;
+  /** What the peer may deliver; default MESSAGES_PER_SECOND, MESSAGE_BURST, FRAMES_PER_SECOND, FRAME_BURST. */
+  rates?: Partial<FrameRates>;
 }
 
 /** When a quiet connection is pinged, and how long it may stay silent before it is dropped. */
@@ -145,7 +154,9 @@ export class PeerSession {
   private readonly incoming = new Map<string, TransferReceiver>();
   /** Told the reason when the connection ends, so nothing waits forever for a flushed block. */
   private readonly closeWatchers = new Set<(error: Error) => void>();
-  private readingPaused = false;
+  private readonly reading: ReadPauses;
+  private readonly output: OutputBudget;
+  private readonly inbox: FrameInbox;
   private readonly peerFingerprint: () => string | undefined;
   private readonly keepalive: KeepaliveOptions;
   private keepaliveTimer: NodeJS.Timeout | undefined;
@@ -161,6 +172,20 @@ export class PeerSession {
     this.peerFingerprint = options.peerFingerprint;
     this.keepalive = options.keepalive ?? { pingIntervalMs: PING_INTERVAL_MS, silenceLimitMs: PEER_SILENCE_LIMIT_MS };
     this.remoteAddress = options.address ?? formatAddress(this.socket.remoteAddress, this.socket.remotePort);
+    this.reading = new ReadPauses(this.socket);
+    // A peer that leaves its answers unread as long as a dead one stays silent is dropped like one.
+    this.output = new OutputBudget({
+      socket: this.socket, pauses: this.reading, stallLimitMs: this.keepalive.silenceLimitMs, drop: (reason) => this.close(reason),
+    });
+    this.inbox = new FrameInbox({
+      rates: {
+        messages: options.rates?.messages ?? { perSecond: MESSAGES_PER_SECOND, burst: MESSAGE_BURST },
+        frames: options.rates?.frames ?? { perSecond: FRAMES_PER_SECOND, burst: FRAME_BURST },
+      },
+      deliver: (frame) => this.dispatchSafely(frame),
+      hold: () => this.reading.add('throttle'),
+      release: () => this.reading.delete('throttle'),
+    });
     this.ready = new Promise<PeerInfo>((resolve, reject) => {
       this.handshake = { resolve, reject };
     });
@@ -286,7 +311,7 @@ export class PeerSession {
 
   private send(frame: Frame): boolean {
     if (this.socket.destroyed || !this.socket.writable) return false;
-    return this.socket.write(encodeFrame(frame));
+    return this.output.write(encodeFrame(frame), frame.kind);
   }
 
   /** Sends bytes [offset, size) as chunks from a small pool of reused blocks; returns the end offset. */
@@ -340,6 +365,7 @@ export class PeerSession {
     // the block may be reused. The kernel taking data means the peer's TCP stack still acknowledges.
     this.socket.write(data, flushed && (() => {
       this.lastSignOfLife = Date.now();
+      this.output.noteTaken();
       flushed();
     }));
     this.socket.uncork();
@@ -359,15 +385,18 @@ export class PeerSession {
       this.violation(error);
       return;
     }
-    for (const frame of frames) {
-      if (this.isClosed) return;
-      try {
-        this.dispatch(frame);
-      } catch (error) {
-        this.violation(error);
-        return;
-      }
+    this.inbox.push(frames);
+  }
+
+  /** Handles one frame; false once the connection is gone. */
+  private dispatchSafely(frame: Frame): boolean {
+    if (this.isClosed) return false;
+    try {
+      this.dispatch(frame);
+    } catch (error) {
+      this.violation(error);
     }
+    return !this.isClosed;
   }
 
   private violation(error: unknown): void {
@@ -503,9 +532,10 @@ export class PeerSession {
     this.lastSignOfLife = Date.now();
     this.keepaliveTimer = setInterval(() => {
       const now = Date.now();
-      if (this.readingPaused) {
+      if (this.reading.paused) {
         // While we do not read, the peer's answers wait in the socket: its silence proves nothing.
         // Our own pings still reach it, so a sender stalled by our slow disk knows we are alive.
+        // (A peer that is not read because it does not read us is the output budget's to drop.)
         this.lastSignOfLife = now;
         this.send({ kind: 'ping', nonce: this.nextPingNonce++ });
         return;
@@ -557,15 +587,12 @@ export class PeerSession {
   }
 
   private receiveChunk(id: string, data: Buffer): void {
-    const receiver = this.incomingTransfer(id);
+    const receiver = this.acceptedTransfer(id, 'chunk');
     if (receiver.bytesReceived + data.length > receiver.expectedSize) {
       throw new ProtocolError(`transfer ${id} sent more than the ${receiver.expectedSize} bytes it offered`);
     }
     void receiver.write(data).then(() => this.resumeIfBelowLimit());
-    if (!this.readingPaused && this.bufferedReceiveBytes() > RECEIVE_BUFFER_BYTES) {
-      this.readingPaused = true;
-      this.socket.pause();
-    }
+    if (!this.reading.has('disk') && this.bufferedReceiveBytes() > RECEIVE_BUFFER_BYTES) this.reading.add('disk');
   }
 
   private bufferedReceiveBytes(): number {
@@ -575,14 +602,13 @@ export class PeerSession {
   }
 
   private resumeIfBelowLimit(): void {
-    if (this.readingPaused && this.bufferedReceiveBytes() <= RECEIVE_BUFFER_BYTES / 2 && !this.isClosed) {
-      this.readingPaused = false;
-      this.socket.resume();
+    if (this.reading.has('disk') && this.bufferedReceiveBytes() <= RECEIVE_BUFFER_BYTES / 2 && !this.isClosed) {
+      this.reading.delete('disk');
     }
   }
 
   private receiveEnd(id: string, sha256: string): void {
-    const receiver = this.incomingTransfer(id);
+    const receiver = this.acceptedTransfer(id, 'end');
     this.incoming.delete(id);
     receiver
       .finish(sha256)
@@ -610,12 +636,21 @@ export class PeerSession {
     return receiver;
   }
 
+  /** Its file is open once we have sent FILE_ACCEPT: data before that is the sender's violation. */
+  private acceptedTransfer(id: string, what: 'chunk' | 'end'): TransferReceiver {
+    const receiver = this.incomingTransfer(id);
+    if (!receiver.isOpen) throw new ProtocolError(`file ${what} for transfer ${id} before it was accepted`);
+    return receiver;
+  }
+
   /** Runs once: fails everything still waiting, drops partial files, tells the owner. */
   private finish(reason: string): void {
     if (this.isClosed) return;
     this.closedReason = reason;
     clearTimeout(this.handshakeTimer);
     clearInterval(this.keepaliveTimer);
+    this.inbox.close();
+    this.output.close();
     if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.destroy();
     const error = new PeerError(`peer connection closed: ${reason}`);
     this.handshake.reject(error);

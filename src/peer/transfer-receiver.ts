@@ -60,6 +60,14 @@ export class TransferReceiver {
     return this.pendingWriteBytes;
   }
 
+  /**
+   * True once open() has created the temporary file, until the file is finished or dropped. The
+   * session accepts the offer only then, so data for a transfer that is not open is a violation.
+   */
+  get isOpen(): boolean {
+    return this.handle !== undefined && !this.aborted;
+  }
+
   open(): Promise<void> {
     this.opening ??= (async () => {
       await mkdir(this.downloadsDir, { recursive: true, mode: 0o700 });

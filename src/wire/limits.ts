@@ -73,3 +73,41 @@ export const SEND_BLOCKS = 2;
 export const PING_INTERVAL_MS = 15_000;
 /** A connected peer silent this long (no bytes in, none of ours taken) is dropped as dead. */
 export const PEER_SILENCE_LIMIT_MS = 60_000;
+/**
+ * Bytes of answers (PONG, MESSAGE_ACK, FILE_ACCEPT, FILE_DECLINE, FILE_RESULT) queued for a peer
+ * and not yet taken by the kernel, above which we stop reading that peer until they are at most
+ * half of it: a peer that does not read what it asks for is slowed by TCP instead of growing our
+ * memory. Small answers cost far more heap than their bytes (about 200 bytes per queued write), so
+ * this is low: 256 KiB of PONGs is about 12,000 writes, a few MiB of heap.
+ */
+export const OUTPUT_HIGH_WATER_BYTES = 256 * 1024;
+/**
+ * Every frame queued for one peer and not yet taken by the kernel, file data aside (each outgoing
+ * transfer bounds its own at SEND_BLOCKS x FILE_READ_BYTES). Past it the peer is dropped. Answers
+ * stop at OUTPUT_HIGH_WATER_BYTES, so only our own frames (messages, offers) reach it; it holds two
+ * of the largest frames.
+ */
+export const MAX_QUEUED_OUTPUT_BYTES = 2 * MAX_FRAME_BYTES;
+/**
+ * MESSAGE frames a connection may deliver per second, sustained. Far above any typist and above
+ * a script sending line by line, yet it caps what a flooder costs: history rows and `chat tail`
+ * lines per second. Frames over a budget are read later (the socket is paused until a token is
+ * earned), never dropped: messages are the user's data.
+ */
+export const MESSAGES_PER_SECOND = 200;
+/** MESSAGE frames a connection may deliver at once before MESSAGES_PER_SECOND applies: a pasted block of lines. */
+export const MESSAGE_BURST = 1000;
+/**
+ * Frames other than MESSAGE and FILE_CHUNK a connection may deliver per second, sustained. A real
+ * peer sends a few: pings, one MESSAGE_ACK per message of ours (which its own MESSAGES_PER_SECOND
+ * paces), a handful per file. This is 100 times that and a few percent of one core, and it bounds
+ * how fast a flood of tiny frames makes garbage: unpaced, a PING flood was handled at about a
+ * million frames a second and V8's young generation alone grew the daemon's RSS by 60 MB.
+ */
+export const FRAMES_PER_SECOND = 20_000;
+/**
+ * Such frames a connection may deliver at once before FRAMES_PER_SECOND applies: above the
+ * MESSAGE_BURST acknowledgements a real peer may send back at once. (A burst of a full second's
+ * worth let a PING flood raise RSS by 10 MB more.)
+ */
+export const FRAME_BURST = 2000;

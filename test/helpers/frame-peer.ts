@@ -4,7 +4,6 @@
  * comes back.
  */
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { FrameDecoder } from '../../src/wire/decoder.ts';
 import { encodeFrame, type Frame, type HelloFrame } from '../../src/wire/frames.ts';
@@ -34,7 +33,9 @@ export class FramePeer {
       }
     });
     socket.on('error', () => undefined);
-    this.closed = once(socket, 'close').then(() => undefined);
+    // Not once(socket, 'close'): that rejects on 'error', and a peer that is dropped while it
+    // writes sees ECONNRESET; closed is closed either way.
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
   write(bytes: Buffer): void {

@@ -1,0 +1,79 @@
+/**
+ * Hands a peer's frames to the session one at a time and in order, holding the rest back (the
+ * socket paused) while the peer is over its budget: frames over it are read later, never dropped.
+ */
+import type { Frame } from '../wire/frames.ts';
+import { TokenBucket, type Rate } from './token-bucket.ts';
+
+export interface FrameRates {
+  /** MESSAGE frames. */
+  messages: Rate;
+  /** Every other frame but FILE_CHUNK, whose pace the receiver's disk sets (RECEIVE_BUFFER_BYTES). */
+  frames: Rate;
+}
+
+export interface FrameInboxOptions {
+  rates: FrameRates;
+  /** Handles one frame; false when the connection is gone and nothing more is to be handled. */
+  deliver(frame: Frame): boolean;
+  /** Stop reading the socket: what is held back is then at most the frames of one read. */
+  hold(): void;
+  release(): void;
+}
+
+export class FrameInbox {
+  private readonly options: FrameInboxOptions;
+  private readonly messages: TokenBucket;
+  private readonly frames: TokenBucket;
+  private queue: Frame[] = [];
+  private next = 0;
+  private waiting: NodeJS.Timeout | undefined;
+
+  constructor(options: FrameInboxOptions) {
+    this.options = options;
+    this.messages = new TokenBucket(options.rates.messages);
+    this.frames = new TokenBucket(options.rates.frames);
+  }
+
+  push(frames: Frame[]): void {
+    if (this.next >= this.queue.length) {
+      this.queue = frames;
+      this.next = 0;
+    } else {
+      for (const frame of frames) this.queue.push(frame);
+    }
+    if (!this.waiting) this.drain();
+  }
+
+  /** Forgets what is held back (the connection ended). */
+  close(): void {
+    clearTimeout(this.waiting);
+    this.waiting = undefined;
+    this.queue = [];
+    this.next = 0;
+  }
+
+  private drain(): void {
+    while (this.next < this.queue.length) {
+      const frame = this.queue[this.next]!;
+      const bucket = frame.kind === 'message' ? this.messages : frame.kind === 'fileChunk' ? undefined : this.frames;
+      const waitMs = bucket ? bucket.take() : 0;
+      if (waitMs > 0) {
+        this.options.hold();
+        this.waiting = setTimeout(() => {
+          this.waiting = undefined;
+          this.drain();
+          if (!this.waiting) this.options.release();
+        }, waitMs);
+        return;
+      }
+      this.next++;
+      if (!this.options.deliver(frame)) {
+        this.close();
+        return;
+      }
+    }
+    this.queue = [];
+    this.next = 0;
+  }
+}
