@@ -27,6 +27,7 @@ import type { HistoryStore } from '../history/store.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import { createPeerContext, peerFingerprint, secureAccepted, secureDialled } from '../peer/secure-transport.ts';
+import { quote } from '../peer/log-text.ts';
 import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
 import { HANDSHAKE_TIMEOUT_MS, MAX_MESSAGE_BYTES } from '../wire/limits.ts';
 import type { Logger } from './logger.ts';
@@ -225,15 +226,15 @@ export class ChatDaemon {
           if (session !== this.session) return { decline: 'this connection is not the active one' };
           const problem = this.storageProblem(offer.size, reservedBytes);
           if (problem) {
-            this.log.warn(`peer ${address}: declined "${offer.name}" (${offer.size} bytes): ${problem}`);
+            this.log.warn(`peer ${address}: declined ${quote(offer.name)} (${offer.size} bytes): ${problem}`);
             return { decline: problem };
           }
-          this.log.info(`peer ${address}: receiving "${offer.name}" (${offer.size} bytes, transfer ${offer.id})`);
+          this.log.info(`peer ${address}: receiving ${quote(offer.name)} (${offer.size} bytes, transfer ${offer.id})`);
           return { downloadsDir: this.config.downloads };
         },
         onFileReceived: (file) => {
           const peer = session.peer!;
-          this.log.info(`peer ${address}: stored ${file.path} (${file.size} bytes, sha256 ${file.sha256})`);
+          this.log.info(`peer ${address}: stored ${quote(file.name)} in ${this.config.downloads} (${file.size} bytes, sha256 ${file.sha256})`);
           this.record({
             type: 'file', direction: 'in', id: file.id, time: new Date().toISOString(),
             from: peer.name, to: this.config.name,
@@ -246,18 +247,18 @@ export class ChatDaemon {
         ...(direction === 'in' ? {
           onEstablished: (peer: PeerInfo) => {
             const outcome = this.adopt(session, peer);
-            if (outcome === 'busy') this.log.warn(`peer ${address}: refused "${peer.name}", already connected to another peer`);
+            if (outcome === 'busy') this.log.warn(`peer ${address}: refused ${quote(peer.name)}, already connected to another peer`);
           },
         } : {}),
         admit: (peer) => {
           const current = this.session?.peer;
           if (direction === 'in' && current && !this.session!.isClosed && current.instance !== peer.instance) {
-            this.log.warn(`peer ${address}: refused "${peer.name}", already connected to "${current.name}"`);
+            this.log.warn(`peer ${address}: refused ${quote(peer.name)}, already connected to ${quote(current.name)}`);
             return `busy: already connected to ${current.name}`;
           }
           const refusal = this.identityProblem(peer, expectedFingerprint);
           if (refusal) {
-            this.log.warn(`peer ${address}: refused "${peer.name}": ${refusal}`);
+            this.log.warn(`peer ${address}: refused ${quote(peer.name)}: ${refusal}`);
             this.recordSafely({
               type: 'peer', state: 'refused', direction, time: new Date().toISOString(),
               from: peer.name, to: this.config.name, address, fingerprint: peer.fingerprint, reason: refusal,
@@ -309,7 +310,7 @@ export class ChatDaemon {
     if (typeof name !== 'string' || name.length === 0) throw new ControlError(ErrorCode.invalidParams, '"name" must be a peer name');
     const forgotten = this.config.knownPeers.forget(name);
     if (!forgotten) throw new ControlError(ErrorCode.unknownPeer, `no pinned peer is named "${name}" (see chat peers)`);
-    this.log.info(`forgot the key of "${name}" (${formatFingerprint(forgotten.fingerprint)})`);
+    this.log.info(`forgot the key of ${quote(name)} (${formatFingerprint(forgotten.fingerprint)})`);
     return { forgotten };
   }
 
@@ -332,7 +333,7 @@ export class ChatDaemon {
       }
       this.session = session;
       this.log.info(
-        `peer ${peer.address}: connected to "${peer.name}" (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
+        `peer ${peer.address}: connected to ${quote(peer.name)} (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
           `${pin === 'pinned' ? ', first contact: key pinned' : ''})`,
       );
       this.record({
@@ -360,7 +361,7 @@ export class ChatDaemon {
     this.handshaking.delete(session);
     if (session !== this.session) {
       if (session.peer) return;
-      this.log.warn(`peer ${session.address}: dropped before handshake: ${reason}`);
+      this.log.warn(`peer ${session.address}: dropped before handshake: ${quote(reason)}`);
       const claimed = session.claimedPeer;
       if (claimed && reason.startsWith(`peer left: ${IDENTITY_REFUSAL}`)) {
         // The other side refused our key: say so where this user looks (chat tail), not just in the log.
@@ -374,7 +375,7 @@ export class ChatDaemon {
     }
     this.session = undefined;
     const peer = session.peer!;
-    this.log.info(`peer ${peer.address}: "${peer.name}" disconnected: ${reason}`);
+    this.log.info(`peer ${peer.address}: ${quote(peer.name)} disconnected: ${quote(reason)}`);
     this.recordSafely({
       type: 'peer', state: 'disconnected', direction: peer.direction, time: new Date().toISOString(),
       from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, reason,
@@ -493,15 +494,15 @@ export class ChatDaemon {
       lastReport = now;
       connection.notify('transfer.progress', { id, bytes, size });
     };
-    this.log.info(`sending ${filePath} (${size} bytes) to "${peerName}"`);
+    this.log.info(`sending ${filePath} (${size} bytes) to ${quote(peerName)}`);
     let sent;
     try {
       sent = await session.sendFile(filePath, name, size, report);
     } catch (error) {
-      this.log.warn(`transfer of ${filePath} failed: ${reasonOf(error)}`);
+      this.log.warn(`transfer of ${filePath} failed: ${quote(reasonOf(error))}`);
       throw new ControlError(ErrorCode.transferFailed, `transfer of ${filePath} failed: ${reasonOf(error)}`);
     }
-    this.log.info(`sent ${filePath} to "${peerName}" (sha256 ${sent.sha256})`);
+    this.log.info(`sent ${filePath} to ${quote(peerName)} (sha256 ${sent.sha256})`);
     this.record({
       type: 'file', direction: 'out', id: sent.id, time: new Date().toISOString(),
       from: this.config.name, to: peerName, name, size: sent.size, sha256: sent.sha256, path: filePath,
