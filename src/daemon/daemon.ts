@@ -27,6 +27,7 @@ import type { HistoryStore } from '../history/store.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import { createPeerContext, peerFingerprint, secureAccepted, secureDialled } from '../peer/secure-transport.ts';
+import { quote } from '../peer/log-text.ts';
 import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
 import { HANDSHAKE_TIMEOUT_MS, MAX_MESSAGE_BYTES } from '../wire/limits.ts';
 import { BUSY_REFUSAL, decideAdmission, IDENTITY_REFUSAL, type AdmissionVerdict } from './admission.ts';
@@ -229,15 +230,15 @@ export class ChatDaemon {
           if (session !== this.session) return { decline: 'this connection is not the active one' };
           const problem = this.storageProblem(offer.size, reservedBytes);
           if (problem) {
-            this.log.warn(`peer ${address}: declined "${offer.name}" (${offer.size} bytes): ${problem}`);
+            this.log.warn(`peer ${address}: declined ${quote(offer.name)} (${offer.size} bytes): ${problem}`);
             return { decline: problem };
           }
-          this.log.info(`peer ${address}: receiving "${offer.name}" (${offer.size} bytes, transfer ${offer.id})`);
+          this.log.info(`peer ${address}: receiving ${quote(offer.name)} (${offer.size} bytes, transfer ${offer.id})`);
           return { downloadsDir: this.config.downloads };
         },
         onFileReceived: (file) => {
           const peer = session.peer!;
-          this.log.info(`peer ${address}: stored ${file.path} (${file.size} bytes, sha256 ${file.sha256})`);
+          this.log.info(`peer ${address}: stored ${quote(file.name)} in ${this.config.downloads} (${file.size} bytes, sha256 ${file.sha256})`);
           this.record({
             type: 'file', direction: 'in', id: file.id, time: new Date().toISOString(),
             from: peer.name, to: this.config.name,
@@ -278,7 +279,7 @@ export class ChatDaemon {
 
   /** Logs and records a refused connection, so `chat tail` shows who knocked (events are rate-limited). */
   private refused(peer: PeerInfo, direction: 'in' | 'out', reason: string): void {
-    this.log.warn(`peer ${peer.address}: refused "${peer.name}" (key ${formatFingerprint(peer.fingerprint)}): ${reason}`);
+    this.log.warn(`peer ${peer.address}: refused ${quote(peer.name)} (key ${formatFingerprint(peer.fingerprint)}): ${reason}`);
     if (!this.refusalEvents.take()) return;
     this.recordSafely({
       type: 'peer', state: 'refused', direction, time: new Date().toISOString(),
@@ -311,7 +312,7 @@ export class ChatDaemon {
     if (typeof name !== 'string' || name.length === 0) throw new ControlError(ErrorCode.invalidParams, '"name" must be a peer name');
     const forgotten = this.config.knownPeers.forget(name);
     if (!forgotten) throw new ControlError(ErrorCode.unknownPeer, `no pinned peer is named "${name}" (see chat peers)`);
-    this.log.info(`forgot the key of "${name}" (${formatFingerprint(forgotten.fingerprint)})`);
+    this.log.info(`forgot the key of ${quote(name)} (${formatFingerprint(forgotten.fingerprint)})`);
     return { forgotten };
   }
 
@@ -329,7 +330,7 @@ export class ChatDaemon {
     }
     const previous = verdict.verdict === 'replace' ? this.session?.peer : undefined;
     if (verdict.verdict === 'duplicate') {
-      this.log.info(`peer ${peer.address}: "${peer.name}" connected twice; kept the connection ${this.session?.peer?.address}`);
+      this.log.info(`peer ${peer.address}: ${quote(peer.name)} connected twice; kept the connection ${this.session?.peer?.address}`);
       session.close('duplicate connection');
       return 'duplicate';
     }
@@ -347,8 +348,8 @@ export class ChatDaemon {
     replaced?.close('duplicate connection');
     const change = previous && describeChange(previous, peer);
     this.log.info(
-      `peer ${peer.address}: connected to "${peer.name}" (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
-        `${pin === 'pinned' ? ', first contact: key pinned' : ''}${change ? `; ${change}` : ''})`,
+      `peer ${peer.address}: connected to ${quote(peer.name)} (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
+        `${pin === 'pinned' ? ', first contact: key pinned' : ''}${change ? `; ${quote(change)}` : ''})`,
     );
     this.record({
       type: 'peer', state: 'connected', direction: peer.direction, time,
@@ -362,7 +363,7 @@ export class ChatDaemon {
     this.handshaking.delete(session);
     if (session !== this.session) {
       if (session.peer) return;
-      this.log.warn(`peer ${session.address}: dropped before handshake: ${reason}`);
+      this.log.warn(`peer ${session.address}: dropped before handshake: ${quote(reason)}`);
       const claimed = session.claimedPeer;
       if (claimed && reason.startsWith(`peer left: ${IDENTITY_REFUSAL}`)) {
         // The other side refused our key: say so where this user looks (chat tail), not just in the log.
@@ -376,7 +377,7 @@ export class ChatDaemon {
     }
     this.session = undefined;
     const peer = session.peer!;
-    this.log.info(`peer ${peer.address}: "${peer.name}" disconnected: ${reason}`);
+    this.log.info(`peer ${peer.address}: ${quote(peer.name)} disconnected: ${quote(reason)}`);
     this.recordSafely({
       type: 'peer', state: 'disconnected', direction: peer.direction, time: new Date().toISOString(),
       from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, reason,
@@ -498,15 +499,15 @@ export class ChatDaemon {
       lastReport = now;
       connection.notify('transfer.progress', { id, bytes, size });
     };
-    this.log.info(`sending ${filePath} (${size} bytes) to "${peerName}"`);
+    this.log.info(`sending ${filePath} (${size} bytes) to ${quote(peerName)}`);
     let sent;
     try {
       sent = await session.sendFile(filePath, name, size, report);
     } catch (error) {
-      this.log.warn(`transfer of ${filePath} failed: ${reasonOf(error)}`);
+      this.log.warn(`transfer of ${filePath} failed: ${quote(reasonOf(error))}`);
       throw new ControlError(ErrorCode.transferFailed, `transfer of ${filePath} failed: ${reasonOf(error)}`);
     }
-    this.log.info(`sent ${filePath} to "${peerName}" (sha256 ${sent.sha256})`);
+    this.log.info(`sent ${filePath} to ${quote(peerName)} (sha256 ${sent.sha256})`);
     this.record({
       type: 'file', direction: 'out', id: sent.id, time: new Date().toISOString(),
       from: this.config.name, to: peerName, name, size: sent.size, sha256: sent.sha256, path: filePath,

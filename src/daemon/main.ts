@@ -79,7 +79,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     prepareOwnedDirectory(path.dirname(paths.dir), 'the profiles directory', { ownerOnly: false });
     prepareOwnedDirectory(paths.dir, 'the profile directory', { ownerOnly: true });
     prepareOwnedDirectory(path.dirname(paths.socket), 'the control socket directory', { ownerOnly: true });
-    log = createFileLogger(paths.logFile, !process.send);
+    log = createFileLogger(paths.logFile, { echo: !process.send, maxFileBytes: testLogMaxBytes() });
     const releaseLock = await acquirePidLock(paths.pidFile);
     const downloads = path.resolve(options.downloads ?? paths.defaultDownloads);
     let history;
@@ -101,6 +101,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
       log,
     );
     daemon.onStopped(() => {
+      log?.flush();
       releaseLock();
       process.exit(0);
     });
@@ -144,6 +145,16 @@ function readPingInterval(text: string | undefined): KeepaliveOptions | undefine
     throw new Error(`invalid --ping-interval "${text}": use seconds from 0.05 to 3600`);
   }
   return { pingIntervalMs: seconds * 1000, silenceLimitMs: seconds * 1000 * SILENT_INTERVALS_BEFORE_DROP };
+}
+
+/**
+ * Not an option for users: lets the end-to-end tests see a real daemon rotate its log without
+ * writing LOG_MAX_FILE_BYTES first.
+ */
+function testLogMaxBytes(): number | undefined {
+  const text = process.env.CHATD_TEST_LOG_MAX_BYTES;
+  const bytes = Number(text);
+  return text && Number.isSafeInteger(bytes) && bytes >= 1024 ? bytes : undefined;
 }
 
 function defaultName(profile: string): string {

@@ -19,6 +19,25 @@ export interface HistoryStore {
 
 const SCHEMA_VERSION = 1;
 
+/**
+ * Pages written to the WAL before SQLite checkpoints them into the database and starts the WAL
+ * over (SQLite's default, set here so the bound below does not depend on how SQLite was built).
+ * 1000 pages of 4 KiB is about 4 MiB of WAL.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 1000;
+/**
+ * After a checkpoint, a WAL file larger than this is truncated back to it, so one burst (or a
+ * checkpoint held off for a while) does not leave a big file behind for the life of the daemon.
+ */
+export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+/**
+ * What history.db-wal stays under while the daemon runs, documented in docs/security.md: at most
+ * WAL_AUTOCHECKPOINT_PAGES pages plus the last append (one event: well under 2 MiB, a frame's
+ * size) before the checkpoint that follows it starts the WAL over, and never more than
+ * WAL_SIZE_LIMIT_BYTES left behind after a checkpoint.
+ */
+export const WAL_BOUND_BYTES = 8 * 1024 * 1024;
+
 export function openHistory(file: string): HistoryStore {
   return new SqliteHistoryStore(file);
 }
@@ -35,13 +54,20 @@ class SqliteHistoryStore implements HistoryStore {
     // WAL: readers never block the writer; NORMAL sync survives a crash of the daemon (not of the
     // machine), which is the promise an acknowledgement makes today.
     try {
-      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+      this.db.exec(
+        'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; ' +
+          `PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}; PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES};`,
+      );
       this.migrate();
     } catch (error) {
       this.db.close();
       throw error;
     }
-    this.insert = this.db.prepare('INSERT INTO events (time, type, body) VALUES (?, ?, ?) RETURNING seq');
+    // No `RETURNING seq` read with .get(): node:sqlite leaves such a statement un-reset after its
+    // first row, and its open read keeps every checkpoint from finishing, so the WAL grew by a
+    // page and more per event (866 MB for 100,000 messages) until the daemon stopped. .run()
+    // steps the statement to its end and reports the new rowid.
+    this.insert = this.db.prepare('INSERT INTO events (time, type, body) VALUES (?, ?, ?)');
     this.selectLatest = this.db.prepare(
       'SELECT seq, body FROM (SELECT seq, body FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC',
     );
@@ -70,8 +96,8 @@ class SqliteHistoryStore implements HistoryStore {
   }
 
   append(event: NewEvent): ChatEvent {
-    const row = this.insert.get(event.time, event.type, JSON.stringify(event)) as { seq: number };
-    return { seq: row.seq, ...event } as ChatEvent;
+    const { lastInsertRowid } = this.insert.run(event.time, event.type, JSON.stringify(event));
+    return { seq: Number(lastInsertRowid), ...event } as ChatEvent;
   }
 
   latest(limit: number): ChatEvent[] {

@@ -38,6 +38,7 @@ import { BlockPool } from './block-pool.ts';
 import { FrameInbox, type FrameRates } from './frame-inbox.ts';
 import { OutputBudget } from './output-budget.ts';
 import { ReadPauses } from './read-pauses.ts';
+import { quote } from './log-text.ts';
 import { TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
 
 export interface LocalIdentity {
@@ -428,7 +429,7 @@ export class PeerSession {
       case 'hello':
         throw new ProtocolError('second hello');
       case 'bye':
-        this.handlers.log(`peer ${this.peerInfo?.name} said goodbye: ${frame.reason}`);
+        this.handlers.log(`peer ${quote(this.peerInfo?.name ?? '')} said goodbye: ${quote(frame.reason)}`);
         this.finish(`peer left: ${frame.reason || 'no reason given'}`);
         this.socket.end();
         return;
@@ -476,7 +477,7 @@ export class PeerSession {
         const receiver = this.incoming.get(frame.id);
         if (!receiver) return;
         this.incoming.delete(frame.id);
-        this.handlers.log(`peer cancelled transfer ${frame.id}: ${frame.reason}`);
+        this.handlers.log(`peer cancelled transfer ${frame.id}: ${quote(frame.reason)}`);
         void receiver.abort();
         return;
       }
@@ -580,7 +581,7 @@ export class PeerSession {
       },
       (error: unknown) => {
         this.incoming.delete(offer.id);
-        this.handlers.log(`cannot store offered file "${offer.name}": ${String(error)}`);
+        this.handlers.log(`cannot store offered file ${quote(offer.name)}: ${String(error)}`);
         this.send({ kind: 'fileDecline', id: offer.id, reason: 'receiver cannot write to its downloads directory' });
       },
     );
@@ -619,7 +620,7 @@ export class PeerSession {
       .catch(async (error: unknown) => {
         await receiver.abort();
         const reason = error instanceof Error ? error.message : String(error);
-        this.handlers.log(`transfer ${id} failed: ${reason}`);
+        this.handlers.log(`transfer ${id} failed: ${quote(reason)}`);
         this.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
       });
   }

@@ -148,7 +148,7 @@ describe('security of the peer link', { timeout: 240_000 }, () => {
     assert.equal(status.peer?.name, 'friend', 'the real peer stayed connected through both floods');
     const log = readFileSync(path.join(home.profileDir('target'), 'chatd.log'), 'utf8');
     assert.match(log, /peer 127\.0\.0\.1:\d+: dropped unauthenticated connection to make room/);
-    assert.match(log, /peer 127\.0\.0\.1:\d+: dropped before handshake: no handshake within 10000 ms/);
+    assert.match(log, /peer 127\.0\.0\.1:\d+: dropped before handshake: "no handshake within 10000 ms/);
     assert.equal((await home.run(['disconnect', '--profile', 'friend'])).code, 0);
   });
 
@@ -175,7 +175,7 @@ describe('security of the peer link', { timeout: 240_000 }, () => {
       const gone = events.findLast((event) => event.type === 'peer' && event.state === 'disconnected');
       assert.equal(gone?.from, 'mute');
       assert.match(String(gone?.reason), /no sign of life .*ping timeout/);
-      assert.match(readFileSync(path.join(home.profileDir('gina'), 'chatd.log'), 'utf8'), /peer 127\.0\.0\.1:\d+: "mute" disconnected: no sign of life/);
+      assert.match(readFileSync(path.join(home.profileDir('gina'), 'chatd.log'), 'utf8'), /peer 127\.0\.0\.1:\d+: "mute" disconnected: "no sign of life/);
     } finally {
       await mute.remove();
     }

@@ -67,8 +67,8 @@ export class ChatHome {
   }
 
   /** `chat daemon start --profile P --json ...`; returns the status and remembers the pid. */
-  async startDaemon(profile: string, extra: string[] = []): Promise<{ port: number; pid: number; name: string; downloads: string }> {
-    const result = await this.run(['daemon', 'start', '--profile', profile, '--json', ...extra]);
+  async startDaemon(profile: string, extra: string[] = [], env?: NodeJS.ProcessEnv): Promise<{ port: number; pid: number; name: string; downloads: string }> {
+    const result = await this.run(['daemon', 'start', '--profile', profile, '--json', ...extra], { env });
     if (result.code !== 0) throw new Error(`daemon start ${profile} failed (${result.code}): ${result.stderr}`);
     const status = JSON.parse(result.stdout) as { port: number; pid: number; name: string; downloads: string };
     this.pids.add(status.pid);

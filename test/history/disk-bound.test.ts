@@ -1,0 +1,64 @@
+// What the history costs on disk under a flood: the WAL stays under its documented bound while the
+// store is open, and the database holds about what the events are.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { NewEvent } from '../../src/history/events.ts';
+import { openHistory, WAL_BOUND_BYTES } from '../../src/history/store.ts';
+
+/** The flood of the bug report: 100,000 tiny messages. */
+const EVENTS = 100_000;
+/** How often the WAL's size is looked at during the flood. */
+const CHECK_EVERY = 500;
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+describe('history on disk under a flood', { timeout: 180_000 }, () => {
+  let root: string;
+
+  before(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'chat-history-disk-'));
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test(`${EVENTS} appended events keep the WAL under WAL_BOUND_BYTES and the database under 2x their JSON`, () => {
+    const file = path.join(root, 'history.db');
+    const wal = `${file}-wal`;
+    const store = openHistory(file);
+    let jsonBytes = 0;
+    let largestWal = 0;
+    try {
+      for (let n = 1; n <= EVENTS; n++) {
+        const event: NewEvent = {
+          type: 'message', direction: 'in', id: randomUUID(), time: new Date().toISOString(), from: 'mallory', to: 'bob', text: `m${n}`,
+        };
+        jsonBytes += Buffer.byteLength(JSON.stringify(event));
+        store.append(event);
+        if (n % CHECK_EVERY === 0) {
+          largestWal = Math.max(largestWal, sizeOf(wal));
+          // Stop at the first breach: the unbounded WAL of the bug would otherwise fill /tmp.
+          if (largestWal > WAL_BOUND_BYTES) break;
+        }
+      }
+      assert.ok(largestWal <= WAL_BOUND_BYTES, `the WAL reached ${largestWal} bytes (bound ${WAL_BOUND_BYTES})`);
+      const onDisk = sizeOf(file) + sizeOf(wal);
+      assert.ok(onDisk < 2 * jsonBytes, `database + WAL hold ${onDisk} bytes for ${jsonBytes} bytes of JSON`);
+      assert.equal(store.latest(1)[0]?.seq, EVENTS, 'every event was stored');
+    } finally {
+      store.close();
+    }
+    assert.ok(sizeOf(file) < 2 * jsonBytes, `after close the database holds ${sizeOf(file)} bytes for ${jsonBytes} bytes of JSON`);
+  });
+});
