@@ -2,6 +2,7 @@
  * Makes text safe for one line of chatd.log: characters that could break or fake a line escaped,
  * and text a peer chose clipped to a bounded length and quoted.
  */
+import { unsafeCharacters } from '../text/unsafe-characters.ts';
 import { clipText } from '../wire/frames.ts';
 
 /**
@@ -10,21 +11,19 @@ import { clipText } from '../wire/frames.ts';
  */
 export const MAX_LOGGED_PEER_TEXT_BYTES = 200;
 
-/**
- * Control characters (C0, DEL, C1: newlines that forge lines, ESC sequences that rewrite a
- * terminal running `tail -f`, NUL that turns the file binary), the Unicode line and paragraph
- * separators, and the bidirectional overrides and isolates that make a line read as another.
- */
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
+/** Each UTF-16 unit as `\uXXXX`: valid inside a JSON string, and plain ASCII on the line. */
 function escapeChar(char: string): string {
-  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  let escaped = '';
+  for (let i = 0; i < char.length; i++) escaped += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return escaped;
 }
 
-/** `text` with every unsafe character as a visible `\uXXXX` escape: one line, plain characters only. */
+/**
+ * `text` with every unsafe character (the one set of src/text/unsafe-characters.ts: controls that
+ * forge lines or drive a terminal, format and bidi characters, separators) as a visible `\uXXXX`.
+ */
 export function escapeLogText(text: string): string {
-  return text.replace(UNSAFE, escapeChar);
+  return text.replace(unsafeCharacters(), escapeChar);
 }
 
 /**
