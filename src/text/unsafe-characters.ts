@@ -12,18 +12,22 @@
  * - `Zl`, `Zp` (U+2028, U+2029): line and paragraph separators, which some renderers break lines on.
  * - `Cs`: a lone UTF-16 surrogate, which no terminal shows as what it is.
  *
- * The price: a zero-width joiner inside an emoji sequence is shown escaped too.
+ * One exception: a zero-width joiner between two emoji (👨‍👩‍👧) is what joins them into one picture,
+ * and it hides nothing there, so it is kept.
  */
 export const UNSAFE_CHARACTER_CLASS = String.raw`[\p{Cc}\p{Cf}\p{Bidi_Control}\p{Zl}\p{Zp}\p{Cs}]`;
+/** U+200D after an emoji (with its optional variation selector or skin tone) and before another. */
+const EMOJI_JOINER = String.raw`(?<=\p{Extended_Pictographic}[\u{FE0F}\p{Emoji_Modifier}]?)\u{200D}(?=\p{Extended_Pictographic})`;
+const UNSAFE_PATTERN = `(?!${EMOJI_JOINER})${UNSAFE_CHARACTER_CLASS}`;
 
 /** A fresh global matcher: a shared /g regex would carry `lastIndex` from one caller to the next. */
 export function unsafeCharacters(): RegExp {
-  return new RegExp(UNSAFE_CHARACTER_CLASS, 'gu');
+  return new RegExp(UNSAFE_PATTERN, 'gu');
 }
 
 /** True when `text` holds at least one unsafe character. */
 export function hasUnsafeCharacters(text: string): boolean {
-  return new RegExp(UNSAFE_CHARACTER_CLASS, 'u').test(text);
+  return new RegExp(UNSAFE_PATTERN, 'u').test(text);
 }
 
 /** `text` without its unsafe characters (for names that are stored, where an escape would be noise). */

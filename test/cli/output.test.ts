@@ -68,6 +68,16 @@ describe('HumanText: the only thing the terminal writer takes', () => {
     assert.equal(joinLines([human`x`, human`${'\u0085'}`]).text, 'x\n\\x85');
   });
 
+  test('a zero-width joiner is kept only where it joins two emoji into one picture', () => {
+    for (const joined of ['\u{1f468}\u200d\u{1f469}\u200d\u{1f467}', '\u2764\ufe0f\u200d\u{1f525}', '\u{1f44d}\u{1f3fd}\u200d\u{1f525}']) {
+      assert.equal(printable(joined), joined);
+    }
+    assert.equal(printable('a\u200db'), 'a\\u200db');
+    assert.equal(printable('\u200d\u{1f468}'), '\\u200d\u{1f468}');
+    assert.equal(printable('\u{1f468}\u200d'), '\u{1f468}\\u200d');
+    assert.equal(printable('\u{1f468}\u200d\u200d\u{1f469}'), '\u{1f468}\\u200d\\u200d\u{1f469}', 'only one joiner, between two emoji');
+  });
+
   test('nobody else can make one', () => {
     assert.throws(() => new HumanText(Symbol('HumanText'), '\u001b[2J'), TypeError);
   });
