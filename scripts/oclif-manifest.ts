@@ -15,12 +15,16 @@ export const MANIFEST_FILE = path.join(PACKAGE_ROOT, 'oclif.manifest.json');
 /**
  * The manifest text, built the way oclif 6's `manifest` command builds it: a core plugin loaded
  * from the package root, ignoring any manifest already there, failing on a command that does not
- * load, and serialised with two-space indentation and no final newline.
+ * load, and serialised with two-space indentation and no final newline. Commands are listed by
+ * id: oclif lists them in the order the file system returns dist/commands, which differs between
+ * machines (a fresh clone's CI wrote `peers` before `peers:forget`, this one after).
  */
 export async function renderManifest(root: string = PACKAGE_ROOT): Promise<string> {
   const plugin = new Plugin({ root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true });
   await plugin.load();
-  return JSON.stringify(plugin.manifest, null, 2);
+  const { commands, ...rest } = plugin.manifest;
+  const byId = Object.fromEntries(Object.keys(commands).sort().map((id) => [id, commands[id]]));
+  return JSON.stringify({ commands: byId, ...rest }, null, 2);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
