@@ -1,6 +1,6 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { ControlClient } from '../control/client.ts';
-import { resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
+import { DEFAULT_PROFILE, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
 import { UsageError } from './errors.ts';
 import type { HumanText } from './output.ts';
 import { reportFailure } from './report.ts';
@@ -67,7 +67,7 @@ export abstract class BaseCommand extends Command {
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
     const exitCode = reportFailure(error, {
-      profile: this.profileName ?? process.env.CHAT_PROFILE ?? 'default',
+      profile: this.profileName ?? process.env.CHAT_PROFILE ?? DEFAULT_PROFILE,
       json: this.jsonRequested(),
       commandId: this.id?.replaceAll(':', ' ') ?? '',
     });

@@ -1,5 +1,5 @@
 import { ControlRequestError, DaemonGoneError, DaemonNotRunningError } from '../control/client.ts';
-import { InvalidProfileError } from '../control/paths.ts';
+import { DEFAULT_PROFILE, InvalidProfileError } from '../control/paths.ts';
 import { ErrorCode } from '../control/protocol.ts';
 import { DaemonStartError } from '../control/spawn.ts';
 
@@ -33,7 +33,7 @@ export class NotRunningError extends CliError {
   override name = 'NotRunningError';
 
   constructor(profile: string) {
-    const flag = profile === 'default' ? '' : ` --profile ${profile}`;
+    const flag = profile === DEFAULT_PROFILE ? '' : ` --profile ${profile}`;
     super('not_running', `the chat daemon is not running for profile "${profile}"; start it with: chat daemon start${flag}`);
   }
 }

@@ -5,10 +5,10 @@
  * error) returns false and the full oclif CLI handles it, so its messages stay the only ones.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ControlClient, DaemonNotRunningError } from '../control/client.ts';
-import { defaultChatHome, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
+import { ControlClient, DaemonNotRunningError, SEND_TIMEOUT_MS } from '../control/client.ts';
+import { DEFAULT_PROFILE, defaultChatHome, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
 import { ExitCode } from './errors.ts';
-import { composeMessage, SEND_TIMEOUT_MS } from './message-input.ts';
+import { composeMessage } from './message-input.ts';
 import { human } from './output.ts';
 import { reportFailure } from './report.ts';
 import { formatStatus, notRunningLine } from './status-view.ts';
@@ -91,7 +91,7 @@ export async function runFastPath(argv: string[]): Promise<boolean> {
     const paths = resolveProfilePaths({ home: process.env.CHAT_HOME || defaultChatHome(), profile });
     process.exitCode = await command.run(paths, positionals, json);
   } catch (error) {
-    process.exitCode = reportFailure(error, { profile: profile || 'default', json, commandId: command.id });
+    process.exitCode = reportFailure(error, { profile: profile || DEFAULT_PROFILE, json, commandId: command.id });
   }
   return true;
 }

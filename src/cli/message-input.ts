@@ -4,9 +4,6 @@ import { UsageError } from './errors.ts';
 import { human } from './output.ts';
 import { writeHuman } from './terminal.ts';
 
-/** A peer busy with a large transfer still acknowledges quickly; a lost peer fails sooner. */
-export const SEND_TIMEOUT_MS = 60_000;
-
 /**
  * The message of `chat send`: the arguments joined by spaces, or standard input minus one trailing
  * newline. Text over MAX_MESSAGE_BYTES is a usage error here, before anything connects.

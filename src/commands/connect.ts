@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { formatFingerprint, parseFingerprint } from '../identity/fingerprint-notation.ts';
+import { CONNECT_TIMEOUT_MS } from '../control/client.ts';
 import type { ConnectResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { UsageError } from '../cli/errors.ts';
@@ -7,7 +8,6 @@ import { human } from '../cli/output.ts';
 import { parsePeerTarget } from '../cli/target.ts';
 
 /** TCP connect (10 s in the daemon), then TLS + HELLO (another 10 s), with room to spare. */
-const CONNECT_TIMEOUT_MS = 25_000;
 
 export default class Connect extends BaseCommand {
   static override summary = 'Connect to your peer\'s daemon by port or host:port.';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import type { ControlClient } from '../control/client.ts';
+import { CONNECT_TIMEOUT_MS, SEND_TIMEOUT_MS, type ControlClient } from '../control/client.ts';
 import type { ChatEvent } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { toCliError } from '../cli/errors.ts';
@@ -9,8 +9,6 @@ import { formatBytes, formatEvent, human, type HumanText } from '../cli/output.t
 import { parsePeerTarget } from '../cli/target.ts';
 import { clearTerminalLine, writeHuman } from '../cli/terminal.ts';
 
-const CONNECT_TIMEOUT_MS = 25_000;
-const SEND_TIMEOUT_MS = 60_000;
 const HELP = 'Type a line to send it. "transfer FILE" sends a file, "/quit" leaves (the daemon keeps running).';
 
 export default class Console extends BaseCommand {

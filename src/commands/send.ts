@@ -1,7 +1,8 @@
 import type { SendResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { human } from '../cli/output.ts';
-import { composeMessage, SEND_TIMEOUT_MS } from '../cli/message-input.ts';
+import { SEND_TIMEOUT_MS } from '../control/client.ts';
+import { composeMessage } from '../cli/message-input.ts';
 
 export default class Send extends BaseCommand {
   static override summary = 'Send one message to your peer.';

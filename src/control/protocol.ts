@@ -144,16 +144,4 @@ export const MAX_HISTORY_RESPONSE_BYTES = 1024 * 1024;
  */
 export { MAX_MESSAGE_BYTES } from '../wire/limits.ts';
 /** Ports are 1-65535; 0 ("any") is only meaningful for listening. */
-export const MAX_PORT = 65535;
-
-/** Longest display name in UTF-8 bytes (the peer protocol carries it in HELLO). */
-export const MAX_DISPLAY_NAME_BYTES = 64;
-
-/** Why a display name cannot be used, or undefined when it can. */
-export function displayNameProblem(name: string): string | undefined {
-  if (name.trim() === '') return 'the name is empty';
-  if (Buffer.byteLength(name) > MAX_DISPLAY_NAME_BYTES) return `the name is longer than ${MAX_DISPLAY_NAME_BYTES} bytes`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) return 'the name contains control characters';
-  return undefined;
-}
+export { MAX_PORT } from '../wire/limits.ts';

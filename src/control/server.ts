@@ -55,7 +55,9 @@ export async function startControlServer(
   socketPath: string,
   handlers: ControlHandlers,
   log: (line: string) => void,
+  options: { idleTimeoutMs?: number } = {},
 ): Promise<ControlServer> {
+  const idleTimeoutMs = options.idleTimeoutMs ?? CONTROL_IDLE_TIMEOUT_MS;
   const socketDir = path.dirname(socketPath);
   prepareOwnedDirectory(socketDir, 'the control socket directory', { ownerOnly: true });
   await removeStaleSocket(socketPath);
@@ -96,7 +98,7 @@ export async function startControlServer(
   const connectionOf = (socket: Socket): Connection => {
     let connection = connections.get(socket);
     if (!connection) {
-      connection = new Connection(nextId++, socket, ipc, log);
+      connection = new Connection(nextId++, socket, ipc, log, idleTimeoutMs);
       connections.set(socket, connection);
     }
     return connection;
@@ -190,12 +192,14 @@ class Connection implements ControlConnection {
   private callsInProgress = 0;
   private subscribed = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idleTimeoutMs: number;
 
-  constructor(id: number, socket: Socket, ipc: IPCModule, log: (line: string) => void) {
+  constructor(id: number, socket: Socket, ipc: IPCModule, log: (line: string) => void, idleTimeoutMs: number) {
     this.id = id;
     this.socket = socket;
     this.ipc = ipc;
     this.log = log;
+    this.idleTimeoutMs = idleTimeoutMs;
     this.notifier = new JSONRPCClient((payload) => this.send(payload));
     this.startIdleTimer();
   }
@@ -224,9 +228,9 @@ class Connection implements ControlConnection {
   private startIdleTimer(): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      this.log(`control: client ${this.id} sent no request for ${CONTROL_IDLE_TIMEOUT_MS / 1000} s; closed`);
+      this.log(`control: client ${this.id} sent no request for ${this.idleTimeoutMs / 1000} s; closed`);
       this.drop();
-    }, CONTROL_IDLE_TIMEOUT_MS);
+    }, this.idleTimeoutMs);
     this.idleTimer.unref();
   }
 

@@ -47,6 +47,10 @@ export interface DaemonConfig {
   maxFileSize: number;
   /** Default: the peer protocol's PING_INTERVAL_MS / PEER_SILENCE_LIMIT_MS. */
   keepalive?: KeepaliveOptions;
+  /** TLS and HELLO of one connection, dialled or accepted. Default: HANDSHAKE_TIMEOUT_MS. */
+  handshakeTimeoutMs?: number;
+  /** Default: the control protocol's CONTROL_IDLE_TIMEOUT_MS. */
+  controlIdleTimeoutMs?: number;
 }
 
 /**
@@ -84,12 +88,14 @@ export class ChatDaemon {
   private readonly stopListeners: Array<() => void> = [];
   /** Refused connections are recorded in the history, but a stream of them must not fill the disk. */
   private readonly refusalEvents = new WindowBudget(REFUSAL_EVENTS_PER_MINUTE, 60_000);
+  private readonly handshakeTimeoutMs: number;
 
   constructor(config: DaemonConfig, history: HistoryStore, log: Logger) {
     this.config = config;
     this.history = history;
     this.log = log;
     this.peerContext = createPeerContext(config.identity);
+    this.handshakeTimeoutMs = config.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
   }
 
   get port(): number {
@@ -101,7 +107,9 @@ export class ChatDaemon {
     this.listener = net.createServer((socket) => this.acceptPeer(socket));
     this.boundPort = await listen(this.listener, this.config.host, this.config.port);
     this.listener.on('error', (error) => this.log.error(`peer listener: ${error.message}`));
-    this.control = await startControlServer(this.config.paths.socket, this.controlHandlers(), (line) => this.log.warn(line));
+    this.control = await startControlServer(this.config.paths.socket, this.controlHandlers(), (line) => this.log.warn(line), {
+      idleTimeoutMs: this.config.controlIdleTimeoutMs,
+    });
     this.log.info(
       `chatd ${this.config.version} started: name "${this.config.name}", fingerprint ${formatFingerprint(this.config.identity.fingerprint)}, ` +
         `peers on ${this.config.host}:${this.boundPort} (TLS 1.3), control ${this.config.paths.socket}, downloads ${this.config.downloads}`,
@@ -208,7 +216,7 @@ export class ChatDaemon {
     address: string,
     options: { expectedFingerprint?: string; handshakeTimeoutMs?: number } = {},
   ): PeerSession {
-    const { expectedFingerprint, handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS } = options;
+    const { expectedFingerprint, handshakeTimeoutMs = this.handshakeTimeoutMs } = options;
     const session: PeerSession = new PeerSession({
       socket,
       direction,
@@ -402,14 +410,14 @@ export class ChatDaemon {
       throw new ControlError(ErrorCode.busy, `already connected to ${current.name}; run "chat disconnect" first`);
     }
     const target = formatAddress(host, port);
-    const socket = await dial(host, port);
+    const socket = await dial(host, port, this.handshakeTimeoutMs);
     socket.setNoDelay(true);
     this.log.info(`peer ${target}: dialled`);
-    // TLS and HELLO share one HANDSHAKE_TIMEOUT_MS, as on the listening side.
-    const handshakeDeadline = Date.now() + HANDSHAKE_TIMEOUT_MS;
+    // TLS and HELLO share one handshake timeout, as on the listening side.
+    const handshakeDeadline = Date.now() + this.handshakeTimeoutMs;
     let secure: TLSSocket;
     try {
-      secure = await secureDialled(socket, this.peerContext, HANDSHAKE_TIMEOUT_MS);
+      secure = await secureDialled(socket, this.peerContext, this.handshakeTimeoutMs);
     } catch (error) {
       this.log.warn(`peer ${target}: ${reasonOf(error)}`);
       throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reasonOf(error)}`);
@@ -604,13 +612,13 @@ function listen(server: Server, host: string, port: number): Promise<number> {
   });
 }
 
-function dial(host: string, port: number): Promise<Socket> {
+function dial(host: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new ControlError(ErrorCode.connectFailed, `connecting to ${host}:${port} timed out after ${HANDSHAKE_TIMEOUT_MS / 1000} s`));
-    }, HANDSHAKE_TIMEOUT_MS);
+      reject(new ControlError(ErrorCode.connectFailed, `connecting to ${host}:${port} timed out after ${timeoutMs / 1000} s`));
+    }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');

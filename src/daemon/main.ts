@@ -2,10 +2,9 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
+import { DEFAULT_PROFILE, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
-import { displayNameProblem } from '../control/protocol.ts';
-import { DEFAULT_MAX_FILE_SIZE, parseByteSize } from '../text/sizes.ts';
+import { checkDisplayName, parseListenPort, parseMaxFileSize, parsePingInterval } from '../control/daemon-options.ts';
 import { prepareOwnedDirectory } from '../files/owner-only.ts';
 import { loadOrCreateIdentity } from '../identity/identity.ts';
 import { KnownPeers } from '../identity/known-peers.ts';
@@ -66,13 +65,10 @@ export async function runDaemon(argv: string[]): Promise<void> {
   let log: Logger | undefined;
   try {
     paths = resolveProfilePaths({ home: options.home, profile: options.profile });
-    const port = Number(options.port);
-    if (!/^\d+$/.test(options.port) || port > 65535) throw new Error(`invalid --port "${options.port}": use 0-65535`);
-    const name = options.name ?? defaultName(paths.profile);
-    const nameProblem = displayNameProblem(name);
-    if (nameProblem) throw new Error(`invalid --name: ${nameProblem}`);
-    const maxFileSize = readMaxFileSize(options['max-file-size']);
-    const keepalive = readPingInterval(options['ping-interval']);
+    const port = parseListenPort(options.port);
+    const name = checkDisplayName(options.name ?? defaultName(paths.profile));
+    const maxFileSize = parseMaxFileSize(options['max-file-size']);
+    const keepalive = keepaliveOf(options['ping-interval']);
     // Whoever can write to these could swap the socket, the keys or the pins (known_peers.json):
     // check them before anything is created in them.
     prepareOwnedDirectory(paths.home, 'CHAT_HOME', { ownerOnly: false });
@@ -96,7 +92,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
       throw error;
     }
     const daemon = new ChatDaemon(
-      { paths, name, host: options.host, port, downloads, version: await readVersion(), identity, knownPeers, maxFileSize, keepalive },
+      { paths, name, host: options.host, port, downloads, version: await readVersion(), identity, knownPeers, maxFileSize, keepalive, ...testTimings() },
       history,
       log,
     );
@@ -130,35 +126,37 @@ export async function runDaemon(argv: string[]): Promise<void> {
   }
 }
 
-function readMaxFileSize(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_MAX_FILE_SIZE;
-  const bytes = parseByteSize(text);
-  if (bytes === undefined) throw new Error(`invalid --max-file-size "${text}": use bytes or a size such as 500M, 2G`);
-  return bytes;
-}
-
 /** Seconds between pings of a quiet peer; it is dropped after four intervals of silence. */
-function readPingInterval(text: string | undefined): KeepaliveOptions | undefined {
+function keepaliveOf(text: string | undefined): KeepaliveOptions | undefined {
   if (text === undefined) return undefined;
-  const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds < 0.05 || seconds > 3600) {
-    throw new Error(`invalid --ping-interval "${text}": use seconds from 0.05 to 3600`);
-  }
-  return { pingIntervalMs: seconds * 1000, silenceLimitMs: seconds * 1000 * SILENT_INTERVALS_BEFORE_DROP };
+  const intervalMs = parsePingInterval(text) * 1000;
+  return { pingIntervalMs: intervalMs, silenceLimitMs: intervalMs * SILENT_INTERVALS_BEFORE_DROP };
 }
 
 /**
- * Not an option for users: lets the end-to-end tests see a real daemon rotate its log without
- * writing LOG_MAX_FILE_BYTES first.
+ * Not options for users: let the end-to-end tests see a real daemon rotate its log without
+ * writing LOG_MAX_FILE_BYTES first, and time out a handshake or an idle control client without
+ * waiting out the real limits (10 s, 30 s).
  */
 function testLogMaxBytes(): number | undefined {
-  const text = process.env.CHATD_TEST_LOG_MAX_BYTES;
-  const bytes = Number(text);
-  return text && Number.isSafeInteger(bytes) && bytes >= 1024 ? bytes : undefined;
+  return testNumber('CHATD_TEST_LOG_MAX_BYTES', 1024);
+}
+
+function testTimings(): { handshakeTimeoutMs?: number; controlIdleTimeoutMs?: number } {
+  return {
+    handshakeTimeoutMs: testNumber('CHATD_TEST_HANDSHAKE_TIMEOUT_MS', 100),
+    controlIdleTimeoutMs: testNumber('CHATD_TEST_CONTROL_IDLE_TIMEOUT_MS', 100),
+  };
+}
+
+function testNumber(variable: string, minimum: number): number | undefined {
+  const text = process.env[variable];
+  const value = Number(text);
+  return text && Number.isSafeInteger(value) && value >= minimum ? value : undefined;
 }
 
 function defaultName(profile: string): string {
-  if (profile !== 'default') return profile;
+  if (profile !== DEFAULT_PROFILE) return profile;
   try {
     return os.userInfo().username || 'me';
   } catch {

@@ -5,8 +5,8 @@ import { FrameDecoder } from '../wire/decoder.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import {
   clipText,
+  encodeFileChunkHeader,
   encodeFrame,
-  FrameType,
   uuidToBytes,
   type FileOfferFrame,
   type Frame,
@@ -16,7 +16,6 @@ import {
 import {
   FILE_CHUNK_BYTES,
   FILE_READ_BYTES,
-  FRAME_HEADER_BYTES,
   HANDSHAKE_TIMEOUT_MS,
   MAX_INCOMING_TRANSFERS,
   MAX_MESSAGE_BYTES,
@@ -32,7 +31,6 @@ import {
   PROTOCOL_VERSION,
   RECEIVE_BUFFER_BYTES,
   SEND_BLOCKS,
-  TRANSFER_ID_BYTES,
 } from '../wire/limits.ts';
 import { BlockPool } from './block-pool.ts';
 import { FrameInbox, type FrameRates } from './frame-inbox.ts';
@@ -356,10 +354,7 @@ export class PeerSession {
 
   /** Header and data go out as two buffers in one writev: the chunk is never copied. */
   private writeChunk(idBytes: Buffer, data: Buffer, flushed?: () => void): void {
-    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES + TRANSFER_ID_BYTES);
-    header.writeUInt32BE(1 + TRANSFER_ID_BYTES + data.length, 0);
-    header.writeUInt8(FrameType.fileChunk, 4);
-    idBytes.copy(header, FRAME_HEADER_BYTES);
+    const header = encodeFileChunkHeader(idBytes, data.length);
     this.socket.cork();
     this.socket.write(header);
     // The callback runs once the data has left for the kernel (or the socket failed): either way

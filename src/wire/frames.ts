@@ -6,9 +6,11 @@ import {
   MAX_FRAME_BYTES,
   MAX_MESSAGE_BYTES,
   MAX_NAME_BYTES,
+  MAX_PORT,
   MAX_REASON_BYTES,
   TRANSFER_ID_BYTES,
 } from './limits.ts';
+import { peerNameProblem } from './peer-name.ts';
 
 /** Frame type codes (the byte after the length prefix). */
 export const FrameType = {
@@ -78,14 +80,7 @@ const ISO_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-
 /** Serialises one frame, header included. */
 export function encodeFrame(frame: Frame): Buffer {
   const code = FrameType[frame.kind];
-  if (frame.kind === 'fileChunk') {
-    if (1 + TRANSFER_ID_BYTES + frame.data.length > MAX_FRAME_BYTES) throw new RangeError(`fileChunk frame exceeds ${MAX_FRAME_BYTES} bytes`);
-    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES + TRANSFER_ID_BYTES);
-    header.writeUInt32BE(1 + TRANSFER_ID_BYTES + frame.data.length, 0);
-    header.writeUInt8(code, 4);
-    uuidToBytes(frame.id).copy(header, FRAME_HEADER_BYTES);
-    return Buffer.concat([header, frame.data]);
-  }
+  if (frame.kind === 'fileChunk') return Buffer.concat([encodeFileChunkHeader(uuidToBytes(frame.id), frame.data.length), frame.data]);
   const { kind: _kind, ...fields } = frame;
   const json = Buffer.from(JSON.stringify(fields), 'utf8');
   if (json.length + 1 > MAX_FRAME_BYTES) throw new RangeError(`${frame.kind} frame exceeds ${MAX_FRAME_BYTES} bytes`);
@@ -94,6 +89,20 @@ export function encodeFrame(frame: Frame): Buffer {
   out.writeUInt8(code, 4);
   json.copy(out, FRAME_HEADER_BYTES);
   return out;
+}
+
+/**
+ * The FILE_CHUNK header (length prefix, type, transfer id) for `dataBytes` of file data, so that
+ * a sender can write header and data as two buffers without copying the data.
+ */
+export function encodeFileChunkHeader(idBytes: Buffer, dataBytes: number): Buffer {
+  if (idBytes.length !== TRANSFER_ID_BYTES) throw new RangeError(`a transfer id is ${TRANSFER_ID_BYTES} bytes`);
+  if (1 + TRANSFER_ID_BYTES + dataBytes > MAX_FRAME_BYTES) throw new RangeError(`fileChunk frame exceeds ${MAX_FRAME_BYTES} bytes`);
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES + TRANSFER_ID_BYTES);
+  header.writeUInt32BE(1 + TRANSFER_ID_BYTES + dataBytes, 0);
+  header.writeUInt8(FrameType.fileChunk, 4);
+  idBytes.copy(header, FRAME_HEADER_BYTES);
+  return header;
 }
 
 /**
@@ -118,7 +127,7 @@ export function parseFrame(code: number, payload: Buffer): Frame {
         minVersion: field.integer('minVersion', 1, 0xffff),
         name: field.name('name'),
         instance: field.uuid('instance'),
-        listenPort: field.integer('listenPort', 0, 65535),
+        listenPort: field.integer('listenPort', 0, MAX_PORT),
       };
     case 'bye':
       return { kind, reason: field.text('reason', MAX_REASON_BYTES) };
@@ -192,8 +201,8 @@ class FieldReader {
 
   name(key: string): string {
     const value = this.text(key, MAX_NAME_BYTES, 1);
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(value)) this.fail(key, 'contains control characters');
+    const problem = peerNameProblem(value);
+    if (problem) this.fail(key, problem.replace(/^the name /, ''));
     return value;
   }
 

@@ -39,6 +39,8 @@ const TLS_RECORD_BYTES = 16 * 1024;
 export const FILE_CHUNK_BYTES = TLS_RECORD_BYTES - FRAME_HEADER_BYTES - TRANSFER_ID_BYTES;
 /** Longest peer name (UTF-8 bytes). */
 export const MAX_NAME_BYTES = 64;
+/** Largest TCP port; 0 ("any") is only meaningful for listening. */
+export const MAX_PORT = 65535;
 /**
  * Longest file name in an offer (UTF-8 bytes), before the receiver makes it safe. Far above any
  * real name, so an odd one is shortened by the receiver rather than treated as an attack.

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { CONTROL_IDLE_TIMEOUT_MS, MAX_CONTROL_ANSWER_BYTES, MAX_CONTROL_BATCH_LENGTH, MAX_CONTROL_CONNECTIONS } from '../../src/control/limits.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { MAX_CONTROL_ANSWER_BYTES, MAX_CONTROL_BATCH_LENGTH, MAX_CONTROL_CONNECTIONS } from '../../src/control/limits.ts';
 import { resolveProfilePaths } from '../../src/control/paths.ts';
 import { ErrorCode, MAX_HISTORY_RESPONSE_BYTES, MAX_MESSAGE_BYTES } from '../../src/control/protocol.ts';
 import { ChatHome, historyOf, waitForLine } from '../helpers/chat.ts';
@@ -72,6 +73,9 @@ function rssOf(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(match![1]) * 1024;
 }
+
+/** The idle timeout of the daemon in the idle-client test (the real CONTROL_IDLE_TIMEOUT_MS is 30 s). */
+const IDLE_MS = 2_000;
 
 describe('control socket bounds', { timeout: 240_000 }, () => {
   let home: ChatHome;
@@ -173,18 +177,23 @@ describe('control socket bounds', { timeout: 240_000 }, () => {
   });
 
   test('an idle client is closed after the idle timeout; a subscribed one is not', async () => {
-    const idle = await new RawControlClient(socketPath).connected();
-    const subscribed = await new RawControlClient(socketPath).connected();
+    // Its own daemon with a short idle timeout (the real one is CONTROL_IDLE_TIMEOUT_MS, 30 s).
+    await home.startDaemon('carol', [], { CHATD_TEST_CONTROL_IDLE_TIMEOUT_MS: String(IDLE_MS) });
+    const carolSocket = resolveProfilePaths({ home: home.dir, profile: 'carol' }).socket;
+    const idle = await new RawControlClient(carolSocket).connected();
+    const subscribed = await new RawControlClient(carolSocket).connected();
     try {
       subscribed.send({ jsonrpc: '2.0', id: 1, method: 'subscribe' });
       assert.equal(((await subscribed.next()).message as RpcAnswer).id, 1);
       const started = Date.now();
       await Promise.race([
         idle.closed,
-        new Promise((_, reject) => setTimeout(() => reject(new Error('the idle client was not closed')), CONTROL_IDLE_TIMEOUT_MS + 20_000)),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('the idle client was not closed')), IDLE_MS + 20_000)),
       ]);
       const waited = Date.now() - started;
-      assert.ok(waited >= CONTROL_IDLE_TIMEOUT_MS - 2_000, `closed after ${waited} ms`);
+      assert.ok(waited >= IDLE_MS - 500, `closed after ${waited} ms`);
+      // Longer than the idle timeout once more: the subscribed client is still served.
+      await delay(IDLE_MS);
       assert.equal(subscribed.socket.destroyed, false, 'the subscribed client is still connected');
       subscribed.send({ jsonrpc: '2.0', id: 2, method: 'status' });
       assert.equal(((await subscribed.next()).message as RpcAnswer).id, 2);

@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import path from 'node:path';
-import { displayNameProblem, type StatusResult } from '../../control/protocol.ts';
-import { DEFAULT_MAX_FILE_SIZE, formatByteSize, parseByteSize } from '../../text/sizes.ts';
+import { MAX_PORT, type StatusResult } from '../../control/protocol.ts';
+import { checkDisplayName, DaemonOptionError, parseMaxFileSize, parsePingInterval } from '../../control/daemon-options.ts';
+import { DEFAULT_MAX_FILE_SIZE, formatByteSize } from '../../text/sizes.ts';
 import { ensureDaemon } from '../../control/spawn.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
 import { UsageError } from '../../cli/errors.ts';
@@ -21,7 +22,7 @@ export default class DaemonStart extends BaseCommand {
   ];
   static override enableJsonFlag = true;
   static override flags = {
-    port: Flags.integer({ description: 'TCP port to listen on for the peer (0 = any free port).', default: 0, min: 0, max: 65535 }),
+    port: Flags.integer({ description: 'TCP port to listen on for the peer (0 = any free port).', default: 0, min: 0, max: MAX_PORT }),
     host: Flags.string({ description: 'Address to listen on (0.0.0.0 to accept peers from other machines).', default: '127.0.0.1' }),
     name: Flags.string({ description: 'Your name as the peer sees it. Default: the profile name (your user name for "default").' }),
     downloads: Flags.string({ description: 'Where received files are stored (created owner-only). Default: PROFILE_DIR/downloads.' }),
@@ -33,18 +34,7 @@ export default class DaemonStart extends BaseCommand {
 
   async run(): Promise<StatusResult & { alreadyRunning: boolean }> {
     const { flags } = await this.parse(DaemonStart);
-    if (flags.name !== undefined) {
-      const problem = displayNameProblem(flags.name);
-      if (problem) throw new UsageError(`invalid --name: ${problem}`);
-    }
-    const maxFileSize = flags['max-file-size'] === undefined ? undefined : parseByteSize(flags['max-file-size']);
-    if (maxFileSize === undefined && flags['max-file-size'] !== undefined) {
-      throw new UsageError(`invalid --max-file-size "${flags['max-file-size']}": use bytes or a size such as 500M, 2G`);
-    }
-    const pingInterval = flags['ping-interval'] === undefined ? undefined : Number(flags['ping-interval']);
-    if (pingInterval !== undefined && !(pingInterval >= 0.05 && pingInterval <= 3600)) {
-      throw new UsageError(`invalid --ping-interval "${flags['ping-interval']}": use seconds from 0.05 to 3600`);
-    }
+    const { maxFileSize, pingInterval } = checkedOptions(flags);
     const paths = this.profilePaths(flags.profile);
     const { status, alreadyRunning } = await ensureDaemon(paths, {
       port: flags.port,
@@ -62,5 +52,19 @@ export default class DaemonStart extends BaseCommand {
       );
     }
     return { ...status, alreadyRunning };
+  }
+}
+
+/** The same checks and wording as chatd's own (src/control/daemon-options.ts), as usage errors (exit 2). */
+function checkedOptions(flags: { name?: string; 'max-file-size'?: string; 'ping-interval'?: string }): { maxFileSize?: number; pingInterval?: number } {
+  try {
+    if (flags.name !== undefined) checkDisplayName(flags.name);
+    return {
+      maxFileSize: flags['max-file-size'] === undefined ? undefined : parseMaxFileSize(flags['max-file-size']),
+      pingInterval: flags['ping-interval'] === undefined ? undefined : parsePingInterval(flags['ping-interval']),
+    };
+  } catch (error) {
+    if (error instanceof DaemonOptionError) throw new UsageError(error.message);
+    throw error;
   }
 }
