@@ -1,4 +1,4 @@
-import { ControlRequestError, DaemonGoneError, DaemonNotRunningError } from '../control/client.ts';
+import { ControlError, DaemonGoneError, DaemonNotRunningError } from '../control/client.ts';
 import { DEFAULT_PROFILE, InvalidProfileError } from '../control/paths.ts';
 import { ErrorCode } from '../control/protocol.ts';
 import { DaemonStartError } from '../control/spawn.ts';
@@ -49,7 +49,7 @@ export function toCliError(error: unknown, profile: string): CliError {
   if (error instanceof InvalidProfileError) return new UsageError(error.message);
   if (error instanceof DaemonGoneError) return new CliError('daemon_gone', `${error.message}; is it still running? (chat daemon status)`);
   if (error instanceof DaemonStartError) return new CliError('start_failed', `cannot start the daemon: ${error.message}`);
-  if (error instanceof ControlRequestError) {
+  if (error instanceof ControlError) {
     const exitCode = error.code === ErrorCode.invalidParams ? ExitCode.usage : ExitCode.failure;
     return new CliError(codeNames[error.code] ?? `rpc_${error.code}`, error.message, exitCode);
   }

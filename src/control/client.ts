@@ -6,6 +6,7 @@ import {
   JSONRPCServerAndClient,
 } from 'json-rpc-2.0';
 import { IPCModule } from 'node-ipc';
+import { ControlError } from './control-error.ts';
 import { ErrorCode, RPC_EVENT, type ControlNotifications, type MethodName, type ParamsOf, type ResultOf } from './protocol.ts';
 
 /** The daemon of this profile is not running (no socket, or nobody answers on it). */
@@ -20,15 +21,7 @@ export class DaemonNotRunningError extends Error {
 }
 
 /** The daemon answered a request with a JSON-RPC error. */
-export class ControlRequestError extends Error {
-  override name = 'ControlRequestError';
-  readonly code: number;
-
-  constructor(code: number, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export { ControlError };
 
 /** The connection to the daemon ended while a request was waiting (the daemon stopped). */
 export class DaemonGoneError extends Error {
@@ -106,7 +99,7 @@ export class ControlClient {
       if (!(error instanceof JSONRPCErrorException)) throw error;
       // json-rpc-2.0 reports a dropped connection as code 0.
       if (error.code === 0) throw new DaemonGoneError(`the daemon closed the connection during "${method}"`);
-      throw new ControlRequestError(error.code, error.message);
+      throw new ControlError(error.code, error.message);
     }
   }
 

@@ -131,6 +131,8 @@ export const ErrorCode = {
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
 
+/** Events in a history page when `limit` is not given. */
+export const DEFAULT_HISTORY_PAGE = 10;
 /** Most events the daemon returns in one history response. */
 export const MAX_HISTORY_PAGE = 1000;
 /**

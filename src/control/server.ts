@@ -11,20 +11,14 @@ import {
   MAX_CONTROL_CONNECTIONS,
   MAX_CONTROL_MESSAGE_BYTES,
 } from './limits.ts';
-import { ErrorCode, RPC_EVENT, type ControlNotifications, type MethodName, type ResultOf } from './protocol.ts';
+import { ControlError } from './control-error.ts';
+import { checkParams } from './params.ts';
+import { ErrorCode, RPC_EVENT, type ControlNotifications, type MethodName, type ParamsOf, type ResultOf } from './protocol.ts';
 
 export { MAX_CONTROL_MESSAGE_BYTES } from './limits.ts';
 
 /** Thrown by method handlers; becomes a JSON-RPC error with our code. */
-export class ControlError extends Error {
-  override name = 'ControlError';
-  readonly code: number;
-
-  constructor(code: number, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+export { ControlError };
 
 /** One client of the control socket, as method handlers see it. */
 export interface ControlConnection {
@@ -34,8 +28,9 @@ export interface ControlConnection {
   onClose(listener: () => void): void;
 }
 
+/** Each handler receives its params already checked (src/control/params.ts). */
 export type ControlHandlers = {
-  [M in MethodName]: (params: unknown, connection: ControlConnection) => ResultOf<M> | Promise<ResultOf<M>>;
+  [M in MethodName]: (params: ParamsOf<M>, connection: ControlConnection) => ResultOf<M> | Promise<ResultOf<M>>;
 };
 
 export interface ControlServer {
@@ -73,8 +68,8 @@ export async function startControlServer(
     return { jsonrpc: '2.0', id, error: { code: ErrorCode.internal, message: `internal error: ${String((error as Error)?.message ?? error)}` } };
   };
   for (const method of Object.keys(handlers) as MethodName[]) {
-    const handler = handlers[method] as (params: unknown, connection: ControlConnection) => unknown;
-    rpc.addMethod(method, (params, connection) => handler(params ?? {}, connection));
+    const handler = handlers[method] as (params: ParamsOf<typeof method>, connection: ControlConnection) => unknown;
+    rpc.addMethod(method, (params, connection) => handler(checkParams(method, params), connection));
   }
 
   const ipc = new IPCModule();

@@ -7,29 +7,34 @@ import path from 'node:path';
 import type { ChatEvent, NewEvent } from '../history/events.ts';
 import type { ProfilePaths } from '../control/paths.ts';
 import {
+  DEFAULT_HISTORY_PAGE,
   ErrorCode,
   MAX_HISTORY_PAGE,
   MAX_HISTORY_RESPONSE_BYTES,
-  MAX_PORT,
+  type ConnectParams,
   type ConnectResult,
   type DisconnectResult,
+  type ForgetPeerParams,
   type ForgetPeerResult,
+  type HistoryParams,
   type HistoryResult,
   type PeerSummary,
+  type SendParams,
   type SendResult,
   type StatusResult,
+  type TransferParams,
   type TransferResult,
 } from '../control/protocol.ts';
-import { formatFingerprint, parseFingerprint } from '../identity/fingerprint-notation.ts';
+import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import { formatByteSize } from '../text/sizes.ts';
-import { ControlError, startControlServer, type ControlConnection, type ControlServer } from '../control/server.ts';
+import { ControlError, startControlServer, type ControlConnection, type ControlHandlers, type ControlServer } from '../control/server.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import { createPeerContext, peerFingerprint, secureAccepted, secureDialled } from '../peer/secure-transport.ts';
 import { quote } from '../peer/log-text.ts';
 import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
-import { HANDSHAKE_TIMEOUT_MS, MAX_MESSAGE_BYTES } from '../wire/limits.ts';
+import { HANDSHAKE_TIMEOUT_MS } from '../wire/limits.ts';
 import { BUSY_REFUSAL, decideAdmission, IDENTITY_REFUSAL, type AdmissionVerdict } from './admission.ts';
 import type { Logger } from './logger.ts';
 import { WindowBudget } from './window-budget.ts';
@@ -154,7 +159,7 @@ export class ChatDaemon {
     };
   }
 
-  private controlHandlers() {
+  private controlHandlers(): ControlHandlers {
     return {
       status: () => this.status(),
       stop: () => {
@@ -162,19 +167,19 @@ export class ChatDaemon {
         setImmediate(() => void this.stop('stop requested over the control socket'));
         return { stopping: true as const };
       },
-      connect: (params: unknown) => this.connect(params),
+      connect: (params) => this.connect(params),
       disconnect: () => this.disconnect(),
-      send: (params: unknown) => this.send(params),
-      transfer: (params: unknown, connection: ControlConnection) => this.transfer(params, connection),
-      history: (params: unknown) => this.historyPage(params),
-      subscribe: (_params: unknown, connection: ControlConnection) => {
+      send: (params) => this.send(params),
+      transfer: (params, connection) => this.transfer(params, connection),
+      history: (params) => this.historyPage(params),
+      subscribe: (_params, connection) => {
         this.subscribers.add(connection);
         connection.onClose(() => this.subscribers.delete(connection));
         return { subscribed: true as const };
       },
       identity: () => ({ name: this.config.name, fingerprint: this.config.identity.fingerprint }),
       peers: () => ({ peers: this.config.knownPeers.list() }),
-      'peers.forget': (params: unknown) => this.forgetPeer(params),
+      'peers.forget': (params) => this.forgetPeer(params),
     };
   }
 
@@ -315,9 +320,7 @@ export class ChatDaemon {
     return undefined;
   }
 
-  private forgetPeer(params: unknown): ForgetPeerResult {
-    const { name } = params as { name?: unknown };
-    if (typeof name !== 'string' || name.length === 0) throw new ControlError(ErrorCode.invalidParams, '"name" must be a peer name');
+  private forgetPeer({ name }: ForgetPeerParams): ForgetPeerResult {
     const forgotten = this.config.knownPeers.forget(name);
     if (!forgotten) throw new ControlError(ErrorCode.unknownPeer, `no pinned peer is named "${name}" (see chat peers)`);
     this.log.info(`forgot the key of ${quote(name)} (${formatFingerprint(forgotten.fingerprint)})`);
@@ -401,8 +404,7 @@ export class ChatDaemon {
     }
   }
 
-  private async connect(params: unknown): Promise<ConnectResult> {
-    const { host, port, fingerprint } = readConnectParams(params);
+  private async connect({ host, port, fingerprint }: ConnectParams): Promise<ConnectResult> {
     const current = this.session?.peer;
     // A different port cannot be the peer we have: refuse before the other daemon sees a
     // connection that would only be dropped. The same port is dialled: the handshake tells.
@@ -468,14 +470,7 @@ export class ChatDaemon {
     return this.session;
   }
 
-  private async send(params: unknown): Promise<SendResult> {
-    const text = (params as { text?: unknown }).text;
-    if (typeof text !== 'string' || text.length === 0) {
-      throw new ControlError(ErrorCode.invalidParams, 'the message is empty');
-    }
-    if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) {
-      throw new ControlError(ErrorCode.invalidParams, `the message is longer than ${MAX_MESSAGE_BYTES} bytes`);
-    }
+  private async send({ text }: SendParams): Promise<SendResult> {
     const session = this.activeSession();
     const peerName = session.peer!.name;
     let sent;
@@ -491,11 +486,7 @@ export class ChatDaemon {
     return { id: sent.id, time: sent.time, to: peerName };
   }
 
-  private async transfer(params: unknown, connection: ControlConnection): Promise<TransferResult> {
-    const { path: filePath, progress } = params as { path?: unknown; progress?: unknown };
-    if (typeof filePath !== 'string' || !path.isAbsolute(filePath)) {
-      throw new ControlError(ErrorCode.invalidParams, 'transfer needs an absolute "path"');
-    }
+  private async transfer({ path: filePath, progress }: TransferParams, connection: ControlConnection): Promise<TransferResult> {
     const size = await checkReadableFile(filePath);
     const session = this.activeSession();
     const peerName = session.peer!.name;
@@ -523,23 +514,12 @@ export class ChatDaemon {
     return { id: sent.id, name, size: sent.size, sha256: sent.sha256, to: peerName, path: filePath };
   }
 
-  private historyPage(params: unknown): HistoryResult {
-    const { limit = 10, after, before } = params as { limit?: unknown; after?: unknown; before?: unknown };
-    const page = Math.min(readCount(limit, 'limit'), MAX_HISTORY_PAGE);
-    if (after !== undefined && before !== undefined) {
-      throw new ControlError(ErrorCode.invalidParams, 'give "after" or "before", not both');
-    }
-    if (after !== undefined) return capPage(this.history.after(readCount(after, 'after'), page), 'oldest');
-    const events = before === undefined ? this.history.latest(page) : this.history.before(readCount(before, 'before'), page);
+  private historyPage({ limit = DEFAULT_HISTORY_PAGE, after, before }: HistoryParams): HistoryResult {
+    const page = Math.min(limit, MAX_HISTORY_PAGE);
+    if (after !== undefined) return capPage(this.history.after(after, page), 'oldest');
+    const events = before === undefined ? this.history.latest(page) : this.history.before(before, page);
     return capPage(events, 'newest');
   }
-}
-
-function readCount(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new ControlError(ErrorCode.invalidParams, `"${name}" must be a non-negative integer`);
-  }
-  return value;
 }
 
 /** Keeps the page under MAX_HISTORY_RESPONSE_BYTES, dropping from the far end; never empties it. */
@@ -575,20 +555,6 @@ function summarize(peer: PeerInfo): PeerSummary {
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message.replace(/^peer connection closed: /, 'connection closed: ') : String(error);
-}
-
-function readConnectParams(params: unknown): { host: string; port: number; fingerprint?: string } {
-  const { host, port, fingerprint } = params as { host?: unknown; port?: unknown; fingerprint?: unknown };
-  if (typeof host !== 'string' || host.length === 0 || host.length > 255) {
-    throw new ControlError(ErrorCode.invalidParams, '"host" must be a host name or address');
-  }
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > MAX_PORT) {
-    throw new ControlError(ErrorCode.invalidParams, `"port" must be an integer from 1 to ${MAX_PORT}`);
-  }
-  if (fingerprint === undefined) return { host, port };
-  const expected = typeof fingerprint === 'string' ? parseFingerprint(fingerprint) : undefined;
-  if (!expected) throw new ControlError(ErrorCode.invalidParams, '"fingerprint" must be 64 hex digits (SHA-256), as chat id prints it');
-  return { host, port, fingerprint: expected };
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {

@@ -100,6 +100,33 @@ describe('control socket bounds', { timeout: 240_000 }, () => {
     await home.cleanup();
   });
 
+  test('params are checked before a method runs: misspelt, extra or mistyped params are invalidParams, and nothing happens', async () => {
+    const client = await new RawControlClient(socketPath).connected();
+    try {
+      const calls: Array<[string, unknown, RegExp]> = [
+        // Before the check, `stop` ignored its params and stopped the daemon.
+        ['stop', { now: true }, /takes no params, got "now"/],
+        ['stop', ['now'], /must be an object/],
+        ['transfer', { path: '/etc/hostname', progres: true }, /unknown param "progres"/],
+        ['send', { text: 'hi', to: 'mallory' }, /unknown param "to"/],
+        ['history', { limit: '5' }, /"limit" must be a non-negative integer/],
+      ];
+      for (const [i, [method, params, message]] of calls.entries()) {
+        client.send({ jsonrpc: '2.0', id: i, method, params });
+        const answer = (await client.next()).message as RpcAnswer;
+        assert.equal(answer.id, i);
+        assert.equal(answer.error?.code, ErrorCode.invalidParams, `${method} ${JSON.stringify(params)}: ${JSON.stringify(answer)}`);
+        assert.match(answer.error!.message, message);
+      }
+      client.send({ jsonrpc: '2.0', id: 'after', method: 'status' });
+      const status = (await client.next()).message as RpcAnswer;
+      assert.equal((status.result as { pid: number }).pid, bob.pid, 'the daemon is still running');
+      assert.ok(!(await historyOf(home, 'bob')).some((event) => (event as { text?: string }).text === 'hi' && (event as { direction?: string }).direction === 'out'), 'the refused send sent nothing');
+    } finally {
+      client.close();
+    }
+  });
+
   test('a batch of 300 history calls gets one error answer, runs none of them, and costs no memory', async (t) => {
     const client = await new RawControlClient(socketPath).connected();
     try {

@@ -1,0 +1,95 @@
+/**
+ * The check of every control method's params, applied by the server before dispatch: a handler
+ * receives exactly its ParamsOf<M>, or the caller gets `invalidParams` with what is wrong.
+ */
+import path from 'node:path';
+import { parseFingerprint } from '../identity/fingerprint-notation.ts';
+import { MAX_MESSAGE_BYTES, MAX_PORT } from '../wire/limits.ts';
+import { ControlError } from './control-error.ts';
+import { ErrorCode, type MethodName, type ParamsOf } from './protocol.ts';
+
+/** Longest host name or address `connect` takes (a DNS name is at most 253 characters). */
+const MAX_HOST_LENGTH = 255;
+
+type Validators = { [M in MethodName]: (params: Record<string, unknown>) => ParamsOf<M> };
+
+const none = (params: Record<string, unknown>): Record<string, never> => {
+  only(params, []);
+  return {};
+};
+
+const validators: Validators = {
+  status: none,
+  stop: none,
+  disconnect: none,
+  subscribe: none,
+  identity: none,
+  peers: none,
+  connect(params) {
+    only(params, ['host', 'port', 'fingerprint']);
+    const { host, port, fingerprint } = params;
+    if (typeof host !== 'string' || host.length === 0 || host.length > MAX_HOST_LENGTH) invalid('"host" must be a host name or address');
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > MAX_PORT) {
+      invalid(`"port" must be an integer from 1 to ${MAX_PORT}`);
+    }
+    if (fingerprint === undefined) return { host, port };
+    const expected = typeof fingerprint === 'string' ? parseFingerprint(fingerprint) : undefined;
+    if (!expected) invalid('"fingerprint" must be 64 hex digits (SHA-256), as chat id prints it');
+    return { host, port, fingerprint: expected };
+  },
+  send(params) {
+    only(params, ['text']);
+    const { text } = params;
+    if (typeof text !== 'string' || text.length === 0) invalid('the message is empty');
+    if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) invalid(`the message is longer than ${MAX_MESSAGE_BYTES} bytes`);
+    return { text };
+  },
+  transfer(params) {
+    only(params, ['path', 'progress']);
+    const { path: file, progress } = params;
+    // The daemon's working directory is not the caller's: a relative path would name another file.
+    if (typeof file !== 'string' || !path.isAbsolute(file)) invalid('transfer needs an absolute "path"');
+    if (progress !== undefined && typeof progress !== 'boolean') invalid('"progress" must be true or false');
+    return progress === undefined ? { path: file } : { path: file, progress };
+  },
+  history(params) {
+    only(params, ['limit', 'after', 'before']);
+    const { limit, after, before } = params;
+    if (after !== undefined && before !== undefined) invalid('give "after" or "before", not both');
+    const page: ParamsOf<'history'> = {};
+    if (limit !== undefined) page.limit = count(limit, 'limit');
+    if (after !== undefined) page.after = count(after, 'after');
+    if (before !== undefined) page.before = count(before, 'before');
+    return page;
+  },
+  'peers.forget'(params) {
+    only(params, ['name']);
+    const { name } = params;
+    if (typeof name !== 'string' || name.length === 0) invalid('"name" must be a peer name');
+    return { name };
+  },
+};
+
+/** The params of `method` as its handler takes them; throws ControlError(invalidParams) otherwise. */
+export function checkParams<M extends MethodName>(method: M, params: unknown): ParamsOf<M> {
+  // JSON-RPC allows params to be omitted; by-position params (an array) name nothing here.
+  if (params === undefined || params === null) params = {};
+  if (typeof params !== 'object' || Array.isArray(params)) invalid(`the params of "${method}" must be an object`);
+  return (validators[method] as (params: Record<string, unknown>) => ParamsOf<M>)(params as Record<string, unknown>);
+}
+
+/** A misspelt param is refused, not ignored: `{"progres": true}` would otherwise silently do nothing. */
+function only(params: Record<string, unknown>, names: string[]): void {
+  for (const key of Object.keys(params)) {
+    if (!names.includes(key)) invalid(names.length === 0 ? `this method takes no params, got "${key}"` : `unknown param "${key}" (takes ${names.map((name) => `"${name}"`).join(', ')})`);
+  }
+}
+
+function count(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) invalid(`"${name}" must be a non-negative integer`);
+  return value;
+}
+
+function invalid(message: string): never {
+  throw new ControlError(ErrorCode.invalidParams, message);
+}
