@@ -163,7 +163,7 @@ async function startPair(homes: ChatHome[]): Promise<{ home: ChatHome; alice: { 
 }
 
 const controlOf = (home: ChatHome, profile: string) =>
-  ControlClient.connect(resolveProfilePaths({ home: home.dir, profile }).socket);
+  ControlClient.connect(resolveProfilePaths({ home: home.dir, profile }));
 
 /**
  * Seconds from the transfer request until the sender's daemon reports the receiver verified it

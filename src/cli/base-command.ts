@@ -33,7 +33,7 @@ export abstract class BaseCommand extends Command {
 
   /** Connects to this profile's daemon; fails with the "not running" hint when there is none. */
   protected async connectDaemon(paths: ProfilePaths): Promise<ControlClient> {
-    const client = await ControlClient.connect(paths.socket);
+    const client = await ControlClient.connect(paths);
     this.openClients.push(client);
     return client;
   }

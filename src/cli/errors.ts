@@ -1,6 +1,7 @@
 import { ControlError, DaemonGoneError, DaemonNotRunningError } from '../control/client.ts';
 import { DEFAULT_PROFILE, InvalidProfileError } from '../control/paths.ts';
 import { ErrorCode } from '../control/protocol.ts';
+import { UntrustedSocketError } from '../control/socket-trust.ts';
 import { DaemonStartError } from '../control/spawn.ts';
 
 /** The contract's exit codes. */
@@ -46,6 +47,7 @@ const codeNames: Record<number, string> = Object.fromEntries(
 export function toCliError(error: unknown, profile: string): CliError {
   if (error instanceof CliError) return error;
   if (error instanceof DaemonNotRunningError) return new NotRunningError(profile);
+  if (error instanceof UntrustedSocketError) return new CliError('untrusted_socket', error.message);
   if (error instanceof InvalidProfileError) return new UsageError(error.message);
   if (error instanceof DaemonGoneError) return new CliError('daemon_gone', `${error.message}; is it still running? (chat daemon status)`);
   if (error instanceof DaemonStartError) return new CliError('start_failed', `cannot start the daemon: ${error.message}`);

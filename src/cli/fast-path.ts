@@ -29,7 +29,7 @@ const COMMANDS: FastCommand[] = [
     positionals: true,
     async run(paths, positionals, json) {
       const text = await composeMessage(positionals);
-      const client = await ControlClient.connect(paths.socket);
+      const client = await ControlClient.connect(paths);
       try {
         const result = await client.request('send', { text }, SEND_TIMEOUT_MS);
         if (json) printJson(result);
@@ -47,7 +47,7 @@ const COMMANDS: FastCommand[] = [
     async run(paths, _positionals, json) {
       let client: ControlClient;
       try {
-        client = await ControlClient.connect(paths.socket);
+        client = await ControlClient.connect(paths);
       } catch (error) {
         if (!(error instanceof DaemonNotRunningError)) throw error;
         if (json) printJson({ running: false, profile: paths.profile });

@@ -7,6 +7,8 @@ import {
 } from 'json-rpc-2.0';
 import { IPCModule } from 'node-ipc';
 import { ControlError } from './control-error.ts';
+import { checkControlSocket } from './socket-trust.ts';
+import type { SocketPlace } from './paths.ts';
 import { ErrorCode, RPC_EVENT, type ControlNotifications, type MethodName, type ParamsOf, type ResultOf } from './protocol.ts';
 
 /** The daemon of this profile is not running (no socket, or nobody answers on it). */
@@ -54,8 +56,14 @@ export class ControlClient {
     );
   }
 
-  /** Connects once; rejects with DaemonNotRunningError at once when nobody serves the socket. */
-  static connect(socketPath: string): Promise<ControlClient> {
+  /**
+   * Connects once; rejects with DaemonNotRunningError at once when nobody serves the socket, and
+   * with UntrustedSocketError, before connecting, when the socket or its folder is not ours alone.
+   */
+  static async connect(paths: { socket: string; socketPlace: SocketPlace }): Promise<ControlClient> {
+    const socketPath = paths.socket;
+    // Nothing there: do not connect at all, or someone could create it between the check and the connect.
+    if (checkControlSocket({ path: socketPath, place: paths.socketPlace }) === 'absent') throw new DaemonNotRunningError(socketPath);
     const ipc = new IPCModule();
     Object.assign(ipc.config, { silent: true, maxRetries: 0, stopRetrying: true, parser: 'fast' });
     const client = new ControlClient(ipc);

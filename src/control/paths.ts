@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { lstatSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -6,6 +7,26 @@ export const DEFAULT_PROFILE = 'default';
 const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** sun_path is 104 bytes on macOS, 108 on Linux; stay under both with the terminating NUL. */
 const MAX_SOCKET_PATH_BYTES = 100;
+
+/**
+ * Where the control socket lives: in the profile (`run/`), in this user's runtime directory
+ * (`$XDG_RUNTIME_DIR/chat`), in a per-user folder of the shared temp directory, or (Windows) a pipe.
+ * Only the shared-tmp folder can have been made by someone else first.
+ */
+export type SocketPlace = 'profile' | 'runtime' | 'tmp' | 'pipe';
+
+export interface SocketLocation {
+  path: string;
+  place: SocketPlace;
+}
+
+/** What the socket's place depends on; tests pass their own. */
+export interface SocketSystem {
+  platform: NodeJS.Platform;
+  env: NodeJS.ProcessEnv;
+  tmpdir: string;
+  uid: number;
+}
 
 export interface ProfilePaths {
   home: string;
@@ -15,6 +36,7 @@ export interface ProfilePaths {
   /** Owner-only directory holding the control socket. */
   runDir: string;
   socket: string;
+  socketPlace: SocketPlace;
   /** Holds the daemon's pid while it runs: one daemon per profile. */
   pidFile: string;
   logFile: string;
@@ -58,12 +80,14 @@ export function resolveProfilePaths(options: { home?: string; profile?: string }
   const profile = validateProfileName(options.profile || process.env.CHAT_PROFILE || DEFAULT_PROFILE);
   const dir = path.join(home, 'profiles', profile);
   const runDir = path.join(dir, 'run');
+  const socket = controlSocketLocation(runDir);
   return {
     home,
     profile,
     dir,
     runDir,
-    socket: controlSocketPath(runDir),
+    socket: socket.path,
+    socketPlace: socket.place,
     pidFile: path.join(dir, 'chatd.pid'),
     logFile: path.join(dir, 'chatd.log'),
     historyFile: path.join(dir, 'history.db'),
@@ -75,17 +99,41 @@ export function resolveProfilePaths(options: { home?: string; profile?: string }
 
 /**
  * The control socket lives in the profile's run directory; when that path is too long for a Unix
- * socket, in a per-user directory under the temp dir, named by a hash of the profile directory.
+ * socket, in this user's runtime directory if it has a usable one, else in a per-user folder of the
+ * temp directory; named by a hash of the run directory either way.
  */
-function controlSocketPath(runDir: string): string {
-  if (process.platform === 'win32') {
+export function controlSocketLocation(runDir: string, system: SocketSystem = currentSystem()): SocketLocation {
+  const digest = createHash('sha256').update(runDir).digest('hex').slice(0, 24);
+  if (system.platform === 'win32') {
     // node-ipc turns "/name" into the pipe \\.\pipe\name on both ends; a full pipe path would
     // get the prefix twice on the server side only.
-    return `/chat-${createHash('sha256').update(runDir).digest('hex').slice(0, 24)}`;
+    return { path: `/chat-${digest}`, place: 'pipe' };
   }
   const inProfile = path.join(runDir, 'control.sock');
-  if (Buffer.byteLength(inProfile) <= MAX_SOCKET_PATH_BYTES) return inProfile;
-  const uid = process.getuid?.() ?? 0;
-  const digest = createHash('sha256').update(runDir).digest('hex').slice(0, 24);
-  return path.join(os.tmpdir(), `chat-${uid}`, `${digest}.sock`);
+  if (Buffer.byteLength(inProfile) <= MAX_SOCKET_PATH_BYTES) return { path: inProfile, place: 'profile' };
+  const runtime = privateRuntimeDir(system.env.XDG_RUNTIME_DIR, system.uid);
+  if (runtime) {
+    const inRuntime = path.join(runtime, 'chat', `${digest}.sock`);
+    if (Buffer.byteLength(inRuntime) <= MAX_SOCKET_PATH_BYTES) return { path: inRuntime, place: 'runtime' };
+  }
+  return { path: path.join(system.tmpdir, `chat-${system.uid}`, `${digest}.sock`), place: 'tmp' };
+}
+
+function currentSystem(): SocketSystem {
+  return { platform: process.platform, env: process.env, tmpdir: os.tmpdir(), uid: process.getuid?.() ?? 0 };
+}
+
+/**
+ * XDG_RUNTIME_DIR if it is what the spec promises (an absolute path to a directory of this user
+ * that nobody else can enter), else undefined: a runtime directory someone else could write to
+ * would be no better than shared tmp.
+ */
+function privateRuntimeDir(value: string | undefined, uid: number): string | undefined {
+  if (!value || !path.isAbsolute(value)) return undefined;
+  try {
+    const stats = lstatSync(value);
+    return stats.isDirectory() && stats.uid === uid && (stats.mode & 0o077) === 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }

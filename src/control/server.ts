@@ -1,9 +1,8 @@
-import { lstat, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import net, { type Socket } from 'node:net';
 import path from 'node:path';
 import { JSONRPCClient, JSONRPCErrorException, JSONRPCServer, type JSONRPCResponse } from 'json-rpc-2.0';
 import { IPCModule } from 'node-ipc';
-import { prepareOwnedDirectory } from '../files/owner-only.ts';
 import { fitAnswer, refuseLongBatch } from './answer-bounds.ts';
 import {
   CONTROL_IDLE_TIMEOUT_MS,
@@ -13,7 +12,9 @@ import {
 } from './limits.ts';
 import { ControlError } from './control-error.ts';
 import { checkParams } from './params.ts';
+import type { SocketLocation } from './paths.ts';
 import { ErrorCode, RPC_EVENT, type ControlNotifications, type MethodName, type ParamsOf, type ResultOf } from './protocol.ts';
+import { checkSocketFile, prepareSocketDirectory } from './socket-trust.ts';
 
 export { MAX_CONTROL_MESSAGE_BYTES } from './limits.ts';
 
@@ -47,15 +48,16 @@ export class ControlSocketInUseError extends Error {
  * take over a socket a live daemon answers on, removes a stale one.
  */
 export async function startControlServer(
-  socketPath: string,
+  location: SocketLocation,
   handlers: ControlHandlers,
   log: (line: string) => void,
   options: { idleTimeoutMs?: number } = {},
 ): Promise<ControlServer> {
   const idleTimeoutMs = options.idleTimeoutMs ?? CONTROL_IDLE_TIMEOUT_MS;
+  const socketPath = location.path;
   const socketDir = path.dirname(socketPath);
-  prepareOwnedDirectory(socketDir, 'the control socket directory', { ownerOnly: true });
-  await removeStaleSocket(socketPath);
+  prepareSocketDirectory(location);
+  await removeStaleSocket(location);
 
   // Expected failures (not connected, no such file) are answers, not incidents: only unexpected
   // ones are logged, by mapErrorToJSONRPCErrorResponse below.
@@ -262,16 +264,14 @@ class Connection implements ControlConnection {
   }
 }
 
-/** A socket file nobody answers on is left over from a daemon that died: remove it. */
-async function removeStaleSocket(socketPath: string): Promise<void> {
+/**
+ * A socket file nobody answers on is left over from a daemon that died: remove it. One that is not
+ * ours is refused without probing it: whoever serves it learns nothing from us.
+ */
+async function removeStaleSocket(location: SocketLocation): Promise<void> {
   if (process.platform === 'win32') return;
-  let stat;
-  try {
-    stat = await lstat(socketPath);
-  } catch {
-    return;
-  }
-  if (!stat.isSocket()) throw new Error(`${socketPath} exists and is not a socket; remove it by hand`);
+  const socketPath = location.path;
+  if (checkSocketFile(location) === 'absent') return;
   const answered = await new Promise<boolean>((resolve) => {
     const probe = net.connect(socketPath);
     probe.once('connect', () => { probe.destroy(); resolve(true); });

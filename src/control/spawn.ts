@@ -4,11 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { ControlClient, DaemonNotRunningError } from './client.ts';
 import type { ProfilePaths } from './paths.ts';
 import type { StatusResult } from './protocol.ts';
+import { UntrustedSocketError } from './socket-trust.ts';
 
 /** What chatd tells the `chat daemon start` that spawned it, over the IPC channel, once. */
 export type DaemonReport =
   | { type: 'ready'; status: StatusResult }
-  | { type: 'error'; message: string; alreadyRunning: boolean };
+  | { type: 'error'; message: string; alreadyRunning: boolean; untrustedSocket?: boolean };
 
 export interface DaemonStartOptions {
   port?: number;
@@ -70,6 +71,8 @@ export function spawnDaemon(paths: ProfilePaths, options: DaemonStartOptions): P
     child.on('message', (message: DaemonReport) => {
       finish();
       if (message.type === 'ready') resolve(message.status);
+      // Someone else's folder appeared after our own check: the same refusal as a client's.
+      else if (message.untrustedSocket) reject(new UntrustedSocketError(paths.socket, message.message));
       else reject(new DaemonStartError(message.message, message.alreadyRunning));
     });
     child.on('error', (error) => {
@@ -111,7 +114,7 @@ export async function ensureDaemon(
 async function statusIfRunning(paths: ProfilePaths): Promise<StatusResult | undefined> {
   let client: ControlClient;
   try {
-    client = await ControlClient.connect(paths.socket);
+    client = await ControlClient.connect(paths);
   } catch (error) {
     if (error instanceof DaemonNotRunningError) return undefined;
     throw error;

@@ -112,9 +112,12 @@ export class ChatDaemon {
     this.listener = net.createServer((socket) => this.acceptPeer(socket));
     this.boundPort = await listen(this.listener, this.config.host, this.config.port);
     this.listener.on('error', (error) => this.log.error(`peer listener: ${error.message}`));
-    this.control = await startControlServer(this.config.paths.socket, this.controlHandlers(), (line) => this.log.warn(line), {
-      idleTimeoutMs: this.config.controlIdleTimeoutMs,
-    });
+    this.control = await startControlServer(
+      { path: this.config.paths.socket, place: this.config.paths.socketPlace },
+      this.controlHandlers(),
+      (line) => this.log.warn(line),
+      { idleTimeoutMs: this.config.controlIdleTimeoutMs },
+    );
     this.log.info(
       `chatd ${this.config.version} started: name "${this.config.name}", fingerprint ${formatFingerprint(this.config.identity.fingerprint)}, ` +
         `peers on ${this.config.host}:${this.boundPort} (TLS 1.3), control ${this.config.paths.socket}, downloads ${this.config.downloads}`,

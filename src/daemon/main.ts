@@ -10,6 +10,7 @@ import { loadOrCreateIdentity } from '../identity/identity.ts';
 import { KnownPeers } from '../identity/known-peers.ts';
 import type { KeepaliveOptions } from '../peer/session.ts';
 import type { DaemonReport } from '../control/spawn.ts';
+import { prepareSocketDirectory, UntrustedSocketError } from '../control/socket-trust.ts';
 import { openHistory } from '../history/store.ts';
 import { ChatDaemon } from './daemon.ts';
 import { createFileLogger, type Logger } from './logger.ts';
@@ -74,7 +75,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     prepareOwnedDirectory(paths.home, 'CHAT_HOME', { ownerOnly: false });
     prepareOwnedDirectory(path.dirname(paths.dir), 'the profiles directory', { ownerOnly: false });
     prepareOwnedDirectory(paths.dir, 'the profile directory', { ownerOnly: true });
-    prepareOwnedDirectory(path.dirname(paths.socket), 'the control socket directory', { ownerOnly: true });
+    prepareSocketDirectory({ path: paths.socket, place: paths.socketPlace });
     log = createFileLogger(paths.logFile, { echo: !process.send, maxFileBytes: testLogMaxBytes() });
     const releaseLock = await acquirePidLock(paths.pidFile);
     const downloads = path.resolve(options.downloads ?? paths.defaultDownloads);
@@ -119,7 +120,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
   } catch (error) {
     const message = (error as Error).message;
     log?.error(`cannot start: ${message}`);
-    await report({ type: 'error', message, alreadyRunning: error instanceof AlreadyRunningError });
+    await report({ type: 'error', message, alreadyRunning: error instanceof AlreadyRunningError, untrustedSocket: error instanceof UntrustedSocketError });
     if (!process.send) process.stderr.write(`chatd: ${message}\n`);
     // Whatever was half set up (a bound port) must not keep a failed daemon alive.
     process.exit(1);

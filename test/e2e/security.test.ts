@@ -275,8 +275,9 @@ describe('security of the peer link', { timeout: 240_000 }, () => {
     assert.equal((await home.run(['daemon', 'stop', '--profile', 'victim'])).code, 0);
     const dir = home.profileDir('victim');
 
+    // The CLI refuses the socket's folder before it would connect (or start a daemon).
     chmodSync(path.join(dir, 'run'), 0o777);
-    await refusedStart('victim', [], /control socket directory .*run is writable by other users \(mode 0777\).*chmod go-w/);
+    await refusedStart('victim', [], /refusing the control socket directory .*run: it is writable by other users \(mode 0777\).*chmod 700/);
     chmodSync(path.join(dir, 'run'), 0o700);
 
     chmodSync(path.join(dir, 'downloads'), 0o775);
@@ -293,7 +294,7 @@ describe('security of the peer link', { timeout: 240_000 }, () => {
     } else {
       const stranger = 4242;
       chownSync(path.join(dir, 'run'), stranger, stranger);
-      await refusedStart('victim', [], /control socket directory .*run belongs to another user \(uid 4242/);
+      await refusedStart('victim', [], /refusing the control socket directory .*run: it belongs to another user \(uid 4242/);
       chownSync(path.join(dir, 'run'), 0, 0);
       const foreignDownloads = path.join(home.dir, 'foreign-downloads');
       await home.run(['daemon', 'start', '--profile', 'probe', '--downloads', foreignDownloads]);

@@ -78,8 +78,8 @@ describe('large transfers', { timeout: 300_000 }, () => {
   });
 
   test('200 MB arrive intact while messages keep flowing both ways', async () => {
-    const aliceControl = await ControlClient.connect(resolveProfilePaths({ home: home.dir, profile: 'alice' }).socket);
-    const bobControl = await ControlClient.connect(resolveProfilePaths({ home: home.dir, profile: 'bob' }).socket);
+    const aliceControl = await ControlClient.connect(resolveProfilePaths({ home: home.dir, profile: 'alice' }));
+    const bobControl = await ControlClient.connect(resolveProfilePaths({ home: home.dir, profile: 'bob' }));
     try {
       const transfer = home.spawn(['transfer', '--profile', 'alice', bigFile, '--json']);
       let transferDone = false;
@@ -127,7 +127,7 @@ describe('large transfers', { timeout: 300_000 }, () => {
   test('transfer with progress: true reports the transfer id and growing byte counts to its caller', async () => {
     const file = path.join(home.dir, 'reported.bin');
     await writeRandomFile(file, 8 * 1024 * 1024);
-    const client = await ControlClient.connect(resolveProfilePaths({ home: home.dir, profile: 'alice' }).socket);
+    const client = await ControlClient.connect(resolveProfilePaths({ home: home.dir, profile: 'alice' }));
     try {
       const reports: Array<{ id: string; bytes: number; size: number }> = [];
       client.onNotification('transfer.progress', (report) => reports.push(report));

@@ -27,25 +27,37 @@ export interface RunOptions {
   cwd?: string;
 }
 
+export interface ChatHomeOptions {
+  /** CHAT_HOME is this path inside the temporary directory (a long one moves the socket out of the profile). */
+  subdir?: string;
+  /** Environment every run in this home gets, cleanup's included (TMPDIR, XDG_RUNTIME_DIR, ...). */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** A temporary CHAT_HOME with its own profiles; `cleanup()` stops every daemon and removes it. */
 export class ChatHome {
+  /** The temporary directory, removed at cleanup; CHAT_HOME is `home`, this same path unless `subdir` was given. */
   readonly dir: string;
+  readonly home: string;
+  private readonly defaultEnv: NodeJS.ProcessEnv;
   private readonly pids = new Set<number>();
   private readonly children = new Set<ChildProcess>();
 
-  private constructor(dir: string) {
+  private constructor(dir: string, options: ChatHomeOptions) {
     this.dir = dir;
+    this.home = options.subdir ? path.join(dir, options.subdir) : dir;
+    this.defaultEnv = options.env ?? {};
   }
 
-  static async create(): Promise<ChatHome> {
-    return new ChatHome(await mkdtemp(path.join(os.tmpdir(), 'chat-e2e-')));
+  static async create(options: ChatHomeOptions = {}): Promise<ChatHome> {
+    return new ChatHome(await mkdtemp(path.join(os.tmpdir(), 'chat-e2e-')), options);
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, CHAT_HOME: this.dir };
+    const env: NodeJS.ProcessEnv = { ...process.env, CHAT_HOME: this.home };
     delete env.CHAT_PROFILE;
     delete env.DEBUG;
-    return { ...env, ...extra };
+    return { ...env, ...this.defaultEnv, ...extra };
   }
 
   /** Runs `chat ARGS...` to completion. */
@@ -76,12 +88,12 @@ export class ChatHome {
   }
 
   profileDir(profile: string): string {
-    return path.join(this.dir, 'profiles', profile);
+    return path.join(this.home, 'profiles', profile);
   }
 
   async cleanup(): Promise<void> {
     for (const child of this.children) child.kill('SIGKILL');
-    const profiles = await readdir(path.join(this.dir, 'profiles')).catch(() => [] as string[]);
+    const profiles = await readdir(path.join(this.home, 'profiles')).catch(() => [] as string[]);
     await Promise.all(profiles.map((profile) => this.run(['daemon', 'stop', '--profile', profile], { timeoutMs: 20_000 }).catch(() => undefined)));
     for (const pid of this.pids) {
       try {
