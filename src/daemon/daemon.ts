@@ -29,6 +29,7 @@ import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import { formatByteSize } from '../text/sizes.ts';
 import { ControlError, startControlServer, type ControlConnection, type ControlHandlers, type ControlServer } from '../control/server.ts';
 import type { HistoryStore } from '../history/store.ts';
+import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import { createPeerContext, peerFingerprint, secureAccepted, secureDialled } from '../peer/secure-transport.ts';
@@ -44,7 +45,8 @@ export interface DaemonConfig {
   name: string;
   host: string;
   port: number;
-  downloads: string;
+  /** Held open since the start (see PinnedDirectory): received files go into this very directory. */
+  downloads: PinnedDirectory;
   version: string;
   identity: Identity;
   knownPeers: KnownPeers;
@@ -120,7 +122,7 @@ export class ChatDaemon {
     );
     this.log.info(
       `chatd ${this.config.version} started: name "${this.config.name}", fingerprint ${formatFingerprint(this.config.identity.fingerprint)}, ` +
-        `peers on ${this.config.host}:${this.boundPort} (TLS 1.3), control ${this.config.paths.socket}, downloads ${this.config.downloads}`,
+        `peers on ${this.config.host}:${this.boundPort} (TLS 1.3), control ${this.config.paths.socket}, downloads ${this.config.downloads.path}${this.config.downloads.raceFree ? '' : ' (checked by path: no /proc/self/fd)'}`,
     );
   }
 
@@ -152,7 +154,7 @@ export class ChatDaemon {
       profile: this.config.paths.profile,
       host: this.config.host,
       port: this.boundPort,
-      downloads: this.config.downloads,
+      downloads: this.config.downloads.path,
       connection: peer ? 'connected' : 'disconnected',
       peer: peer ? summarize(peer) : null,
       home: this.config.paths.home,
@@ -250,11 +252,11 @@ export class ChatDaemon {
             return { decline: problem };
           }
           this.log.info(`peer ${address}: receiving ${quote(offer.name)} (${offer.size} bytes, transfer ${offer.id})`);
-          return { downloadsDir: this.config.downloads };
+          return { downloads: this.config.downloads };
         },
         onFileReceived: (file) => {
           const peer = session.peer!;
-          this.log.info(`peer ${address}: stored ${quote(file.name)} in ${this.config.downloads} (${file.size} bytes, sha256 ${file.sha256})`);
+          this.log.info(`peer ${address}: stored ${quote(file.name)} in ${this.config.downloads.path} (${file.size} bytes, sha256 ${file.sha256})`);
           this.record({
             type: 'file', direction: 'in', id: file.id, time: new Date().toISOString(),
             from: peer.name, to: this.config.name,
@@ -310,10 +312,10 @@ export class ChatDaemon {
     }
     let free: number;
     try {
-      const volume = statfsSync(this.config.downloads);
+      const volume = statfsSync(this.config.downloads.heldPath);
       free = volume.bavail * volume.bsize;
     } catch (error) {
-      this.log.warn(`cannot read the free space of ${this.config.downloads}: ${(error as Error).message}`);
+      this.log.warn(`cannot read the free space of ${this.config.downloads.path}: ${(error as Error).message}`);
       return 'the receiver cannot check its downloads directory';
     }
     const available = Math.max(0, free - reservedBytes - FREE_SPACE_RESERVE_BYTES);

@@ -6,6 +6,8 @@ import { DEFAULT_PROFILE, resolveProfilePaths, type ProfilePaths } from '../cont
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import { checkDisplayName, parseListenPort, parseMaxFileSize, parsePingInterval } from '../control/daemon-options.ts';
 import { prepareOwnedDirectory } from '../files/owner-only.ts';
+import { checkPathChain } from '../files/path-chain.ts';
+import { PinnedDirectory } from '../files/pinned-directory.ts';
 import { loadOrCreateIdentity } from '../identity/identity.ts';
 import { KnownPeers } from '../identity/known-peers.ts';
 import type { KeepaliveOptions } from '../peer/session.ts';
@@ -78,12 +80,18 @@ export async function runDaemon(argv: string[]): Promise<void> {
     prepareSocketDirectory({ path: paths.socket, place: paths.socketPlace });
     log = createFileLogger(paths.logFile, { echo: !process.send, maxFileBytes: testLogMaxBytes() });
     const releaseLock = await acquirePidLock(paths.pidFile);
-    const downloads = path.resolve(options.downloads ?? paths.defaultDownloads);
+    const downloadsPath = path.resolve(options.downloads ?? paths.defaultDownloads);
+    let downloads;
     let history;
     let identity;
     let knownPeers;
     try {
-      prepareOwnedDirectory(downloads, 'the downloads directory', { ownerOnly: false });
+      // Whoever can write to a directory on its path could swap the downloads directory for a
+      // link: check the whole path before anything is created on it, then hold the directory
+      // open, so that a swap later cannot redirect a file (TransferReceiver checks before each).
+      checkPathChain(downloadsPath, 'the downloads directory');
+      prepareOwnedDirectory(downloadsPath, 'the downloads directory', { ownerOnly: false });
+      downloads = PinnedDirectory.open(downloadsPath, 'the downloads directory');
       identity = await loadOrCreateIdentity(paths.identityDir);
       if (identity.created) log.info(`created this profile's identity: fingerprint ${formatFingerprint(identity.fingerprint)} (${identity.keyFile})`);
       knownPeers = KnownPeers.open(paths.knownPeersFile);

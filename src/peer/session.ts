@@ -32,12 +32,19 @@ import {
   RECEIVE_BUFFER_BYTES,
   SEND_BLOCKS,
 } from '../wire/limits.ts';
+import { DirectoryChangedError, type PinnedDirectory } from '../files/pinned-directory.ts';
 import { BlockPool } from './block-pool.ts';
 import { FrameInbox, type FrameRates } from './frame-inbox.ts';
 import { OutputBudget } from './output-budget.ts';
 import { ReadPauses } from './read-pauses.ts';
 import { quote } from './log-text.ts';
 import { TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
+
+/**
+ * What the sender is told when the downloads directory's path no longer leads to the directory
+ * chatd checked at start; the log says where it leads now (the path stays private).
+ */
+export const DOWNLOADS_CHANGED_REASON = "the receiver's downloads directory changed since chatd started";
 
 export interface LocalIdentity {
   name: string;
@@ -71,7 +78,7 @@ export interface SessionHandlers {
    * Where to store an offered file, or why it is declined. `reservedBytes`: what the transfers
    * already accepted on this connection still have to write.
    */
-  acceptFile(offer: FileOfferFrame, reservedBytes: number): { downloadsDir: string } | { decline: string };
+  acceptFile(offer: FileOfferFrame, reservedBytes: number): { downloads: PinnedDirectory } | { decline: string };
   /** Called once a received file is verified and stored, before the sender is told. */
   onFileReceived(file: ReceivedFile): void | Promise<void>;
   onClosed(reason: string): void;
@@ -568,7 +575,7 @@ export class PeerSession {
       this.send({ kind: 'fileDecline', id: offer.id, reason: decision.decline });
       return;
     }
-    const receiver = new TransferReceiver(decision.downloadsDir, offer.id, offer.name, offer.size);
+    const receiver = new TransferReceiver(decision.downloads, offer.id, offer.name, offer.size);
     this.incoming.set(offer.id, receiver);
     receiver.open().then(
       () => {
@@ -576,8 +583,10 @@ export class PeerSession {
       },
       (error: unknown) => {
         this.incoming.delete(offer.id);
-        this.handlers.log(`cannot store offered file ${quote(offer.name)}: ${String(error)}`);
-        this.send({ kind: 'fileDecline', id: offer.id, reason: 'receiver cannot write to its downloads directory' });
+        const changed = error instanceof DirectoryChangedError;
+        this.handlers.log(`cannot store offered file ${quote(offer.name)}: ${changed ? `refused: ${error.message}` : String(error)}`);
+        const reason = changed ? DOWNLOADS_CHANGED_REASON : 'receiver cannot write to its downloads directory';
+        this.send({ kind: 'fileDecline', id: offer.id, reason });
       },
     );
   }
@@ -614,6 +623,11 @@ export class PeerSession {
       })
       .catch(async (error: unknown) => {
         await receiver.abort();
+        if (error instanceof DirectoryChangedError) {
+          this.handlers.log(`transfer ${id} refused before it was named: ${error.message}`);
+          this.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: DOWNLOADS_CHANGED_REASON });
+          return;
+        }
         const reason = error instanceof Error ? error.message : String(error);
         this.handlers.log(`transfer ${id} failed: ${quote(reason)}`);
         this.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });

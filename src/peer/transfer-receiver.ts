@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import { publishWithoutOverwrite, safeFileName } from './file-names.ts';
 
 /** Buffers per writev: POSIX guarantees at least 1024 (IOV_MAX). */
@@ -22,14 +23,17 @@ export interface ReceivedFile {
 
 /**
  * Writes one incoming file to a hidden temporary name in the downloads directory, hashing as it
- * goes; only a complete file whose size and SHA-256 match is given its final name.
+ * goes; only a complete file whose size and SHA-256 match is given its final name. The directory
+ * is the one held open since the start: before the file is created and before it is named, its
+ * path must still lead there (DirectoryChangedError otherwise), and both happen through the held
+ * directory, so a link swapped in cannot send the file elsewhere.
  */
 export class TransferReceiver {
   readonly id: string;
   readonly expectedSize: number;
-  private readonly downloadsDir: string;
+  private readonly downloads: PinnedDirectory;
   private readonly offeredName: string;
-  private readonly tempPath: string;
+  private readonly tempName: string;
   private readonly hash: Hash = createHash('sha256');
   private handle: FileHandle | undefined;
   private received = 0;
@@ -43,12 +47,12 @@ export class TransferReceiver {
   private backgroundSync: Promise<void> | undefined;
   private aborted = false;
 
-  constructor(downloadsDir: string, id: string, offeredName: string, size: number) {
-    this.downloadsDir = downloadsDir;
+  constructor(downloads: PinnedDirectory, id: string, offeredName: string, size: number) {
+    this.downloads = downloads;
     this.id = id;
     this.offeredName = offeredName;
     this.expectedSize = size;
-    this.tempPath = path.join(downloadsDir, `.chat-${id}.part`);
+    this.tempName = `.chat-${id}.part`;
   }
 
   get bytesReceived(): number {
@@ -70,8 +74,8 @@ export class TransferReceiver {
 
   open(): Promise<void> {
     this.opening ??= (async () => {
-      await mkdir(this.downloadsDir, { recursive: true, mode: 0o700 });
-      this.handle = await open(this.tempPath, 'wx', 0o600);
+      await this.downloads.verify();
+      this.handle = await open(this.downloads.entryPath(this.tempName), 'wx', 0o600);
       // The connection may have ended while the file was being created.
       if (this.aborted) await this.discard();
     })();
@@ -137,8 +141,14 @@ export class TransferReceiver {
     await this.handle!.sync();
     await this.handle!.close();
     this.handle = undefined;
-    const storedPath = await publishWithoutOverwrite(this.tempPath, this.downloadsDir, safeFileName(this.offeredName));
-    return { id: this.id, name: path.basename(storedPath), path: storedPath, size: this.received, sha256 };
+    await this.downloads.verify();
+    const storedPath = await publishWithoutOverwrite(
+      this.downloads.entryPath(this.tempName),
+      this.downloads.heldPath,
+      safeFileName(this.offeredName),
+    );
+    const name = path.basename(storedPath);
+    return { id: this.id, name, path: this.downloads.shownPath(name), size: this.received, sha256 };
   }
 
   /** Drops everything received so far. Safe to call more than once. */
@@ -155,7 +165,7 @@ export class TransferReceiver {
       await this.handle.close().catch(() => undefined);
       this.handle = undefined;
     }
-    await unlink(this.tempPath).catch(() => undefined);
+    await unlink(this.downloads.entryPath(this.tempName)).catch(() => undefined);
   }
 }
 

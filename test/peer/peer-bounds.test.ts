@@ -12,6 +12,7 @@ import { afterEach, describe, test } from 'node:test';
 import type { FrameRates } from '../../src/peer/frame-inbox.ts';
 import { PeerError, PeerSession, type KeepaliveOptions } from '../../src/peer/session.ts';
 import type { ReceivedFile } from '../../src/peer/transfer-receiver.ts';
+import { PinnedDirectory } from '../../src/files/pinned-directory.ts';
 import { encodeFrame, type Frame, type MessageFrame } from '../../src/wire/frames.ts';
 import { MAX_QUEUED_OUTPUT_BYTES, OUTPUT_HIGH_WATER_BYTES } from '../../src/wire/limits.ts';
 import { FramePeer } from '../helpers/frame-peer.ts';
@@ -65,6 +66,8 @@ function startEndpoint(socket: Socket, direction: 'in' | 'out', name: string, op
   const files: ReceivedFile[] = [];
   let resolveClosed!: (reason: string) => void;
   const closed = new Promise<string>((resolve) => { resolveClosed = resolve; });
+  const downloads = options.downloadsDir ? PinnedDirectory.open(options.downloadsDir, 'the test downloads directory') : undefined;
+  if (downloads) cleanups.push(() => downloads.close());
   const session = new PeerSession({
     socket,
     direction,
@@ -74,7 +77,7 @@ function startEndpoint(socket: Socket, direction: 'in' | 'out', name: string, op
     ...(options.rates ? { rates: options.rates } : {}),
     handlers: {
       onMessage: (message) => { messages.push(message); },
-      acceptFile: () => (options.downloadsDir ? { downloadsDir: options.downloadsDir } : { decline: 'no downloads directory' }),
+      acceptFile: () => (downloads ? { downloads } : { decline: 'no downloads directory' }),
       onFileReceived: (file) => { files.push(file); },
       onClosed: (reason) => resolveClosed(reason),
       log: () => undefined,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, readdirSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync } from 'node:fs';
 import { appendFile, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import os from 'node:os';
@@ -20,6 +20,7 @@ import {
   type SessionHandlers,
 } from '../../src/peer/session.ts';
 import type { ReceivedFile } from '../../src/peer/transfer-receiver.ts';
+import { PinnedDirectory } from '../../src/files/pinned-directory.ts';
 import { encodeFrame, FrameType, type Frame, type MessageFrame } from '../../src/wire/frames.ts';
 import {
   FILE_CHUNK_BYTES,
@@ -51,6 +52,13 @@ const strayErrors: unknown[] = [];
 const recordStray = (error: unknown): void => {
   strayErrors.push(error);
 };
+
+function holdDirectory(dir: string): PinnedDirectory {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const held = PinnedDirectory.open(dir, 'the test downloads directory');
+  dirCleanups.push(async () => held.close());
+  return held;
+}
 
 async function tempDir(label: string): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `chat-session-${label}-`));
@@ -133,6 +141,8 @@ function startEndpoint(socket: Socket, direction: 'in' | 'out', options: Endpoin
   const closed = new Promise<string>((resolve) => {
     resolveClosed = resolve;
   });
+  // Made and held open at the start, as chatd does with its downloads directory.
+  const downloads = options.downloadsDir ? holdDirectory(options.downloadsDir) : undefined;
   const session = new PeerSession({
     socket,
     direction,
@@ -147,7 +157,7 @@ function startEndpoint(socket: Socket, direction: 'in' | 'out', options: Endpoin
       },
       acceptFile(offer, reservedBytes) {
         if (options.acceptFile) return options.acceptFile(offer, reservedBytes);
-        return options.downloadsDir ? { downloadsDir: options.downloadsDir } : { decline: 'no downloads directory' };
+        return downloads ? { downloads } : { decline: 'no downloads directory' };
       },
       async onFileReceived(file) {
         files.push(file);
@@ -625,7 +635,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
   describe('files', { timeout: 60_000 }, () => {
     test('a file of a few MiB lands with identical bytes, reported before sendFile resolves', async () => {
       const source = await tempDir('src');
-      const downloads = path.join(await tempDir('dl'), 'downloads'); // created by the receiver
+      const downloads = path.join(await tempDir('dl'), 'downloads'); // created when the endpoint starts
       const order: string[] = [];
       const { alice, bob } = await connectedPair({}, {
         downloadsDir: downloads,
