@@ -7,11 +7,17 @@
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import type { PeerInfo } from '../peer/session.ts';
+import type { NewPeerLimit } from './new-peer-limit.ts';
 
 /** Prefix of handshake refusals about keys; `chat connect` reports them as identityMismatch. */
 export const IDENTITY_REFUSAL = 'identity: ';
 /** Prefix of refusals because another peer holds the slot; `chat connect` reports them as busy. */
 export const BUSY_REFUSAL = 'busy: ';
+/**
+ * Prefix of refusals of a name that is not pinned, when no new name may be pinned now. A kind of
+ * busy (not now, or not until a pin is forgotten), so an older dialler reports it as busy.
+ */
+export const NEW_PEER_REFUSAL = `${BUSY_REFUSAL}not pinning a new peer name: `;
 
 export type AdmissionVerdict =
   /** The slot is free: this connection becomes the peer. */
@@ -20,7 +26,7 @@ export type AdmissionVerdict =
   | { verdict: 'replace' }
   /** The same key is connected already, and that connection wins: this one is closed. */
   | { verdict: 'duplicate' }
-  | { verdict: 'refuse'; kind: 'identity' | 'busy'; reason: string };
+  | { verdict: 'refuse'; kind: 'identity' | 'busy' | 'newPeer'; reason: string };
 
 export interface AdmissionInput {
   /** The peer of this connection, with the fingerprint its TLS handshake proved. */
@@ -32,18 +38,25 @@ export interface AdmissionInput {
   /** This daemon's own key. */
   ownFingerprint: string;
   knownPeers: KnownPeers;
+  /** Whether a name that is not pinned may be pinned now. */
+  newPeers: NewPeerLimit;
 }
 
 /**
- * Keys first (`--fingerprint`, then the key pinned to the claimed name), then the slot: another
- * key is `busy` whatever name or instance it claims. Two connections with the same key are the
- * same peer twice: both ends keep the one dialled by the side with the smaller fingerprint, and
- * when one side dialled both (a reconnect while the old link still looks alive) the newer one.
+ * Keys first (`--fingerprint`, then the key pinned to the claimed name), then room for a name not
+ * pinned yet (NewPeerLimit), then the slot: another key is `busy` whatever name or instance it
+ * claims. Two connections with the same key are the same peer twice: both ends keep the one
+ * dialled by the side with the smaller fingerprint, and when one side dialled both (a reconnect
+ * while the old link still looks alive) the newer one.
  */
 export function decideAdmission(input: AdmissionInput): AdmissionVerdict {
-  const { candidate, current, expectedFingerprint, ownFingerprint, knownPeers } = input;
+  const { candidate, current, expectedFingerprint, ownFingerprint, knownPeers, newPeers } = input;
   const identity = identityProblem(candidate, expectedFingerprint, knownPeers);
   if (identity) return { verdict: 'refuse', kind: 'identity', reason: identity };
+  if (knownPeers.check(candidate.name, candidate.fingerprint).status === 'new') {
+    const problem = newPeers.problem(candidate.direction);
+    if (problem) return { verdict: 'refuse', kind: 'newPeer', reason: `${NEW_PEER_REFUSAL}${problem}` };
+  }
   if (!current) return { verdict: 'accept' };
   if (current.fingerprint !== candidate.fingerprint) {
     return { verdict: 'refuse', kind: 'busy', reason: `${BUSY_REFUSAL}already connected to ${current.name}` };

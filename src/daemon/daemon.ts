@@ -33,12 +33,19 @@ import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import { createPeerContext, peerFingerprint, secureAccepted, secureDialled } from '../peer/secure-transport.ts';
-import { quote } from '../peer/log-text.ts';
+import { clipPeerText, quote } from '../peer/log-text.ts';
 import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
 import { HANDSHAKE_TIMEOUT_MS } from '../wire/limits.ts';
-import { BUSY_REFUSAL, decideAdmission, IDENTITY_REFUSAL, type AdmissionVerdict } from './admission.ts';
+import { BUSY_REFUSAL, decideAdmission, IDENTITY_REFUSAL, NEW_PEER_REFUSAL, type AdmissionVerdict } from './admission.ts';
 import type { Logger } from './logger.ts';
-import { WindowBudget } from './window-budget.ts';
+import { NewPeerLimit } from './new-peer-limit.ts';
+import {
+  CONNECTIONS_PER_KEY_PER_MINUTE,
+  CONNECTIONS_PER_MINUTE,
+  PeerEventBudget,
+  REFUSAL_EVENTS_PER_MINUTE,
+  type SkippedPeerEvents,
+} from './peer-event-budget.ts';
 
 export interface DaemonConfig {
   paths: ProfilePaths;
@@ -68,8 +75,6 @@ export interface DaemonConfig {
 const MAX_PENDING_HANDSHAKES = 32;
 /** Room left on the downloads volume beyond an accepted file, for everything else on it. */
 const FREE_SPACE_RESERVE_BYTES = 64 * 1024 * 1024;
-/** Refused connections recorded as history events per minute; the log still names every one. */
-const REFUSAL_EVENTS_PER_MINUTE = 30;
 /** How often a transfer reports progress to the command that started it. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -93,8 +98,11 @@ export class ChatDaemon {
   private readonly subscribers = new Set<ControlConnection>();
   private stopping: Promise<void> | undefined;
   private readonly stopListeners: Array<() => void> = [];
-  /** Refused connections are recorded in the history, but a stream of them must not fill the disk. */
-  private readonly refusalEvents = new WindowBudget(REFUSAL_EVENTS_PER_MINUTE, 60_000);
+  /** Connections and refusals are recorded in the history, but churn must not fill the disk. */
+  private readonly peerEvents = new PeerEventBudget((skipped) => this.reportSkipped(skipped));
+  /** Whether the active session's `connected` was recorded, and so its `disconnected` will be. */
+  private sessionRecorded = false;
+  private readonly newPeers: NewPeerLimit;
   private readonly handshakeTimeoutMs: number;
 
   constructor(config: DaemonConfig, history: HistoryStore, log: Logger) {
@@ -103,6 +111,7 @@ export class ChatDaemon {
     this.log = log;
     this.peerContext = createPeerContext(config.identity);
     this.handshakeTimeoutMs = config.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+    this.newPeers = new NewPeerLimit(config.knownPeers);
   }
 
   get port(): number {
@@ -138,6 +147,7 @@ export class ChatDaemon {
       for (const pending of this.handshaking) pending.close('daemon stopping');
       await new Promise<void>((resolve) => (this.listener?.listening ? this.listener.close(() => resolve()) : resolve()));
       await this.control?.close();
+      this.peerEvents.flush();
       this.history.close();
       this.log.info('stopped');
       for (const listener of this.stopListeners) listener();
@@ -292,17 +302,42 @@ export class ChatDaemon {
       expectedFingerprint,
       ownFingerprint: this.config.identity.fingerprint,
       knownPeers: this.config.knownPeers,
+      newPeers: this.newPeers,
     });
   }
 
   /** Logs and records a refused connection, so `chat tail` shows who knocked (events are rate-limited). */
   private refused(peer: PeerInfo, direction: 'in' | 'out', reason: string): void {
     this.log.warn(`peer ${peer.address}: refused ${quote(peer.name)} (key ${formatFingerprint(peer.fingerprint)}): ${reason}`);
-    if (!this.refusalEvents.take()) return;
+    if (!this.peerEvents.refusal()) return;
     this.recordSafely({
       type: 'peer', state: 'refused', direction, time: new Date().toISOString(),
       from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, reason,
     });
+  }
+
+  /**
+   * The listener we dialled refused our key: recorded (within the refusal budget) under the name
+   * pinned to the key it proved, or the address we dialled. Only for a connection we dialled: a
+   * dialler's BYE after our HELLO proves nothing about us, and any stranger can send one.
+   */
+  private refusedBy(target: string, fingerprint: string | undefined, theirReason: string): void {
+    if (!this.peerEvents.refusal()) return;
+    const from = (fingerprint && this.config.knownPeers.list().find((pin) => pin.fingerprint === fingerprint)?.name) || target;
+    this.recordSafely({
+      type: 'peer', state: 'refused', direction: 'out', time: new Date().toISOString(),
+      from, to: this.config.name, address: target, ...(fingerprint ? { fingerprint } : {}),
+      reason: `${from} refused us: ${clipPeerText(theirReason)}`,
+    });
+  }
+
+  /** One line for the connection events the budget kept out of the history in the last window. */
+  private reportSkipped(skipped: SkippedPeerEvents): void {
+    const parts = [
+      skipped.connections ? `${skipped.connections} connections of pinned keys (over ${CONNECTIONS_PER_MINUTE} a minute, ${CONNECTIONS_PER_KEY_PER_MINUTE} per key)` : '',
+      skipped.refusals ? `${skipped.refusals} refused connections (over ${REFUSAL_EVENTS_PER_MINUTE} a minute)` : '',
+    ].filter(Boolean);
+    this.log.warn(`not recorded in the history in the last minute, churn: ${parts.join(' and ')}; the log lines above name them`);
   }
 
   /** Why an offered file cannot be stored: over --max-file-size, or more than the downloads volume holds. */
@@ -358,8 +393,10 @@ export class ChatDaemon {
       session.close(`${IDENTITY_REFUSAL}${(error as Error).message}`);
       return 'refused';
     }
+    if (pin === 'pinned') this.newPeers.pinned(peer.direction);
     const replaced = this.session;
     this.session = session;
+    this.sessionRecorded = this.peerEvents.connection(peer.fingerprint, pin === 'pinned');
     // Not the active session any more, so its end records nothing: the event below says it all.
     replaced?.close('duplicate connection');
     const change = previous && describeChange(previous, peer);
@@ -367,6 +404,7 @@ export class ChatDaemon {
       `peer ${peer.address}: connected to ${quote(peer.name)} (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
         `${pin === 'pinned' ? ', first contact: key pinned' : ''}${change ? `; ${quote(change)}` : ''})`,
     );
+    if (!this.sessionRecorded) return previous ? 'duplicate' : 'adopted';
     this.record({
       type: 'peer', state: 'connected', direction: peer.direction, time,
       from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, firstContact: pin === 'pinned',
@@ -379,24 +417,19 @@ export class ChatDaemon {
     this.handshaking.delete(session);
     if (session !== this.session) {
       if (session.peer) return;
+      // A dialler that refuses us after our HELLO is only logged: anyone can send that BYE, so it
+      // says nothing a history event could vouch for. (A listener we dialled that refuses us is
+      // recorded by `connect`.)
       this.log.warn(`peer ${session.address}: dropped before handshake: ${quote(reason)}`);
-      const claimed = session.claimedPeer;
-      if (claimed && reason.startsWith(`peer left: ${IDENTITY_REFUSAL}`)) {
-        // The other side refused our key: say so where this user looks (chat tail), not just in the log.
-        this.recordSafely({
-          type: 'peer', state: 'refused', direction: session.direction, time: new Date().toISOString(),
-          from: claimed.name, to: this.config.name, address: session.address, fingerprint: claimed.fingerprint,
-          reason: `${claimed.name} refused us: ${reason.slice('peer left: '.length)}`,
-        });
-      }
       return;
     }
     this.session = undefined;
     const peer = session.peer!;
     this.log.info(`peer ${peer.address}: ${quote(peer.name)} disconnected: ${quote(reason)}`);
+    if (!this.sessionRecorded) return;
     this.recordSafely({
       type: 'peer', state: 'disconnected', direction: peer.direction, time: new Date().toISOString(),
-      from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, reason,
+      from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, reason: clipPeerText(reason),
     });
   }
 
@@ -441,8 +474,10 @@ export class ChatDaemon {
       const refusal = (tag: string) => reason.slice(reason.indexOf(tag));
       if (reason.includes(IDENTITY_REFUSAL)) {
         const ours = reason.includes(`closed: ${IDENTITY_REFUSAL}`);
+        if (!ours) this.refusedBy(target, peerFingerprint(secure), refusal(IDENTITY_REFUSAL));
         throw new ControlError(ErrorCode.identityMismatch, ours ? `refused ${target}: ${refusal(IDENTITY_REFUSAL)}` : `${target} refused us: ${refusal(IDENTITY_REFUSAL)}`);
       }
+      if (reason.includes(`closed: ${NEW_PEER_REFUSAL}`)) throw new ControlError(ErrorCode.busy, `refused ${target}: ${refusal(NEW_PEER_REFUSAL)}`);
       if (reason.includes(`closed: ${BUSY_REFUSAL}`)) {
         throw new ControlError(ErrorCode.busy, `already connected to ${this.session?.peer?.name ?? 'another peer'}; run "chat disconnect" first`);
       }
@@ -450,7 +485,10 @@ export class ChatDaemon {
       throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reason}`);
     }
     const outcome = this.adopt(session, peer, fingerprint);
-    if (outcome === 'refused') throw new ControlError(ErrorCode.identityMismatch, `refused ${target}: ${session.closeReason}`);
+    if (outcome === 'refused') {
+      const code = session.closeReason?.startsWith(NEW_PEER_REFUSAL) ? ErrorCode.busy : ErrorCode.identityMismatch;
+      throw new ControlError(code, `refused ${target}: ${session.closeReason}`);
+    }
     if (outcome === 'busy') {
       throw new ControlError(
         ErrorCode.busy,

@@ -12,12 +12,22 @@ export class WindowBudget {
 
   /** True when one more use fits in the current window (and counts it). */
   take(now = Date.now()): boolean {
+    if (!this.available(now)) return false;
+    this.used++;
+    return true;
+  }
+
+  /** True when one more use fits in the current window; counts nothing. */
+  available(now = Date.now()): boolean {
     if (now - this.windowStart >= this.windowMs) {
       this.windowStart = now;
       this.used = 0;
     }
-    if (this.used >= this.limit) return false;
-    this.used++;
-    return true;
+    return this.used < this.limit;
+  }
+
+  /** How long until the current window ends and the budget is full again. */
+  msUntilRefill(now = Date.now()): number {
+    return Math.max(0, this.windowStart + this.windowMs - now);
   }
 }

@@ -18,6 +18,13 @@ export type PinCheck =
   | { status: 'changed'; pinned: PinnedPeer };
 
 const FILE_VERSION = 1;
+/**
+ * Most names kept pinned. Every name a new key connects under is pinned, so without a cap a
+ * stranger cycling through fresh keys and names would grow this file (rewritten on every
+ * connection) for ever; 1000 names is far more peers than a person talks to, and under 1 MB.
+ * Past it a new name is refused; names pinned already are never dropped.
+ */
+export const MAX_PINNED_PEERS = 1000;
 const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
 
 /**
@@ -55,10 +62,24 @@ export class KnownPeers {
     return { status: pinned.fingerprint === fingerprint ? 'known' : 'changed', pinned };
   }
 
-  /** Pins a new name or updates when a known one was last seen. Returns whether it pinned. */
+  /** How many names are pinned. */
+  get size(): number {
+    return this.peers.size;
+  }
+
+  /** Whether another name can be pinned (fewer than MAX_PINNED_PEERS are). */
+  get full(): boolean {
+    return this.peers.size >= MAX_PINNED_PEERS;
+  }
+
+  /**
+   * Pins a new name or updates when a known one was last seen. Returns whether it pinned. Throws
+   * for a name pinned to another key, and for a new name when the file is `full`.
+   */
   remember(name: string, fingerprint: string, time: string): 'pinned' | 'seen' {
     const pinned = this.peers.get(name);
     if (pinned && pinned.fingerprint !== fingerprint) throw new Error(`"${name}" is pinned to another key`);
+    if (!pinned && this.full) throw new Error(`not pinning "${name}": ${MAX_PINNED_PEERS} names are pinned already`);
     this.peers.set(name, { name, fingerprint, firstSeen: pinned?.firstSeen ?? time, lastSeen: time });
     this.save();
     return pinned ? 'seen' : 'pinned';

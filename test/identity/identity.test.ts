@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { loadOrCreateIdentity } from '../../src/identity/identity.ts';
-import { KnownPeers } from '../../src/identity/known-peers.ts';
+import { KnownPeers, MAX_PINNED_PEERS } from '../../src/identity/known-peers.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -86,6 +86,26 @@ describe('known peers', () => {
     assert.equal(reopened.forget('bob')?.fingerprint, alpha);
     assert.equal(reopened.forget('bob'), undefined);
     assert.deepEqual(KnownPeers.open(file).list().map((peer) => peer.name), ['carol']);
+  });
+
+  test(`at most MAX_PINNED_PEERS names: a new one past them is refused, pinned ones still update`, () => {
+    const file = path.join(tempDir(), 'known_peers.json');
+    const time = '2026-01-01T00:00:00.000Z';
+    const peers = Array.from({ length: MAX_PINNED_PEERS }, (_, i) => ({
+      name: `peer-${i}`, fingerprint: i.toString(16).padStart(64, '0'), firstSeen: time, lastSeen: time,
+    }));
+    writeFileSync(file, JSON.stringify({ version: 1, peers }), { mode: 0o600 });
+    const known = KnownPeers.open(file);
+    assert.equal(known.size, MAX_PINNED_PEERS);
+    assert.equal(known.full, true);
+    assert.throws(() => known.remember('newcomer', alpha, time), /not pinning "newcomer": 1000 names are pinned already/);
+    assert.equal(known.check('newcomer', alpha).status, 'new', 'nothing was pinned');
+    assert.equal(known.remember('peer-7', peers[7]!.fingerprint, '2026-01-02T00:00:00.000Z'), 'seen');
+    assert.equal(known.check('peer-7', beta).status, 'changed', 'the pins stay as they were');
+    known.forget('peer-0');
+    assert.equal(known.full, false);
+    assert.equal(known.remember('newcomer', alpha, time), 'pinned');
+    assert.equal(KnownPeers.open(file).size, MAX_PINNED_PEERS);
   });
 
   test('a damaged file is an error, never an empty list (that would trust every key again)', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { escapeLogText, MAX_LOGGED_PEER_TEXT_BYTES, quote } from '../../src/peer/log-text.ts';
+import { clipPeerText, escapeLogText, MAX_LOGGED_PEER_TEXT_BYTES, quote } from '../../src/peer/log-text.ts';
 
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
@@ -57,5 +57,24 @@ describe('escapeLogText', () => {
     assert.equal(escapeLogText('plain: "ok" ü 日本 😀'), 'plain: "ok" ü 日本 😀');
     assert.equal(escapeLogText('a\r\nb\tc\u001bd\u0000'), 'a\\u000d\\u000ab\\u0009c\\u001bd\\u0000');
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => !UNSAFE.test(escapeLogText(text))));
+  });
+});
+
+describe('clipPeerText (peer text in a stored event)', () => {
+  test('short text is kept as it is, unescaped', () => {
+    assert.equal(clipPeerText('peer left: bye\n\u001b'), 'peer left: bye\n\u001b');
+  });
+
+  test('the same clip and marker as quote, on a character boundary', () => {
+    assert.equal(clipPeerText('A'.repeat(30_000)), `${'A'.repeat(MAX_LOGGED_PEER_TEXT_BYTES)}… (30000 bytes, clipped)`);
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (text) => {
+        const clipped = clipPeerText(text);
+        const { text: quoted, rest } = parseQuoted(quote(text));
+        assert.equal(clipped, `${quoted}${rest}`);
+        assert.ok(Buffer.byteLength(quoted) <= MAX_LOGGED_PEER_TEXT_BYTES);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
