@@ -44,6 +44,26 @@ export const MAX_NAME_BYTES = 64;
  * real name, so an odd one is shortened by the receiver rather than treated as an attack.
  */
 export const MAX_FILE_NAME_BYTES = 32 * 1024;
+/** JSON's longest spelling of one byte of a string: `\u00XX` (any character may be escaped so). */
+const JSON_ESCAPED_BYTE = 6;
+/**
+ * A HELLO body without its two strings, at its largest: the type byte, the braces, the six keys,
+ * the instance UUID and three 5-digit numbers (version, minVersion, listenPort).
+ */
+const HELLO_FIXED_BYTES = 130;
+/**
+ * The largest valid HELLO frame body: `protocol` and `name` at MAX_NAME_BYTES each, every byte
+ * spelled as `\u00XX`, plus the fixed part (898 bytes).
+ */
+const LARGEST_HELLO_BYTES = HELLO_FIXED_BYTES + 2 * MAX_NAME_BYTES * JSON_ESCAPED_BYTE;
+/**
+ * Largest frame body accepted before the handshake is complete (the peer's HELLO, and on the
+ * listener the dialler's confirming PING). Until then the peer is any stranger that finished TLS,
+ * and MAX_PENDING_HANDSHAKES of them at once each parked a partial frame of MAX_FRAME_BYTES
+ * (measured: 143 MB of RSS, not given back). The largest valid HELLO plus 1 KiB for whitespace
+ * and fields a later version may add; 1922 bytes.
+ */
+export const MAX_HELLO_FRAME_BYTES = LARGEST_HELLO_BYTES + 1024;
 /** Longest free-text reason (BYE, DECLINE, CANCEL, RESULT). */
 export const MAX_REASON_BYTES = 1024;
 /** Largest file size that can be offered: what a JS number represents exactly. */

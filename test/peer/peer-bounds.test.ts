@@ -12,8 +12,15 @@ import { afterEach, describe, test } from 'node:test';
 import type { FrameRates } from '../../src/peer/frame-inbox.ts';
 import { PeerError, PeerSession, type KeepaliveOptions } from '../../src/peer/session.ts';
 import type { ReceivedFile } from '../../src/peer/transfer-receiver.ts';
-import { encodeFrame, type Frame, type MessageFrame } from '../../src/wire/frames.ts';
-import { MAX_QUEUED_OUTPUT_BYTES, OUTPUT_HIGH_WATER_BYTES } from '../../src/wire/limits.ts';
+import { encodeFrame, FrameType, type Frame, type MessageFrame } from '../../src/wire/frames.ts';
+import {
+  FRAME_HEADER_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_HELLO_FRAME_BYTES,
+  MAX_MESSAGE_BYTES,
+  MAX_QUEUED_OUTPUT_BYTES,
+  OUTPUT_HIGH_WATER_BYTES,
+} from '../../src/wire/limits.ts';
 import { FramePeer } from '../helpers/frame-peer.ts';
 import { createSocketPair, type SocketPair } from '../helpers/socket-pair.ts';
 
@@ -58,6 +65,7 @@ interface EndpointOptions {
   rates?: Partial<FrameRates>;
   keepalive?: KeepaliveOptions;
   downloadsDir?: string;
+  handshakeTimeoutMs?: number;
 }
 
 function startEndpoint(socket: Socket, direction: 'in' | 'out', name: string, options: EndpointOptions = {}): Endpoint {
@@ -72,6 +80,7 @@ function startEndpoint(socket: Socket, direction: 'in' | 'out', name: string, op
     peerFingerprint: () => 'ab'.repeat(32),
     ...(options.keepalive ? { keepalive: options.keepalive } : {}),
     ...(options.rates ? { rates: options.rates } : {}),
+    ...(options.handshakeTimeoutMs ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
     handlers: {
       onMessage: (message) => { messages.push(message); },
       acceptFile: () => (options.downloadsDir ? { downloadsDir: options.downloadsDir } : { decline: 'no downloads directory' }),
@@ -129,7 +138,87 @@ function message(text: string): MessageFrame {
   return { kind: 'message', id: randomUUID(), time: new Date().toISOString(), text };
 }
 
+/** A frame header announcing `bodyLength` bytes of type `code`, with no body yet. */
+function frameHeader(bodyLength: number, code: number): Buffer {
+  const bytes = Buffer.alloc(FRAME_HEADER_BYTES);
+  bytes.writeUInt32BE(bodyLength, 0);
+  bytes.writeUInt8(code, 4);
+  return bytes;
+}
+
+/** Writes 1 KiB every 20 ms, as a stranger keeping a partial frame alive would, until the socket closes. */
+function trickle(raw: FramePeer): void {
+  const timer = setInterval(() => {
+    if (raw.socket.destroyed) clearInterval(timer);
+    else raw.write(Buffer.alloc(1024, 0x20));
+  }, 20);
+  cleanups.push(() => clearInterval(timer));
+}
+
+const handshakeFrameRefused = (bodyLength: number) =>
+  `protocol error: frame of ${bodyLength} bytes before the handshake is complete exceeds the ${MAX_HELLO_FRAME_BYTES}-byte limit for a handshake frame`;
+
 describe('peer bounds', { timeout: 60_000 }, () => {
+  describe('frames before the handshake is complete', () => {
+    // A long handshake deadline, so only the frame limit can end these connections within SOON_MS.
+    const PATIENT = { handshakeTimeoutMs: 60_000 };
+
+    test('a HELLO announcing a large body, then trickling it, is dropped as soon as its header is in', async () => {
+      const pair = await socketPair();
+      const raw = new FramePeer(pair.client);
+      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
+      raw.write(frameHeader(MAX_FRAME_BYTES, FrameType.hello));
+      trickle(raw);
+      assert.equal(await within(bob.closed, SOON_MS, 'the drop'), handshakeFrameRefused(MAX_FRAME_BYTES));
+      await raw.waitClosed(SOON_MS);
+    });
+
+    test('one byte over MAX_HELLO_FRAME_BYTES is refused too', async () => {
+      const pair = await socketPair();
+      const raw = new FramePeer(pair.client);
+      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
+      raw.write(frameHeader(MAX_HELLO_FRAME_BYTES + 1, FrameType.hello));
+      assert.equal(await within(bob.closed, SOON_MS, 'the drop'), handshakeFrameRefused(MAX_HELLO_FRAME_BYTES + 1));
+    });
+
+    test('the frame in place of the dialler\'s confirmation has the same limit', async () => {
+      const pair = await socketPair();
+      const raw = new FramePeer(pair.client);
+      raw.autoConfirm = false;
+      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
+      raw.hello();
+      await raw.waitFor('hello', () => true, SOON_MS);
+      raw.write(frameHeader(MAX_MESSAGE_BYTES, FrameType.message));
+      trickle(raw);
+      assert.equal(await within(bob.closed, SOON_MS, 'the drop'), handshakeFrameRefused(MAX_MESSAGE_BYTES));
+    });
+
+    test('a dialler drops a listener whose HELLO announces a large body', async () => {
+      const pair = await socketPair();
+      const raw = new FramePeer(pair.server);
+      raw.autoConfirm = false;
+      const alice = startEndpoint(pair.client, 'out', 'alice', PATIENT);
+      await raw.waitFor('hello', () => true, SOON_MS);
+      raw.write(frameHeader(MAX_FRAME_BYTES, FrameType.hello));
+      trickle(raw);
+      assert.equal(await within(alice.closed, SOON_MS, 'the drop'), handshakeFrameRefused(MAX_FRAME_BYTES));
+    });
+
+    test('right behind the confirmation, in the same write, a frame may be as large as any', async () => {
+      const pair = await socketPair();
+      const raw = new FramePeer(pair.client);
+      raw.autoConfirm = false;
+      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
+      raw.hello();
+      await raw.waitFor('hello', () => true, SOON_MS);
+      const big = message('x'.repeat(MAX_MESSAGE_BYTES));
+      raw.write(Buffer.concat([encodeFrame({ kind: 'ping', nonce: 0 }), encodeFrame(big)]));
+      await raw.waitFor('messageAck', (ack) => ack.id === big.id, SOON_MS);
+      assert.deepEqual(bob.messages.map((m) => m.id), [big.id]);
+      assert.equal(bob.session.isClosed, false);
+    });
+  });
+
   describe('output a peer does not read', () => {
     test('a PING flood that never reads its PONGs: reading stops at the high-water mark, then the peer is dropped', async () => {
       const { raw, bob, pair } = await rawAgainstSession({ rates: UNPACED, keepalive: FAST_KEEPALIVE });
