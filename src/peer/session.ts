@@ -26,6 +26,8 @@ import {
   FRAME_BURST,
   FRAMES_PER_SECOND,
   MESSAGE_BURST,
+  MESSAGE_BYTE_BURST,
+  MESSAGE_BYTES_PER_SECOND,
   MESSAGES_PER_SECOND,
   MIN_PROTOCOL_VERSION,
   PEER_SILENCE_LIMIT_MS,
@@ -101,7 +103,10 @@ export interface SessionOptions {
   peerFingerprint(): string | undefined;
   handshakeTimeoutMs?: number;
   keepalive?: KeepaliveOptions;
-  /** What the peer may deliver; default MESSAGES_PER_SECOND, MESSAGE_BURST, FRAMES_PER_SECOND, FRAME_BURST. */
+  /**
+   * What the peer may deliver; default MESSAGES_PER_SECOND and MESSAGE_BURST, MESSAGE_BYTES_PER_SECOND
+   * and MESSAGE_BYTE_BURST, FRAMES_PER_SECOND and FRAME_BURST.
+   */
   rates?: Partial<FrameRates>;
 }
 
@@ -189,6 +194,7 @@ export class PeerSession {
     this.inbox = new FrameInbox({
       rates: {
         messages: options.rates?.messages ?? { perSecond: MESSAGES_PER_SECOND, burst: MESSAGE_BURST },
+        messageBytes: options.rates?.messageBytes ?? { perSecond: MESSAGE_BYTES_PER_SECOND, burst: MESSAGE_BYTE_BURST },
         frames: options.rates?.frames ?? { perSecond: FRAMES_PER_SECOND, burst: FRAME_BURST },
       },
       deliver: (frame) => this.dispatchSafely(frame),

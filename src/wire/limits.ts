@@ -118,6 +118,16 @@ export const MESSAGES_PER_SECOND = 200;
 /** MESSAGE frames a connection may deliver at once before MESSAGES_PER_SECOND applies: a pasted block of lines. */
 export const MESSAGE_BURST = 1000;
 /**
+ * UTF-8 bytes of MESSAGE text a connection may deliver per second, sustained, next to the count:
+ * 200 messages of MAX_MESSAGE_BYTES would be 51 MiB a second into the history and to every
+ * `chat tail`. 1 MiB a second is about a novel a second, far above any typist or pasted text, and is
+ * what a flood of large messages costs: history bytes, tail output. Paced like the count (read
+ * later, never dropped).
+ */
+export const MESSAGE_BYTES_PER_SECOND = 1024 * 1024;
+/** Bytes of message text a connection may deliver at once before MESSAGE_BYTES_PER_SECOND applies: 32 of the largest messages. */
+export const MESSAGE_BYTE_BURST = 8 * 1024 * 1024;
+/**
  * Frames other than MESSAGE and FILE_CHUNK a connection may deliver per second, sustained. A real
  * peer sends a few: pings, one MESSAGE_ACK per message of ours (which its own MESSAGES_PER_SECOND
  * paces), a handful per file. This is 100 times that and a few percent of one core, and it bounds

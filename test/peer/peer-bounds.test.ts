@@ -19,6 +19,8 @@ import {
   MAX_HELLO_FRAME_BYTES,
   MAX_MESSAGE_BYTES,
   MAX_QUEUED_OUTPUT_BYTES,
+  MESSAGE_BYTE_BURST,
+  MESSAGE_BYTES_PER_SECOND,
   OUTPUT_HIGH_WATER_BYTES,
 } from '../../src/wire/limits.ts';
 import { FramePeer } from '../helpers/frame-peer.ts';
@@ -29,7 +31,11 @@ const SOON_MS = 5_000;
 /** Short keepalive, so "leaves its answers unread for the silence limit" happens within a test. */
 const FAST_KEEPALIVE: KeepaliveOptions = { pingIntervalMs: 250, silenceLimitMs: 1000 };
 /** No pacing at all: what the output bound alone must withstand. */
-const UNPACED: FrameRates = { messages: { perSecond: 1e9, burst: 1e9 }, frames: { perSecond: 1e9, burst: 1e9 } };
+const UNPACED: FrameRates = {
+  messages: { perSecond: 1e9, burst: 1e9 },
+  messageBytes: { perSecond: 1e15, burst: 1e15 },
+  frames: { perSecond: 1e9, burst: 1e9 },
+};
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -351,6 +357,41 @@ describe('peer bounds', { timeout: 60_000 }, () => {
       const secondToLastAckAt = raw.frames.findIndex((f) => f.kind === 'messageAck' && f.id === frames[58]!.id);
       assert.ok(pongAt > secondToLastAckAt, 'the PING behind the messages waited its turn');
       assert.equal(bob.session.isClosed, false);
+    });
+
+    test(`large messages are paced by their bytes: ${MESSAGE_BYTES_PER_SECOND / MiB} MiB/s after a burst of ${MESSAGE_BYTE_BURST / MiB} MiB, read later, none dropped`, async () => {
+      // The default budgets: 40 of the largest messages are 10 MiB, far under the count's burst of
+      // 1000, so only the byte budget can hold the last 2 MiB back, for about 2 s.
+      const { raw, bob, pair } = await rawAgainstSession();
+      const frames = Array.from({ length: 40 }, (_, i) => message(`${i} `.padEnd(MAX_MESSAGE_BYTES, 'x')));
+      const total = frames.reduce((sum, frame) => sum + Buffer.byteLength(frame.text), 0);
+      assert.equal(total, 10 * MiB);
+      let sawPaused = false;
+      const sampler = setInterval(() => { sawPaused ||= pair.server.isPaused(); }, 5);
+      cleanups.push(() => clearInterval(sampler));
+      const started = Date.now();
+      raw.write(Buffer.concat([...frames.map((frame) => encodeFrame(frame)), encodeFrame({ kind: 'ping', nonce: 777 })]));
+      await raw.waitFor('pong', (pong) => pong.nonce === 777, 20_000);
+      const elapsed = Date.now() - started;
+      const expectedMs = ((total - MESSAGE_BYTE_BURST) / MESSAGE_BYTES_PER_SECOND) * 1000;
+      assert.ok(elapsed >= expectedMs * 0.8, `10 MiB of messages took ${elapsed} ms (budget: ${expectedMs} ms past the burst)`);
+      assert.ok(sawPaused, 'the socket was not read while the peer was over its budget');
+      assert.deepEqual(bob.messages.map((m) => m.id), frames.map((f) => f.id), 'all of them, in order');
+      const acked = raw.frames.flatMap((f) => (f.kind === 'messageAck' ? [f.id] : []));
+      assert.deepEqual(acked, frames.map((f) => f.id), 'each acknowledged once, in order');
+      assert.equal(bob.session.isClosed, false);
+    });
+
+    test('the byte budget and the count budget hold together: a message waits for the one it is over', async () => {
+      const { raw, bob } = await rawAgainstSession({ rates: { messageBytes: { perSecond: 100 * 1024, burst: 100 * 1024 } } });
+      // 100 KiB at once, then 100 KiB/s: 30 messages of 10 KiB need about 2 s, though the count allows them at once.
+      const frames = Array.from({ length: 30 }, (_, i) => message(`${i} `.padEnd(10 * 1024, 'y')));
+      const started = Date.now();
+      raw.write(Buffer.concat([...frames.map((frame) => encodeFrame(frame)), encodeFrame({ kind: 'ping', nonce: 778 })]));
+      await raw.waitFor('pong', (pong) => pong.nonce === 778, SOON_MS);
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed >= 1600, `took ${elapsed} ms`);
+      assert.deepEqual(bob.messages.map((m) => m.id), frames.map((f) => f.id));
     });
 
     test('other frames are paced by their own budget', async () => {
