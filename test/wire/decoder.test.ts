@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { FrameDecoder } from '../../src/wire/decoder.ts';
 import { ProtocolError } from '../../src/wire/errors.ts';
 import { FrameType, encodeFrame, type Frame } from '../../src/wire/frames.ts';
-import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, MAX_HELLO_FRAME_BYTES, MAX_MESSAGE_BYTES, MAX_NAME_BYTES } from '../../src/wire/limits.ts';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, MAX_HELLO_FRAME_BYTES, MAX_MESSAGE_BYTES, MAX_NAME_BYTES, MAX_REASON_BYTES } from '../../src/wire/limits.ts';
 import { frameArbitrary } from './frame-arbitraries.ts';
 
 const ID = '3f2b8c1e-9a4d-4e6f-8b7a-0c1d2e3f4a5b';
@@ -243,6 +243,14 @@ describe('FrameDecoder before the handshake is complete', { timeout: 30_000 }, (
     assert.ok(frame?.kind === 'hello');
     assert.equal(frame.name, 'a'.repeat(MAX_NAME_BYTES));
     assert.equal(frame.protocol, 'a'.repeat(MAX_NAME_BYTES));
+  });
+
+  test('so does the largest valid BYE, which may come in place of a HELLO', () => {
+    const body = Buffer.from(`{"reason":"${escapedEveryByte(MAX_REASON_BYTES)}"}`, 'utf8');
+    assert.ok(1 + body.length <= MAX_HELLO_FRAME_BYTES - 1000, `largest BYE ${1 + body.length} bytes, limit ${MAX_HELLO_FRAME_BYTES}`);
+    const [frame] = handshakeDecoder().push(Buffer.concat([header(1 + body.length, FrameType.bye), body]));
+    assert.ok(frame?.kind === 'bye');
+    assert.equal(frame.reason, 'a'.repeat(MAX_REASON_BYTES));
   });
 
   test('a first frame announcing more than MAX_HELLO_FRAME_BYTES is refused as soon as its header is in', () => {
