@@ -1,3 +1,4 @@
+/** Reading the history a page at a time: the newest N events, or every event after a seq. */
 import type { ControlClient } from '../control/client.ts';
 import type { ChatEvent } from '../control/protocol.ts';
 import { MAX_HISTORY_PAGE } from '../control/protocol.ts';
@@ -14,4 +15,15 @@ export async function fetchLatestEvents(client: ControlClient, count: number): P
     before = page.events[0]!.seq;
   }
   return events;
+}
+
+/** Every event after `seq`, oldest first, one page at a time, until a page comes back empty. */
+export async function* eventsAfter(client: ControlClient, seq: number): AsyncGenerator<ChatEvent[]> {
+  let after = seq;
+  for (;;) {
+    const page = await client.request('history', { after, limit: MAX_HISTORY_PAGE });
+    if (page.events.length === 0) return;
+    yield page.events;
+    after = page.events.at(-1)!.seq;
+  }
 }

@@ -1,46 +1,65 @@
 import { Flags } from '@oclif/core';
 import type { ChatEvent } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
-import { followEvents } from '../cli/event-feed.ts';
-import { fetchLatestEvents } from '../cli/history-pages.ts';
-import { formatEvent } from '../cli/output.ts';
+import { CliError } from '../cli/errors.ts';
+import { followResuming, MAX_RESUME_ATTEMPTS } from '../cli/event-feed.ts';
+import { eventsAfter, fetchLatestEvents } from '../cli/history-pages.ts';
+import { formatEvent, human } from '../cli/output.ts';
 import { writeHuman, writeJsonLine } from '../cli/terminal.ts';
 
 export default class Tail extends BaseCommand {
   static override summary = 'Show the latest messages, files and connection events, then follow new ones.';
   static override description =
     'Prints the last N events of the history, then keeps printing new ones until interrupted (Ctrl-C) or the ' +
-    'daemon stops. With --json, one JSON object per line (NDJSON) with type, direction, from, to, time and, per ' +
-    'type, text (message), name/size/sha256/path (file) or state/address (peer).';
+    'daemon stops. With --json, one JSON object per line (NDJSON) with seq, type, direction, from, to, time and, per ' +
+    'type, text (message), name/size/sha256/path (file) or state/address (peer). If the daemon closes the ' +
+    'connection because this tail fell behind (it was stopped, or its output is slow), it reconnects and goes on ' +
+    'after the last event it printed: nothing is lost or printed twice.';
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     { description: 'Last 50 events, then stop', command: '<%= config.bin %> <%= command.id %> -n 50 --no-follow' },
     { description: 'Feed a script', command: '<%= config.bin %> <%= command.id %> --json | jq -r \'select(.type=="message") | .text\'' },
+    { description: 'Go on after the last event a script saw (its seq)', command: '<%= config.bin %> <%= command.id %> --json --after 1234' },
   ];
   static override flags = {
     lines: Flags.integer({ char: 'n', description: 'How many past events to print first.', default: 10, min: 0 }),
+    after: Flags.integer({ description: 'Print every event after this seq (as --json shows it) first, instead of the last N.', min: 0 }),
     follow: Flags.boolean({ description: 'Keep printing new events (--no-follow prints the past ones and exits).', default: true, allowNo: true }),
     json: Flags.boolean({ description: 'One JSON object per event and line (NDJSON).', default: false }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Tail);
-    const client = await this.connectDaemon(this.profilePaths(flags.profile));
+    const paths = this.profilePaths(flags.profile);
+    const client = await this.connectDaemon(paths);
     const print = (event: ChatEvent) => {
       if (flags.json) writeJsonLine(event);
       else writeHuman('stdout', formatEvent(event));
     };
     if (!flags.follow) {
-      for (const event of await fetchLatestEvents(client, flags.lines)) print(event);
+      if (flags.after === undefined) for (const event of await fetchLatestEvents(client, flags.lines)) print(event);
+      else for await (const page of eventsAfter(client, flags.after)) for (const event of page) print(event);
       return;
     }
-    const ended = new Promise<void>((resolve) => {
-      client.onClose(resolve);
+    const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
       process.stdout.on('error', () => resolve());
     });
-    await followEvents(client, flags.lines, print);
-    await ended;
+    const end = await followResuming({
+      client,
+      start: flags.after === undefined ? { latest: flags.lines } : { after: flags.after },
+      deliver: print,
+      connect: () => this.connectDaemon(paths),
+      resumed: (seq) => writeHuman('stderr', human`chat: the daemon closed the connection (this tail fell behind); reconnected, going on after event ${seq}`),
+      stop,
+    });
+    if (end.reason === 'cannotResume') {
+      throw new CliError(
+        'daemon_gone',
+        `the daemon closed the connection ${MAX_RESUME_ATTEMPTS} times in a row before a new event came; ` +
+          `the last event printed was ${end.lastSeq}: go on with chat tail --after ${end.lastSeq}`,
+      );
+    }
   }
 }

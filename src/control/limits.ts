@@ -30,3 +30,12 @@ export const MAX_CONTROL_CONNECTIONS = 64;
  * a request: a forgotten or stuck script cannot hold a connection slot for ever.
  */
 export const CONTROL_IDLE_TIMEOUT_MS = 30_000;
+/**
+ * Bytes written to one client and not yet taken by the kernel, above which the client is closed
+ * (logged) when the next notification is due. Without it a stopped or slow subscriber (`chat tail`
+ * under Ctrl-Z) made the daemon hold node-ipc's 8 MiB of unsent writes each: 24 stopped tails
+ * held 368 MB. `chat tail` then resumes by itself after the last event it printed (history by
+ * `seq`), so it loses nothing. The check comes before each notification is written, so a client
+ * costs at most this plus one event (about 1.5 MiB at the most).
+ */
+export const MAX_NOTIFICATION_BACKLOG_BYTES = 1024 * 1024;

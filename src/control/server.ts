@@ -9,6 +9,7 @@ import {
   CONTROL_MESSAGE_TIMEOUT_MS,
   MAX_CONTROL_CONNECTIONS,
   MAX_CONTROL_MESSAGE_BYTES,
+  MAX_NOTIFICATION_BACKLOG_BYTES,
 } from './limits.ts';
 import { ControlError } from './control-error.ts';
 import { checkParams } from './params.ts';
@@ -247,7 +248,16 @@ class Connection implements ControlConnection {
   }
 
   notify<N extends keyof ControlNotifications>(method: N, params: ControlNotifications[N]): void {
-    if (!this.isClosed) this.notifier.notify(method, params as unknown as Record<string, unknown>);
+    if (this.isClosed) return;
+    // A client that does not read (a stopped `chat tail`) must not make us hold its notifications:
+    // it is closed, and resumes from the history once it reads again.
+    const backlog = this.socket.writableLength;
+    if (backlog > MAX_NOTIFICATION_BACKLOG_BYTES) {
+      this.log(`control: client ${this.id} left ${backlog} bytes unread, over the ${MAX_NOTIFICATION_BACKLOG_BYTES}-byte notification backlog; closed`);
+      this.drop();
+      return;
+    }
+    this.notifier.notify(method, params as unknown as Record<string, unknown>);
   }
 
   onClose(listener: () => void): void {

@@ -8,6 +8,8 @@ import { TokenBucket, type Rate } from './token-bucket.ts';
 export interface FrameRates {
   /** MESSAGE frames. */
   messages: Rate;
+  /** UTF-8 bytes of MESSAGE text: many large messages are paced by this one before their count's. */
+  messageBytes: Rate;
   /** Every other frame but FILE_CHUNK, whose pace the receiver's disk sets (RECEIVE_BUFFER_BYTES). */
   frames: Rate;
 }
@@ -24,6 +26,7 @@ export interface FrameInboxOptions {
 export class FrameInbox {
   private readonly options: FrameInboxOptions;
   private readonly messages: TokenBucket;
+  private readonly messageBytes: TokenBucket;
   private readonly frames: TokenBucket;
   private queue: Frame[] = [];
   private next = 0;
@@ -32,6 +35,7 @@ export class FrameInbox {
   constructor(options: FrameInboxOptions) {
     this.options = options;
     this.messages = new TokenBucket(options.rates.messages);
+    this.messageBytes = new TokenBucket(options.rates.messageBytes);
     this.frames = new TokenBucket(options.rates.frames);
   }
 
@@ -56,8 +60,7 @@ export class FrameInbox {
   private drain(): void {
     while (this.next < this.queue.length) {
       const frame = this.queue[this.next]!;
-      const bucket = frame.kind === 'message' ? this.messages : frame.kind === 'fileChunk' ? undefined : this.frames;
-      const waitMs = bucket ? bucket.take() : 0;
+      const waitMs = this.take(frame);
       if (waitMs > 0) {
         this.options.hold();
         this.waiting = setTimeout(() => {
@@ -75,5 +78,17 @@ export class FrameInbox {
     }
     this.queue = [];
     this.next = 0;
+  }
+
+  /** Takes what `frame` costs from its budgets and returns 0, or takes nothing and returns how long until it can. */
+  private take(frame: Frame): number {
+    if (frame.kind === 'fileChunk') return 0;
+    if (frame.kind !== 'message') return this.frames.take();
+    const bytes = Buffer.byteLength(frame.text);
+    const waitMs = Math.max(this.messages.wait(), this.messageBytes.wait(bytes));
+    if (waitMs > 0) return waitMs;
+    this.messages.take();
+    this.messageBytes.take(bytes);
+    return 0;
   }
 }

@@ -17,12 +17,16 @@ import {
   FILE_CHUNK_BYTES,
   FILE_READ_BYTES,
   HANDSHAKE_TIMEOUT_MS,
+  MAX_FRAME_BYTES,
+  MAX_HELLO_FRAME_BYTES,
   MAX_INCOMING_TRANSFERS,
   MAX_MESSAGE_BYTES,
   MAX_REASON_BYTES,
   FRAME_BURST,
   FRAMES_PER_SECOND,
   MESSAGE_BURST,
+  MESSAGE_BYTE_BURST,
+  MESSAGE_BYTES_PER_SECOND,
   MESSAGES_PER_SECOND,
   MIN_PROTOCOL_VERSION,
   PEER_SILENCE_LIMIT_MS,
@@ -104,7 +108,10 @@ export interface SessionOptions {
   peerFingerprint(): string | undefined;
   handshakeTimeoutMs?: number;
   keepalive?: KeepaliveOptions;
-  /** What the peer may deliver; default MESSAGES_PER_SECOND, MESSAGE_BURST, FRAMES_PER_SECOND, FRAME_BURST. */
+  /**
+   * What the peer may deliver; default MESSAGES_PER_SECOND and MESSAGE_BURST, MESSAGE_BYTES_PER_SECOND
+   * and MESSAGE_BYTE_BURST, FRAMES_PER_SECOND and FRAME_BURST.
+   */
   rates?: Partial<FrameRates>;
 }
 
@@ -147,7 +154,7 @@ export class PeerSession {
   private readonly socket: Socket;
   private readonly local: LocalIdentity;
   private readonly handlers: SessionHandlers;
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder: FrameDecoder;
   private readonly remoteAddress: string;
   private peerInfo: PeerInfo | undefined;
   /** Listener only: the peer whose HELLO we answered, until the dialler confirms it accepts us. */
@@ -178,6 +185,12 @@ export class PeerSession {
     this.peerFingerprint = options.peerFingerprint;
     this.keepalive = options.keepalive ?? { pingIntervalMs: PING_INTERVAL_MS, silenceLimitMs: PEER_SILENCE_LIMIT_MS };
     this.remoteAddress = options.address ?? formatAddress(this.socket.remoteAddress, this.socket.remotePort);
+    // Until the handshake is complete the peer may only send its HELLO (and, to a listener, the
+    // confirmation): a stranger cannot park a partial frame of MAX_FRAME_BYTES in a pending handshake.
+    this.decoder = new FrameDecoder(MAX_FRAME_BYTES, {
+      count: this.direction === 'in' ? 2 : 1,
+      maxFrameBytes: MAX_HELLO_FRAME_BYTES,
+    });
     this.reading = new ReadPauses(this.socket);
     // A peer that leaves its answers unread as long as a dead one stays silent is dropped like one.
     this.output = new OutputBudget({
@@ -186,6 +199,7 @@ export class PeerSession {
     this.inbox = new FrameInbox({
       rates: {
         messages: options.rates?.messages ?? { perSecond: MESSAGES_PER_SECOND, burst: MESSAGE_BURST },
+        messageBytes: options.rates?.messageBytes ?? { perSecond: MESSAGE_BYTES_PER_SECOND, burst: MESSAGE_BYTE_BURST },
         frames: options.rates?.frames ?? { perSecond: FRAMES_PER_SECOND, burst: FRAME_BURST },
       },
       deliver: (frame) => this.dispatchSafely(frame),
@@ -404,6 +418,9 @@ export class PeerSession {
 
   private violation(error: unknown): void {
     const reason = error instanceof ProtocolError ? `protocol error: ${error.message}` : `internal error: ${String(error)}`;
+    // Nothing more it sends is used: leave it in the kernel (TCP stops the peer) rather than
+    // decrypt and drop what a broken or hostile peer keeps sending until the BYE linger ends.
+    this.socket.pause();
     this.close(reason);
   }
 

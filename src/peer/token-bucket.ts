@@ -1,4 +1,4 @@
-/** A token bucket: how many frames of one kind a peer may deliver at once, and how fast it earns more. */
+/** A token bucket: how much of one kind a peer may deliver at once, and how fast it earns more. */
 import { performance } from 'node:perf_hooks';
 
 export interface Rate {
@@ -23,15 +23,23 @@ export class TokenBucket {
     this.refilledAt = now();
   }
 
-  /** Takes one token and returns 0, or takes nothing and returns the milliseconds until one is earned. */
-  take(): number {
+  /**
+   * Milliseconds until `cost` tokens are there (0: now), taking none. A cost above the burst is
+   * counted as the whole burst: it could never be earned otherwise.
+   */
+  wait(cost = 1): number {
+    const wanted = Math.min(cost, this.burst);
     const now = this.now();
     this.tokens = Math.min(this.burst, this.tokens + (now - this.refilledAt) * this.perMs);
     this.refilledAt = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - this.tokens) / this.perMs));
+    if (this.tokens >= wanted) return 0;
+    return Math.max(1, Math.ceil((wanted - this.tokens) / this.perMs));
+  }
+
+  /** Takes `cost` tokens and returns 0, or takes nothing and returns the milliseconds until they are earned. */
+  take(cost = 1): number {
+    const waitMs = this.wait(cost);
+    if (waitMs === 0) this.tokens -= Math.min(cost, this.burst);
+    return waitMs;
   }
 }

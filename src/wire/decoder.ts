@@ -2,18 +2,38 @@ import { ProtocolError } from './errors.ts';
 import { parseFrame, type Frame } from './frames.ts';
 import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES } from './limits.ts';
 
+/** The frames a peer sends before the handshake is complete, and the smaller limit they have. */
+export interface HandshakeFrames {
+  /** How many: the HELLO, and on the listener also the dialler's confirmation. */
+  count: number;
+  maxFrameBytes: number;
+}
+
 /**
  * Splits a byte stream into frames. Feed it whatever chunks the socket delivers; it returns the
  * complete frames they finish. The length prefix is checked against the limit before any body is
- * buffered, so memory per connection stays below one maximum frame.
+ * buffered, so memory per connection stays below one maximum frame; below one handshake frame
+ * (`handshake`) while the first frames of the connection are still to come.
  */
 export class FrameDecoder {
   private readonly maxFrameBytes: number;
+  private readonly handshake: HandshakeFrames | undefined;
+  private framesDecoded = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
-  constructor(maxFrameBytes = MAX_FRAME_BYTES) {
+  constructor(maxFrameBytes = MAX_FRAME_BYTES, handshake?: HandshakeFrames) {
     this.maxFrameBytes = maxFrameBytes;
+    this.handshake = handshake;
+  }
+
+  /** The largest body the next frame may have. */
+  get frameLimit(): number {
+    return this.inHandshake ? this.handshake!.maxFrameBytes : this.maxFrameBytes;
+  }
+
+  private get inHandshake(): boolean {
+    return this.handshake !== undefined && this.framesDecoded < this.handshake.count;
   }
 
   /** Bytes received but not yet part of a complete frame. */
@@ -30,11 +50,15 @@ export class FrameDecoder {
       const head = this.peek(FRAME_HEADER_BYTES);
       const bodyLength = head.readUInt32BE(0);
       if (bodyLength < 1) throw new ProtocolError('frame with an empty body');
-      if (bodyLength > this.maxFrameBytes) {
-        throw new ProtocolError(`frame of ${bodyLength} bytes exceeds the ${this.maxFrameBytes}-byte limit`);
+      const limit = this.frameLimit;
+      if (bodyLength > limit) {
+        throw new ProtocolError(this.inHandshake
+          ? `frame of ${bodyLength} bytes before the handshake is complete exceeds the ${limit}-byte limit for a handshake frame`
+          : `frame of ${bodyLength} bytes exceeds the ${limit}-byte limit`);
       }
       if (this.pendingBytes < 4 + bodyLength) break;
       const frame = this.take(4 + bodyLength);
+      this.framesDecoded++;
       frames.push(parseFrame(frame.readUInt8(4), frame.subarray(FRAME_HEADER_BYTES)));
     }
     return frames;

@@ -48,6 +48,29 @@ export const MAX_PORT = 65535;
 export const MAX_FILE_NAME_BYTES = 32 * 1024;
 /** Longest free-text reason (BYE, DECLINE, CANCEL, RESULT). */
 export const MAX_REASON_BYTES = 1024;
+/** JSON's longest spelling of one byte of a string: `\u00XX` (any character may be escaped so). */
+const JSON_ESCAPED_BYTE = 6;
+/**
+ * A HELLO body without its two strings, at its largest: the type byte, the braces, the six keys,
+ * the instance UUID and three 5-digit numbers (version, minVersion, listenPort).
+ */
+const HELLO_FIXED_BYTES = 130;
+/**
+ * The largest valid HELLO frame body: `protocol` and `name` at MAX_NAME_BYTES each, every byte
+ * spelled as `\u00XX`, plus the fixed part (898 bytes).
+ */
+const LARGEST_HELLO_BYTES = HELLO_FIXED_BYTES + 2 * MAX_NAME_BYTES * JSON_ESCAPED_BYTE;
+/** The largest valid BYE frame body: the type byte, `{"reason":""}` and MAX_REASON_BYTES escaped (6158 bytes). */
+const LARGEST_BYE_BYTES = 1 + 13 + MAX_REASON_BYTES * JSON_ESCAPED_BYTE;
+/**
+ * Largest frame body accepted before the handshake is complete: the peer's HELLO or a BYE in its
+ * place, and on the listener the dialler's confirming PING or a BYE. Until then the peer is any
+ * stranger that finished TLS, and MAX_PENDING_HANDSHAKES of them at once each parked a partial
+ * frame of MAX_FRAME_BYTES (measured: RSS 65 -> 142 MiB, not given back). The largest of those
+ * valid frames (a BYE) plus 1 KiB for whitespace and fields a later version may add: 7182 bytes,
+ * 224 KiB for all pending handshakes together.
+ */
+export const MAX_HELLO_FRAME_BYTES = Math.max(LARGEST_HELLO_BYTES, LARGEST_BYE_BYTES) + 1024;
 /** Largest file size that can be offered: what a JS number represents exactly. */
 export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 /**
@@ -99,6 +122,16 @@ export const MAX_QUEUED_OUTPUT_BYTES = 2 * MAX_FRAME_BYTES;
 export const MESSAGES_PER_SECOND = 200;
 /** MESSAGE frames a connection may deliver at once before MESSAGES_PER_SECOND applies: a pasted block of lines. */
 export const MESSAGE_BURST = 1000;
+/**
+ * UTF-8 bytes of MESSAGE text a connection may deliver per second, sustained, next to the count:
+ * 200 messages of MAX_MESSAGE_BYTES would be 51 MiB a second into the history and to every
+ * `chat tail`. 1 MiB a second is about a novel a second, far above any typist or pasted text, and is
+ * what a flood of large messages costs: history bytes, tail output. Paced like the count (read
+ * later, never dropped).
+ */
+export const MESSAGE_BYTES_PER_SECOND = 1024 * 1024;
+/** Bytes of message text a connection may deliver at once before MESSAGE_BYTES_PER_SECOND applies: 32 of the largest messages. */
+export const MESSAGE_BYTE_BURST = 8 * 1024 * 1024;
 /**
  * Frames other than MESSAGE and FILE_CHUNK a connection may deliver per second, sustained. A real
  * peer sends a few: pings, one MESSAGE_ACK per message of ours (which its own MESSAGES_PER_SECOND

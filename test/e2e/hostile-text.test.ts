@@ -17,16 +17,16 @@ import { FramePeer } from '../helpers/frame-peer.ts';
 import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
 
 /** Everything the attack uses; \r and ESC and BEL among them. At most 64 bytes fit a name. */
-const HOSTILE = 'A\u001b[2J\u001b]0;pwned\u0007\u009b31m\r\u007f\u202e\u2066\u061c\u200f\u200b\ufeff\u{e0041}\u2028\u0085Z';
+const HOSTILE = 'A\u001b[2J\u001b]0;pwned\u0007\u009b31m\r\u007f\u202e\u2066\u061c\u200f\u200b\ufeff\u{e0041}\u2028\u0085\u3164\u2800\u034f\ufe0fZ';
 /** The same shown to a person, written out by hand. */
-const ESCAPED = 'A\\x1b[2J\\x1b]0;pwned\\x07\\x9b31m\\x0d\\x7f\\u202e\\u2066\\u061c\\u200f\\u200b\\ufeff\\u{e0041}\\u2028\\x85Z';
+const ESCAPED = 'A\\x1b[2J\\x1b]0;pwned\\x07\\x9b31m\\x0d\\x7f\\u202e\\u2066\\u061c\\u200f\\u200b\\ufeff\\u{e0041}\\u2028\\x85\\u3164\\u2800\\u034f\\ufe0fZ';
 /** A peer name may not hold C0 controls or DEL (the wire refuses them); everything else is tried. */
-const HOSTILE_NAME = 'm\u009b31m\u202e\u2066\u061c\u200b\u{e0041}\u0085y';
-const ESCAPED_NAME = 'm\\x9b31m\\u202e\\u2066\\u061c\\u200b\\u{e0041}\\x85y';
+const HOSTILE_NAME = 'm\u009b31m\u202e\u2066\u061c\u200b\u{e0041}\u0085\u3164\u2800y';
+const ESCAPED_NAME = 'm\\x9b31m\\u202e\\u2066\\u061c\\u200b\\u{e0041}\\x85\\u3164\\u2800y';
 /** What a received file named HOSTILE + ".txt" is stored as: the unsafe characters removed. */
 const STORED_NAME = 'A[2J]0;pwned31mZ.txt';
 /** What must never reach a terminal as itself (newline aside): Unicode's classes, not the code's regex. */
-const UNSAFE = /[\p{Cc}\p{Cf}\p{Bidi_Control}\p{Zl}\p{Zp}\p{Cs}]/u;
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Bidi_Control}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}\u2800]/u;
 
 /** Checks every byte and every code point of what a person would see. */
 function assertTerminalSafe(output: string, what: string): void {

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { encodeFrame, type Frame, type MessageFrame } from '../../src/wire/frames.ts';
-import { MESSAGE_BURST, MESSAGES_PER_SECOND } from '../../src/wire/limits.ts';
+import { encodeFrame, FrameType, type Frame, type MessageFrame } from '../../src/wire/frames.ts';
+import { MAX_FRAME_BYTES, MAX_HELLO_FRAME_BYTES, MESSAGE_BURST, MESSAGES_PER_SECOND } from '../../src/wire/limits.ts';
 import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
 import type { FramePeer } from '../helpers/frame-peer.ts';
 import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
@@ -22,6 +22,8 @@ const RSS_KEPT_AFTER = 60 * MiB;
 const RSS_ABORT = 400 * MiB;
 /** --ping-interval for the daemon: a peer that leaves its answers unread 4 intervals (2 s) is dropped. */
 const PING_INTERVAL_S = 0.5;
+/** MAX_PENDING_HANDSHAKES of src/daemon/daemon.ts: how many strangers a daemon keeps in their handshake at once. */
+const MAX_PENDING_HANDSHAKES = 32;
 
 function residentBytes(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -204,6 +206,35 @@ describe('a peer that floods a real daemon', { timeout: 240_000 }, () => {
       .filter((event) => event.type === 'message' && String(event.text).startsWith('paced '))
       .map((event) => String(event.text));
     assert.deepEqual(received, frames.map((frame) => frame.text), 'every message recorded once, in order');
+  });
+
+  test(`${MAX_PENDING_HANDSHAKES} strangers announcing huge HELLOs and sending them: each dropped at its header, logged, RSS flat`, async () => {
+    const before = residentBytes(bob.pid);
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(MAX_FRAME_BYTES, 0);
+    header.writeUInt8(FrameType.hello, 4);
+    const body = Buffer.alloc(MAX_FRAME_BYTES - 1024, 0x20);
+    const strangers = await Promise.all(Array.from({ length: MAX_PENDING_HANDSHAKES }, () => connectTlsPeer(bob.port, mallory)));
+    let peakRss = before;
+    const sampler = setInterval(() => { peakRss = Math.max(peakRss, residentBytes(bob.pid)); }, 20);
+    try {
+      for (const stranger of strangers) {
+        stranger.write(header);
+        stranger.write(body);
+      }
+      // The handshake deadline is 10 s: closed well before it, by the frame limit.
+      await Promise.all(strangers.map((stranger) => stranger.waitClosed(5000)));
+    } finally {
+      clearInterval(sampler);
+      for (const stranger of strangers) stranger.close();
+    }
+    peakRss = Math.max(peakRss, residentBytes(bob.pid));
+    process.stdout.write(`# ${MAX_PENDING_HANDSHAKES} huge HELLOs: RSS before ${mb(before)}, peak ${mb(peakRss)}\n`);
+    const refused = `dropped before handshake: "protocol error: frame of ${MAX_FRAME_BYTES} bytes before the handshake is complete exceeds the ${MAX_HELLO_FRAME_BYTES}-byte limit for a handshake frame"`;
+    // (Lines of one kind are logged 20 times a second, then counted.)
+    assert.ok(readFileSync(bobLog, 'utf8').includes(refused), 'the drop is logged with its reason');
+    assert.ok(peakRss - before < 32 * MiB, `RSS grew by ${mb(peakRss - before)}`);
+    await assertStillServing();
   });
 
   test('a FILE_CHUNK before FILE_ACCEPT is a protocol error, logged; the daemon keeps serving', async () => {

@@ -53,6 +53,18 @@ describe('quote (peer text in a log line)', { timeout: 30_000 }, () => {
 });
 
 describe('escapeLogText', () => {
+  test('what renders as nothing is escaped too: Hangul fillers, braille blank, grapheme joiner, variation selectors', () => {
+    assert.equal(escapeLogText('\u3164\u115f\uffa0\u2800b\u034fob\ufe00\u{e0100}'), '\\u3164\\u115f\\uffa0\\u2800b\\u034fob\\ufe00\\udb40\\udd00');
+    assert.equal(quote('\u3164'), '"\\u3164"', 'a name that looks empty is visible in the log');
+    assert.equal(escapeLogText('alice\ufe0f'), 'alice\\ufe0f');
+    assert.equal(escapeLogText('\u2764\ufe0f \u{1f468}\u200d\u{1f469}'), '\u2764\ufe0f \u{1f468}\u200d\u{1f469}', 'an emoji keeps its selector and joiner');
+    // Any mix of them with plain letters (no emoji): none reaches the line.
+    const ignorable = fc.constantFrom('\u3164', '\u115f', '\u1160', '\uffa0', '\u2800', '\u034f', '\ufe00', '\ufe0e', '\ufe0f', '\u180b', '\u{e0100}', '\u{e01ef}', '\ufff0');
+    fc.assert(fc.property(fc.array(fc.oneof(ignorable, fc.constantFrom('a', '1', ' ', '#')), { maxLength: 40 }), (parts) => {
+      assert.ok(!/[\p{Default_Ignorable_Code_Point}\u2800]/u.test(escapeLogText(parts.join(''))));
+    }));
+  });
+
   test('leaves plain text, escapes every unsafe character as \\uXXXX', () => {
     assert.equal(escapeLogText('plain: "ok" ü 日本 😀'), 'plain: "ok" ü 日本 😀');
     assert.equal(escapeLogText('a\r\nb\tc\u001bd\u0000'), 'a\\u000d\\u000ab\\u0009c\\u001bd\\u0000');

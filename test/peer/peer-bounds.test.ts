@@ -13,8 +13,17 @@ import type { FrameRates } from '../../src/peer/frame-inbox.ts';
 import { PeerError, PeerSession, type KeepaliveOptions } from '../../src/peer/session.ts';
 import type { ReceivedFile } from '../../src/peer/transfer-receiver.ts';
 import { PinnedDirectory } from '../../src/files/pinned-directory.ts';
-import { encodeFrame, type Frame, type MessageFrame } from '../../src/wire/frames.ts';
-import { MAX_QUEUED_OUTPUT_BYTES, OUTPUT_HIGH_WATER_BYTES } from '../../src/wire/limits.ts';
+import { encodeFrame, FrameType, type Frame, type MessageFrame } from '../../src/wire/frames.ts';
+import {
+  FRAME_HEADER_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_HELLO_FRAME_BYTES,
+  MAX_MESSAGE_BYTES,
+  MAX_QUEUED_OUTPUT_BYTES,
+  MESSAGE_BYTE_BURST,
+  MESSAGE_BYTES_PER_SECOND,
+  OUTPUT_HIGH_WATER_BYTES,
+} from '../../src/wire/limits.ts';
 import { FramePeer } from '../helpers/frame-peer.ts';
 import { createSocketPair, type SocketPair } from '../helpers/socket-pair.ts';
 
@@ -23,7 +32,11 @@ const SOON_MS = 5_000;
 /** Short keepalive, so "leaves its answers unread for the silence limit" happens within a test. */
 const FAST_KEEPALIVE: KeepaliveOptions = { pingIntervalMs: 250, silenceLimitMs: 1000 };
 /** No pacing at all: what the output bound alone must withstand. */
-const UNPACED: FrameRates = { messages: { perSecond: 1e9, burst: 1e9 }, frames: { perSecond: 1e9, burst: 1e9 } };
+const UNPACED: FrameRates = {
+  messages: { perSecond: 1e9, burst: 1e9 },
+  messageBytes: { perSecond: 1e15, burst: 1e15 },
+  frames: { perSecond: 1e9, burst: 1e9 },
+};
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -59,6 +72,7 @@ interface EndpointOptions {
   rates?: Partial<FrameRates>;
   keepalive?: KeepaliveOptions;
   downloadsDir?: string;
+  handshakeTimeoutMs?: number;
 }
 
 function startEndpoint(socket: Socket, direction: 'in' | 'out', name: string, options: EndpointOptions = {}): Endpoint {
@@ -75,6 +89,7 @@ function startEndpoint(socket: Socket, direction: 'in' | 'out', name: string, op
     peerFingerprint: () => 'ab'.repeat(32),
     ...(options.keepalive ? { keepalive: options.keepalive } : {}),
     ...(options.rates ? { rates: options.rates } : {}),
+    ...(options.handshakeTimeoutMs ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
     handlers: {
       onMessage: (message) => { messages.push(message); },
       acceptFile: () => (downloads ? { downloads } : { decline: 'no downloads directory' }),
@@ -132,7 +147,87 @@ function message(text: string): MessageFrame {
   return { kind: 'message', id: randomUUID(), time: new Date().toISOString(), text };
 }
 
+/** A frame header announcing `bodyLength` bytes of type `code`, with no body yet. */
+function frameHeader(bodyLength: number, code: number): Buffer {
+  const bytes = Buffer.alloc(FRAME_HEADER_BYTES);
+  bytes.writeUInt32BE(bodyLength, 0);
+  bytes.writeUInt8(code, 4);
+  return bytes;
+}
+
+/** Writes 1 KiB every 20 ms, as a stranger keeping a partial frame alive would, until the socket closes. */
+function trickle(raw: FramePeer): void {
+  const timer = setInterval(() => {
+    if (raw.socket.destroyed) clearInterval(timer);
+    else raw.write(Buffer.alloc(1024, 0x20));
+  }, 20);
+  cleanups.push(() => clearInterval(timer));
+}
+
+const handshakeFrameRefused = (bodyLength: number) =>
+  `protocol error: frame of ${bodyLength} bytes before the handshake is complete exceeds the ${MAX_HELLO_FRAME_BYTES}-byte limit for a handshake frame`;
+
 describe('peer bounds', { timeout: 60_000 }, () => {
+  describe('frames before the handshake is complete', () => {
+    // A long handshake deadline, so only the frame limit can end these connections within SOON_MS.
+    const PATIENT = { handshakeTimeoutMs: 60_000 };
+
+    test('a HELLO announcing a large body, then trickling it, is dropped as soon as its header is in', async () => {
+      const pair = await socketPair();
+      const raw = new FramePeer(pair.client);
+      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
+      raw.write(frameHeader(MAX_FRAME_BYTES, FrameType.hello));
+      trickle(raw);
+      assert.equal(await within(bob.closed, SOON_MS, 'the drop'), handshakeFrameRefused(MAX_FRAME_BYTES));
+      await raw.waitClosed(SOON_MS);
+    });
+
+    test('one byte over MAX_HELLO_FRAME_BYTES is refused too', async () => {
+      const pair = await socketPair();
+      const raw = new FramePeer(pair.client);
+      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
+      raw.write(frameHeader(MAX_HELLO_FRAME_BYTES + 1, FrameType.hello));
+      assert.equal(await within(bob.closed, SOON_MS, 'the drop'), handshakeFrameRefused(MAX_HELLO_FRAME_BYTES + 1));
+    });
+
+    test('the frame in place of the dialler\'s confirmation has the same limit', async () => {
+      const pair = await socketPair();
+      const raw = new FramePeer(pair.client);
+      raw.autoConfirm = false;
+      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
+      raw.hello();
+      await raw.waitFor('hello', () => true, SOON_MS);
+      raw.write(frameHeader(MAX_MESSAGE_BYTES, FrameType.message));
+      trickle(raw);
+      assert.equal(await within(bob.closed, SOON_MS, 'the drop'), handshakeFrameRefused(MAX_MESSAGE_BYTES));
+    });
+
+    test('a dialler drops a listener whose HELLO announces a large body', async () => {
+      const pair = await socketPair();
+      const raw = new FramePeer(pair.server);
+      raw.autoConfirm = false;
+      const alice = startEndpoint(pair.client, 'out', 'alice', PATIENT);
+      await raw.waitFor('hello', () => true, SOON_MS);
+      raw.write(frameHeader(MAX_FRAME_BYTES, FrameType.hello));
+      trickle(raw);
+      assert.equal(await within(alice.closed, SOON_MS, 'the drop'), handshakeFrameRefused(MAX_FRAME_BYTES));
+    });
+
+    test('right behind the confirmation, in the same write, a frame may be as large as any', async () => {
+      const pair = await socketPair();
+      const raw = new FramePeer(pair.client);
+      raw.autoConfirm = false;
+      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
+      raw.hello();
+      await raw.waitFor('hello', () => true, SOON_MS);
+      const big = message('x'.repeat(MAX_MESSAGE_BYTES));
+      raw.write(Buffer.concat([encodeFrame({ kind: 'ping', nonce: 0 }), encodeFrame(big)]));
+      await raw.waitFor('messageAck', (ack) => ack.id === big.id, SOON_MS);
+      assert.deepEqual(bob.messages.map((m) => m.id), [big.id]);
+      assert.equal(bob.session.isClosed, false);
+    });
+  });
+
   describe('output a peer does not read', () => {
     test('a PING flood that never reads its PONGs: reading stops at the high-water mark, then the peer is dropped', async () => {
       const { raw, bob, pair } = await rawAgainstSession({ rates: UNPACED, keepalive: FAST_KEEPALIVE });
@@ -265,6 +360,41 @@ describe('peer bounds', { timeout: 60_000 }, () => {
       const secondToLastAckAt = raw.frames.findIndex((f) => f.kind === 'messageAck' && f.id === frames[58]!.id);
       assert.ok(pongAt > secondToLastAckAt, 'the PING behind the messages waited its turn');
       assert.equal(bob.session.isClosed, false);
+    });
+
+    test(`large messages are paced by their bytes: ${MESSAGE_BYTES_PER_SECOND / MiB} MiB/s after a burst of ${MESSAGE_BYTE_BURST / MiB} MiB, read later, none dropped`, async () => {
+      // The default budgets: 40 of the largest messages are 10 MiB, far under the count's burst of
+      // 1000, so only the byte budget can hold the last 2 MiB back, for about 2 s.
+      const { raw, bob, pair } = await rawAgainstSession();
+      const frames = Array.from({ length: 40 }, (_, i) => message(`${i} `.padEnd(MAX_MESSAGE_BYTES, 'x')));
+      const total = frames.reduce((sum, frame) => sum + Buffer.byteLength(frame.text), 0);
+      assert.equal(total, 10 * MiB);
+      let sawPaused = false;
+      const sampler = setInterval(() => { sawPaused ||= pair.server.isPaused(); }, 5);
+      cleanups.push(() => clearInterval(sampler));
+      const started = Date.now();
+      raw.write(Buffer.concat([...frames.map((frame) => encodeFrame(frame)), encodeFrame({ kind: 'ping', nonce: 777 })]));
+      await raw.waitFor('pong', (pong) => pong.nonce === 777, 20_000);
+      const elapsed = Date.now() - started;
+      const expectedMs = ((total - MESSAGE_BYTE_BURST) / MESSAGE_BYTES_PER_SECOND) * 1000;
+      assert.ok(elapsed >= expectedMs * 0.8, `10 MiB of messages took ${elapsed} ms (budget: ${expectedMs} ms past the burst)`);
+      assert.ok(sawPaused, 'the socket was not read while the peer was over its budget');
+      assert.deepEqual(bob.messages.map((m) => m.id), frames.map((f) => f.id), 'all of them, in order');
+      const acked = raw.frames.flatMap((f) => (f.kind === 'messageAck' ? [f.id] : []));
+      assert.deepEqual(acked, frames.map((f) => f.id), 'each acknowledged once, in order');
+      assert.equal(bob.session.isClosed, false);
+    });
+
+    test('the byte budget and the count budget hold together: a message waits for the one it is over', async () => {
+      const { raw, bob } = await rawAgainstSession({ rates: { messageBytes: { perSecond: 100 * 1024, burst: 100 * 1024 } } });
+      // 100 KiB at once, then 100 KiB/s: 30 messages of 10 KiB need about 2 s, though the count allows them at once.
+      const frames = Array.from({ length: 30 }, (_, i) => message(`${i} `.padEnd(10 * 1024, 'y')));
+      const started = Date.now();
+      raw.write(Buffer.concat([...frames.map((frame) => encodeFrame(frame)), encodeFrame({ kind: 'ping', nonce: 778 })]));
+      await raw.waitFor('pong', (pong) => pong.nonce === 778, SOON_MS);
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed >= 1600, `took ${elapsed} ms`);
+      assert.deepEqual(bob.messages.map((m) => m.id), frames.map((f) => f.id));
     });
 
     test('other frames are paced by their own budget', async () => {

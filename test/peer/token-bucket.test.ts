@@ -51,6 +51,25 @@ describe('TokenBucket', () => {
     assert.ok(b.take() > 0);
   });
 
+  test('a take may cost many tokens (bytes): all or nothing, and the wait is for the whole cost', () => {
+    const { bucket: b, advance } = bucket(1000, 5000);
+    assert.equal(b.take(3000), 0);
+    assert.equal(b.take(3000), 1000, 'the 1000 missing tokens take 1 s');
+    assert.equal(b.wait(2000), 0, 'the refused take took nothing');
+    advance(1000);
+    assert.equal(b.wait(3000), 0, 'waiting takes nothing either');
+    assert.equal(b.take(3000), 0);
+    assert.equal(b.take(1), 1);
+  });
+
+  test('a cost above the burst costs the whole burst, so it can be earned', () => {
+    const { bucket: b, advance } = bucket(100, 10);
+    assert.equal(b.take(50), 0);
+    assert.equal(b.take(50), 100);
+    advance(100);
+    assert.equal(b.take(50), 0);
+  });
+
   test('a rate that makes no sense is refused', () => {
     assert.throws(() => new TokenBucket({ perSecond: 0, burst: 1 }), RangeError);
     assert.throws(() => new TokenBucket({ perSecond: 10, burst: 0 }), RangeError);

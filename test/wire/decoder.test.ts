@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { FrameDecoder } from '../../src/wire/decoder.ts';
 import { ProtocolError } from '../../src/wire/errors.ts';
 import { FrameType, encodeFrame, type Frame } from '../../src/wire/frames.ts';
-import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES } from '../../src/wire/limits.ts';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES, MAX_HELLO_FRAME_BYTES, MAX_MESSAGE_BYTES, MAX_NAME_BYTES, MAX_REASON_BYTES } from '../../src/wire/limits.ts';
 import { frameArbitrary } from './frame-arbitraries.ts';
 
 const ID = '3f2b8c1e-9a4d-4e6f-8b7a-0c1d2e3f4a5b';
@@ -222,6 +222,102 @@ describe('FrameDecoder limits', { timeout: 30_000 }, () => {
         assert.deepEqual(new FrameDecoder().push(encodeFrame(frames[0]!)), frames);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('FrameDecoder before the handshake is complete', { timeout: 30_000 }, () => {
+  const HANDSHAKE = { count: 2, maxFrameBytes: MAX_HELLO_FRAME_BYTES };
+  const handshakeDecoder = () => new FrameDecoder(MAX_FRAME_BYTES, HANDSHAKE);
+
+  /** Every byte of `text` spelled as `\u00XX`: the longest JSON a string of that many bytes can take. */
+  const escapedEveryByte = (bytes: number) => '\\u0061'.repeat(bytes);
+
+  test('the largest valid HELLO fits MAX_HELLO_FRAME_BYTES, with room to spare, and decodes', () => {
+    const json = `{"protocol":"${escapedEveryByte(MAX_NAME_BYTES)}","version":65535,"minVersion":65535,`
+      + `"name":"${escapedEveryByte(MAX_NAME_BYTES)}","instance":"${ID}","listenPort":65535}`;
+    const body = Buffer.from(json, 'utf8');
+    const largest = 1 + body.length;
+    assert.ok(largest <= MAX_HELLO_FRAME_BYTES - 1000, `largest HELLO ${largest} bytes, limit ${MAX_HELLO_FRAME_BYTES}`);
+    const [frame] = handshakeDecoder().push(Buffer.concat([header(largest, FrameType.hello), body]));
+    assert.ok(frame?.kind === 'hello');
+    assert.equal(frame.name, 'a'.repeat(MAX_NAME_BYTES));
+    assert.equal(frame.protocol, 'a'.repeat(MAX_NAME_BYTES));
+  });
+
+  test('so does the largest valid BYE, which may come in place of a HELLO', () => {
+    const body = Buffer.from(`{"reason":"${escapedEveryByte(MAX_REASON_BYTES)}"}`, 'utf8');
+    assert.ok(1 + body.length <= MAX_HELLO_FRAME_BYTES - 1000, `largest BYE ${1 + body.length} bytes, limit ${MAX_HELLO_FRAME_BYTES}`);
+    const [frame] = handshakeDecoder().push(Buffer.concat([header(1 + body.length, FrameType.bye), body]));
+    assert.ok(frame?.kind === 'bye');
+    assert.equal(frame.reason, 'a'.repeat(MAX_REASON_BYTES));
+  });
+
+  test('a first frame announcing more than MAX_HELLO_FRAME_BYTES is refused as soon as its header is in', () => {
+    const decoder = handshakeDecoder();
+    const bytes = header(MAX_HELLO_FRAME_BYTES + 1, FrameType.hello);
+    assert.deepEqual(decoder.push(bytes.subarray(0, FRAME_HEADER_BYTES - 1)), []);
+    assert.throws(() => decoder.push(bytes.subarray(FRAME_HEADER_BYTES - 1)), (error: unknown) =>
+      error instanceof ProtocolError && error.message === `frame of ${MAX_HELLO_FRAME_BYTES + 1} bytes before the handshake is complete exceeds the ${MAX_HELLO_FRAME_BYTES}-byte limit for a handshake frame`);
+    assert.ok(decoder.bufferedBytes <= FRAME_HEADER_BYTES);
+    // Exactly the limit waits for its body, as any frame does.
+    const atLimit = handshakeDecoder();
+    assert.deepEqual(atLimit.push(Buffer.concat([header(MAX_HELLO_FRAME_BYTES, FrameType.hello), Buffer.alloc(100)])), []);
+  });
+
+  test('every handshake frame has the small limit; the frames after them the normal one, in the same chunk too', () => {
+    const hello = encodeFrame({ kind: 'hello', protocol: 'chat-peer', version: 2, minVersion: 2, name: 'bob', instance: ID, listenPort: 0 });
+    const confirmation = encodeFrame({ kind: 'ping', nonce: 0 });
+    assert.throws(() => handshakeDecoder().push(Buffer.concat([hello, header(MAX_HELLO_FRAME_BYTES + 1, FrameType.ping)])), ProtocolError);
+    const big = encodeFrame({ kind: 'message', id: ID, time: '2025-01-01T00:00:00.000Z', text: 'x'.repeat(MAX_MESSAGE_BYTES) });
+    const decoder = handshakeDecoder();
+    const frames = decoder.push(Buffer.concat([hello, confirmation, big]));
+    assert.deepEqual(frames.map((frame) => frame.kind), ['hello', 'ping', 'message']);
+    assert.equal(decoder.frameLimit, MAX_FRAME_BYTES);
+  });
+
+  test('whatever a stranger sends, it never has more than one handshake frame buffered before its handshake frames are in (property)', () => {
+    // Small, believable segments and ones that announce up to a full frame: what a pending handshake may cost.
+    const segment = fc.tuple(
+      fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: MAX_FRAME_BYTES })),
+      fc.constantFrom(...Object.values(FrameType)),
+      fc.uint8Array({ maxLength: 3000 }),
+    );
+    const stream = fc
+      .tuple(fc.array(frameArbitrary, { maxLength: 3 }), fc.array(segment, { maxLength: 6 }))
+      .map(([frames, segments]) => Buffer.concat([
+        ...frames.map(encodeFrame),
+        ...segments.map(([length, code, bytes]) => Buffer.concat([header(length, code), bytes])),
+      ]));
+    fc.assert(
+      fc.property(stream, cutsArbitrary, (bytes, cuts) => {
+        const decoder = handshakeDecoder();
+        let decoded = 0;
+        try {
+          for (const piece of splitAt(bytes, cuts)) {
+            decoded += decoder.push(piece).length;
+            if (decoded < HANDSHAKE.count) {
+              assert.ok(decoder.bufferedBytes < 4 + MAX_HELLO_FRAME_BYTES, `buffered ${decoder.bufferedBytes} bytes after ${decoded} frames`);
+            }
+          }
+        } catch (error) {
+          if (!(error instanceof ProtocolError)) throw error;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('frames that fit come out the same, whatever the chunk boundaries (property)', () => {
+    const small = frameArbitrary.filter((frame) => encodeFrame(frame).length - 4 <= MAX_HELLO_FRAME_BYTES);
+    fc.assert(
+      fc.property(fc.array(small, { minLength: 2, maxLength: 2 }), fc.array(frameArbitrary, { maxLength: 8 }), cutsArbitrary, (first, rest, cuts) => {
+        const frames = [...first, ...rest];
+        const decoder = handshakeDecoder();
+        assert.deepEqual(feed(decoder, splitAt(Buffer.concat(frames.map(encodeFrame)), cuts)), frames);
+        assert.equal(decoder.bufferedBytes, 0);
+      }),
+      { numRuns: 200 },
     );
   });
 });
