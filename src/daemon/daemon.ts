@@ -35,6 +35,7 @@ import type { KnownPeers } from '../identity/known-peers.ts';
 import { createPeerContext, peerFingerprint, secureAccepted, secureDialled } from '../peer/secure-transport.ts';
 import { clipPeerText, quote } from '../peer/log-text.ts';
 import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
+import { dial, DialError, listen } from '../peer/tcp.ts';
 import { HANDSHAKE_TIMEOUT_MS } from '../wire/limits.ts';
 import { BUSY_REFUSAL, decideAdmission, IDENTITY_REFUSAL, NEW_PEER_REFUSAL, type AdmissionVerdict } from './admission.ts';
 import type { Logger } from './logger.ts';
@@ -450,7 +451,12 @@ export class ChatDaemon {
       throw new ControlError(ErrorCode.busy, `already connected to ${current.name}; run "chat disconnect" first`);
     }
     const target = formatAddress(host, port);
-    const socket = await dial(host, port, this.handshakeTimeoutMs);
+    let socket: Socket;
+    try {
+      socket = await dial(host, port, this.handshakeTimeoutMs);
+    } catch (error) {
+      throw error instanceof DialError ? new ControlError(ErrorCode.connectFailed, error.message) : error;
+    }
     socket.setNoDelay(true);
     this.log.info(`peer ${target}: dialled`);
     // TLS and HELLO share one handshake timeout, as on the listening side.
@@ -598,54 +604,6 @@ function summarize(peer: PeerInfo): PeerSummary {
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message.replace(/^peer connection closed: /, 'connection closed: ') : String(error);
-}
-
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(new Error(`port ${port} on ${host} is already in use; choose another with --port, or --port 0 for any free port`));
-      } else if (error.code === 'EACCES') {
-        reject(new Error(`no permission to listen on ${host}:${port}; ports below 1024 need privileges, use a higher --port`));
-      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
-        reject(new Error(`cannot listen on ${host}: no such local address (--host)`));
-      } else {
-        reject(new Error(`cannot listen on ${host}:${port}: ${error.message}`));
-      }
-    };
-    server.once('error', onError);
-    server.listen({ host, port, exclusive: true }, () => {
-      server.off('error', onError);
-      resolve((server.address() as net.AddressInfo).port);
-    });
-  });
-}
-
-function dial(host: string, port: number, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new ControlError(ErrorCode.connectFailed, `connecting to ${host}:${port} timed out after ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      const why: Record<string, string> = {
-        ECONNREFUSED: 'connection refused (is the peer\'s daemon running and listening on that port?)',
-        EHOSTUNREACH: 'host unreachable',
-        ENETUNREACH: 'network unreachable',
-        ENOTFOUND: 'unknown host',
-        EAI_AGAIN: 'host name lookup failed',
-        ETIMEDOUT: 'timed out',
-      };
-      reject(new ControlError(ErrorCode.connectFailed, `cannot connect to ${host}:${port}: ${why[error.code ?? ''] ?? error.message}`));
-    });
-  });
 }
 
 /** Size of a regular file this process can read, or a ControlError naming the path and the problem. */
