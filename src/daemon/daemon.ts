@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { statfsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import net, { type Server, type Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
@@ -26,7 +25,6 @@ import {
   type TransferResult,
 } from '../control/protocol.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
-import { formatByteSize } from '../text/sizes.ts';
 import { ControlError, startControlServer, type ControlConnection, type ControlHandlers, type ControlServer } from '../control/server.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
@@ -39,6 +37,7 @@ import { dial, DialError, listen } from '../peer/tcp.ts';
 import { HANDSHAKE_TIMEOUT_MS } from '../wire/limits.ts';
 import { BUSY_REFUSAL, decideAdmission, IDENTITY_REFUSAL, NEW_PEER_REFUSAL, type AdmissionVerdict } from './admission.ts';
 import type { Logger } from './logger.ts';
+import { storageProblem } from './storage-check.ts';
 import { NewPeerLimit } from './new-peer-limit.ts';
 import {
   CONNECTIONS_PER_KEY_PER_MINUTE,
@@ -74,8 +73,6 @@ export interface DaemonConfig {
  * takes milliseconds while an idle socket stays oldest.
  */
 const MAX_PENDING_HANDSHAKES = 32;
-/** Room left on the downloads volume beyond an accepted file, for everything else on it. */
-const FREE_SPACE_RESERVE_BYTES = 64 * 1024 * 1024;
 /** How often a transfer reports progress to the command that started it. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -257,7 +254,7 @@ export class ChatDaemon {
         },
         acceptFile: (offer, reservedBytes) => {
           if (session !== this.session) return { decline: 'this connection is not the active one' };
-          const problem = this.storageProblem(offer.size, reservedBytes);
+          const problem = storageProblem(this.config, offer.size, reservedBytes, this.log);
           if (problem) {
             this.log.warn(`peer ${address}: declined ${quote(offer.name)} (${offer.size} bytes): ${problem}`);
             return { decline: problem };
@@ -339,26 +336,6 @@ export class ChatDaemon {
       skipped.refusals ? `${skipped.refusals} refused connections (over ${REFUSAL_EVENTS_PER_MINUTE} a minute)` : '',
     ].filter(Boolean);
     this.log.warn(`not recorded in the history in the last minute, churn: ${parts.join(' and ')}; the log lines above name them`);
-  }
-
-  /** Why an offered file cannot be stored: over --max-file-size, or more than the downloads volume holds. */
-  private storageProblem(size: number, reservedBytes: number): string | undefined {
-    if (size > this.config.maxFileSize) {
-      return `the file (${formatByteSize(size)}) is larger than the receiver accepts (${formatByteSize(this.config.maxFileSize)}, chat daemon start --max-file-size)`;
-    }
-    let free: number;
-    try {
-      const volume = statfsSync(this.config.downloads.heldPath);
-      free = volume.bavail * volume.bsize;
-    } catch (error) {
-      this.log.warn(`cannot read the free space of ${this.config.downloads.path}: ${(error as Error).message}`);
-      return 'the receiver cannot check its downloads directory';
-    }
-    const available = Math.max(0, free - reservedBytes - FREE_SPACE_RESERVE_BYTES);
-    if (size > available) {
-      return `not enough free space on the receiver: the file needs ${formatByteSize(size)}, ${formatByteSize(available)} available`;
-    }
-    return undefined;
   }
 
   private forgetPeer({ name }: ForgetPeerParams): ForgetPeerResult {
