@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import net, { type Server, type Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import path from 'node:path';
-import type { ChatEvent, NewEvent } from '../history/events.ts';
+import type { ChatEvent } from '../history/events.ts';
 import type { ProfilePaths } from '../control/paths.ts';
 import {
   DEFAULT_HISTORY_PAGE,
@@ -39,13 +39,7 @@ import { BUSY_REFUSAL, decideAdmission, IDENTITY_REFUSAL, NEW_PEER_REFUSAL, type
 import type { Logger } from './logger.ts';
 import { storageProblem } from './storage-check.ts';
 import { NewPeerLimit } from './new-peer-limit.ts';
-import {
-  CONNECTIONS_PER_KEY_PER_MINUTE,
-  CONNECTIONS_PER_MINUTE,
-  PeerEventBudget,
-  REFUSAL_EVENTS_PER_MINUTE,
-  type SkippedPeerEvents,
-} from './peer-event-budget.ts';
+import { EventFeed } from './event-feed.ts';
 
 export interface DaemonConfig {
   paths: ProfilePaths;
@@ -93,11 +87,9 @@ export class ChatDaemon {
   /** The peer that completed the handshake and is in use. */
   private session: PeerSession | undefined;
   private readonly handshaking = new Set<PeerSession>();
-  private readonly subscribers = new Set<ControlConnection>();
   private stopping: Promise<void> | undefined;
   private readonly stopListeners: Array<() => void> = [];
-  /** Connections and refusals are recorded in the history, but churn must not fill the disk. */
-  private readonly peerEvents = new PeerEventBudget((skipped) => this.reportSkipped(skipped));
+  private readonly feed: EventFeed;
   /** Whether the active session's `connected` was recorded, and so its `disconnected` will be. */
   private sessionRecorded = false;
   private readonly newPeers: NewPeerLimit;
@@ -106,6 +98,7 @@ export class ChatDaemon {
   constructor(config: DaemonConfig, history: HistoryStore, log: Logger) {
     this.config = config;
     this.history = history;
+    this.feed = new EventFeed(history, log);
     this.log = log;
     this.peerContext = createPeerContext(config.identity);
     this.handshakeTimeoutMs = config.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
@@ -145,8 +138,7 @@ export class ChatDaemon {
       for (const pending of this.handshaking) pending.close('daemon stopping');
       await new Promise<void>((resolve) => (this.listener?.listening ? this.listener.close(() => resolve()) : resolve()));
       await this.control?.close();
-      this.peerEvents.flush();
-      this.history.close();
+      this.feed.close();
       this.log.info('stopped');
       for (const listener of this.stopListeners) listener();
     })();
@@ -186,19 +178,13 @@ export class ChatDaemon {
       transfer: (params, connection) => this.transfer(params, connection),
       history: (params) => this.historyPage(params),
       subscribe: (_params, connection) => {
-        this.subscribers.add(connection);
-        connection.onClose(() => this.subscribers.delete(connection));
+        this.feed.subscribe(connection);
         return { subscribed: true as const };
       },
       identity: () => ({ name: this.config.name, fingerprint: this.config.identity.fingerprint }),
       peers: () => ({ peers: this.config.knownPeers.list() }),
       'peers.forget': (params) => this.forgetPeer(params),
     };
-  }
-
-  private record(event: NewEvent): void {
-    const stored = this.history.append(event);
-    for (const subscriber of this.subscribers) subscriber.notify('event', stored);
   }
 
   private acceptPeer(socket: Socket): void {
@@ -247,7 +233,7 @@ export class ChatDaemon {
         log: (line) => this.log.info(`peer ${address}: ${line}`),
         onMessage: (message) => {
           const peer = session.peer!;
-          this.record({
+          this.feed.record({
             type: 'message', direction: 'in', id: message.id, time: message.time,
             from: peer.name, to: this.config.name, text: message.text,
           });
@@ -265,7 +251,7 @@ export class ChatDaemon {
         onFileReceived: (file) => {
           const peer = session.peer!;
           this.log.info(`peer ${address}: stored ${quote(file.name)} in ${this.config.downloads.path} (${file.size} bytes, sha256 ${file.sha256})`);
-          this.record({
+          this.feed.record({
             type: 'file', direction: 'in', id: file.id, time: new Date().toISOString(),
             from: peer.name, to: this.config.name,
             name: file.name, size: file.size, sha256: file.sha256, path: file.path,
@@ -307,11 +293,10 @@ export class ChatDaemon {
   /** Logs and records a refused connection, so `chat tail` shows who knocked (events are rate-limited). */
   private refused(peer: PeerInfo, direction: 'in' | 'out', reason: string): void {
     this.log.warn(`peer ${peer.address}: refused ${quote(peer.name)} (key ${formatFingerprint(peer.fingerprint)}): ${reason}`);
-    if (!this.peerEvents.refusal()) return;
-    this.recordSafely({
+    this.feed.recordRefusal(() => ({
       type: 'peer', state: 'refused', direction, time: new Date().toISOString(),
       from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, reason,
-    });
+    }));
   }
 
   /**
@@ -320,22 +305,14 @@ export class ChatDaemon {
    * dialler's BYE after our HELLO proves nothing about us, and any stranger can send one.
    */
   private refusedBy(target: string, fingerprint: string | undefined, theirReason: string): void {
-    if (!this.peerEvents.refusal()) return;
-    const from = (fingerprint && this.config.knownPeers.list().find((pin) => pin.fingerprint === fingerprint)?.name) || target;
-    this.recordSafely({
-      type: 'peer', state: 'refused', direction: 'out', time: new Date().toISOString(),
-      from, to: this.config.name, address: target, ...(fingerprint ? { fingerprint } : {}),
-      reason: `${from} refused us: ${clipPeerText(theirReason)}`,
+    this.feed.recordRefusal(() => {
+      const from = (fingerprint && this.config.knownPeers.list().find((pin) => pin.fingerprint === fingerprint)?.name) || target;
+      return {
+        type: 'peer', state: 'refused', direction: 'out', time: new Date().toISOString(),
+        from, to: this.config.name, address: target, ...(fingerprint ? { fingerprint } : {}),
+        reason: `${from} refused us: ${clipPeerText(theirReason)}`,
+      };
     });
-  }
-
-  /** One line for the connection events the budget kept out of the history in the last window. */
-  private reportSkipped(skipped: SkippedPeerEvents): void {
-    const parts = [
-      skipped.connections ? `${skipped.connections} connections of pinned keys (over ${CONNECTIONS_PER_MINUTE} a minute, ${CONNECTIONS_PER_KEY_PER_MINUTE} per key)` : '',
-      skipped.refusals ? `${skipped.refusals} refused connections (over ${REFUSAL_EVENTS_PER_MINUTE} a minute)` : '',
-    ].filter(Boolean);
-    this.log.warn(`not recorded in the history in the last minute, churn: ${parts.join(' and ')}; the log lines above name them`);
   }
 
   private forgetPeer({ name }: ForgetPeerParams): ForgetPeerResult {
@@ -374,7 +351,7 @@ export class ChatDaemon {
     if (pin === 'pinned') this.newPeers.pinned(peer.direction);
     const replaced = this.session;
     this.session = session;
-    this.sessionRecorded = this.peerEvents.connection(peer.fingerprint, pin === 'pinned');
+    this.sessionRecorded = this.feed.recordsConnection(peer.fingerprint, pin === 'pinned');
     // Not the active session any more, so its end records nothing: the event below says it all.
     replaced?.close('duplicate connection');
     const change = previous && describeChange(previous, peer);
@@ -383,7 +360,7 @@ export class ChatDaemon {
         `${pin === 'pinned' ? ', first contact: key pinned' : ''}${change ? `; ${quote(change)}` : ''})`,
     );
     if (!this.sessionRecorded) return previous ? 'duplicate' : 'adopted';
-    this.record({
+    this.feed.record({
       type: 'peer', state: 'connected', direction: peer.direction, time,
       from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, firstContact: pin === 'pinned',
       ...(change ? { reason: change } : {}),
@@ -405,19 +382,10 @@ export class ChatDaemon {
     const peer = session.peer!;
     this.log.info(`peer ${peer.address}: ${quote(peer.name)} disconnected: ${quote(reason)}`);
     if (!this.sessionRecorded) return;
-    this.recordSafely({
+    this.feed.recordSafely({
       type: 'peer', state: 'disconnected', direction: peer.direction, time: new Date().toISOString(),
       from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, reason: clipPeerText(reason),
     });
-  }
-
-  /** For events about the connection itself: failing to record one must not break the caller. */
-  private recordSafely(event: NewEvent): void {
-    try {
-      this.record(event);
-    } catch (error) {
-      this.log.warn(`could not record a ${event.type} event: ${String(error)}`);
-    }
   }
 
   private async connect({ host, port, fingerprint }: ConnectParams): Promise<ConnectResult> {
@@ -505,7 +473,7 @@ export class ChatDaemon {
     } catch (error) {
       throw new ControlError(ErrorCode.peerLost, `message not delivered: ${reasonOf(error)}`);
     }
-    this.record({
+    this.feed.record({
       type: 'message', direction: 'out', id: sent.id, time: sent.time,
       from: this.config.name, to: peerName, text,
     });
@@ -533,7 +501,7 @@ export class ChatDaemon {
       throw new ControlError(ErrorCode.transferFailed, `transfer of ${filePath} failed: ${reasonOf(error)}`);
     }
     this.log.info(`sent ${filePath} to ${quote(peerName)} (sha256 ${sent.sha256})`);
-    this.record({
+    this.feed.record({
       type: 'file', direction: 'out', id: sent.id, time: new Date().toISOString(),
       from: this.config.name, to: peerName, name, size: sent.size, sha256: sent.sha256, path: filePath,
     });
