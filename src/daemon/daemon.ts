@@ -35,10 +35,10 @@ import { clipPeerText, quote } from '../peer/log-text.ts';
 import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
 import { dial, DialError, listen } from '../peer/tcp.ts';
 import { HANDSHAKE_TIMEOUT_MS } from '../wire/limits.ts';
-import { BUSY_REFUSAL, decideAdmission, IDENTITY_REFUSAL, NEW_PEER_REFUSAL, type AdmissionVerdict } from './admission.ts';
+import { BUSY_REFUSAL, IDENTITY_REFUSAL, NEW_PEER_REFUSAL } from './admission.ts';
 import type { Logger } from './logger.ts';
 import { storageProblem } from './storage-check.ts';
-import { NewPeerLimit } from './new-peer-limit.ts';
+import { Gatekeeper } from './gatekeeper.ts';
 import { EventFeed } from './event-feed.ts';
 
 export interface DaemonConfig {
@@ -92,7 +92,7 @@ export class ChatDaemon {
   private readonly feed: EventFeed;
   /** Whether the active session's `connected` was recorded, and so its `disconnected` will be. */
   private sessionRecorded = false;
-  private readonly newPeers: NewPeerLimit;
+  private readonly gatekeeper: Gatekeeper;
   private readonly handshakeTimeoutMs: number;
 
   constructor(config: DaemonConfig, history: HistoryStore, log: Logger) {
@@ -102,7 +102,7 @@ export class ChatDaemon {
     this.log = log;
     this.peerContext = createPeerContext(config.identity);
     this.handshakeTimeoutMs = config.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
-    this.newPeers = new NewPeerLimit(config.knownPeers);
+    this.gatekeeper = new Gatekeeper({ name: config.name, fingerprint: config.identity.fingerprint, knownPeers: config.knownPeers, feed: this.feed, log });
   }
 
   get port(): number {
@@ -187,6 +187,11 @@ export class ChatDaemon {
     };
   }
 
+  /** The peer holding the slot, if its connection is still open. */
+  private openPeer(): PeerInfo | undefined {
+    return this.session && !this.session.isClosed ? this.session.peer : undefined;
+  }
+
   private acceptPeer(socket: Socket): void {
     const from = formatAddress(socket.remoteAddress, socket.remotePort);
     if (this.stopping) {
@@ -266,53 +271,13 @@ export class ChatDaemon {
           },
         } : {}),
         admit: (peer) => {
-          const verdict = this.admission(peer, expectedFingerprint);
-          if (verdict.verdict !== 'refuse') return undefined;
-          this.refused(peer, direction, verdict.reason);
-          return verdict.reason;
+          const verdict = this.gatekeeper.check(peer, this.openPeer(), expectedFingerprint);
+          return verdict.verdict === 'refuse' ? verdict.reason : undefined;
         },
       },
     });
     this.handshaking.add(session);
     return session;
-  }
-
-  /** The admission rule for this peer now: see decideAdmission. */
-  private admission(peer: PeerInfo, expectedFingerprint?: string): AdmissionVerdict {
-    const current = this.session && !this.session.isClosed ? this.session.peer : undefined;
-    return decideAdmission({
-      candidate: peer,
-      current,
-      expectedFingerprint,
-      ownFingerprint: this.config.identity.fingerprint,
-      knownPeers: this.config.knownPeers,
-      newPeers: this.newPeers,
-    });
-  }
-
-  /** Logs and records a refused connection, so `chat tail` shows who knocked (events are rate-limited). */
-  private refused(peer: PeerInfo, direction: 'in' | 'out', reason: string): void {
-    this.log.warn(`peer ${peer.address}: refused ${quote(peer.name)} (key ${formatFingerprint(peer.fingerprint)}): ${reason}`);
-    this.feed.recordRefusal(() => ({
-      type: 'peer', state: 'refused', direction, time: new Date().toISOString(),
-      from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, reason,
-    }));
-  }
-
-  /**
-   * The listener we dialled refused our key: recorded (within the refusal budget) under the name
-   * pinned to the key it proved, or the address we dialled. Only for a connection we dialled: a
-   * dialler's BYE after our HELLO proves nothing about us, and any stranger can send one.
-   */
-  private refusedBy(target: string, fingerprint: string | undefined, theirReason: string): void {
-    this.feed.recordRefusal(() => {
-      const from = (fingerprint && this.config.knownPeers.list().find((pin) => pin.fingerprint === fingerprint)?.name) || target;
-      return {
-        type: 'peer', state: 'refused', direction: 'out', time: new Date().toISOString(),
-        from, to: this.config.name, address: target, ...(fingerprint ? { fingerprint } : {}),
-        reason: `${from} refused us: ${clipPeerText(theirReason)}`,
-      };
-    });
   }
 
   private forgetPeer({ name }: ForgetPeerParams): ForgetPeerResult {
@@ -328,9 +293,8 @@ export class ChatDaemon {
    */
   private adopt(session: PeerSession, peer: PeerInfo, expectedFingerprint?: string): 'adopted' | 'duplicate' | 'busy' | 'refused' {
     this.handshaking.delete(session);
-    const verdict = this.admission(peer, expectedFingerprint);
+    const verdict = this.gatekeeper.check(peer, this.openPeer(), expectedFingerprint);
     if (verdict.verdict === 'refuse') {
-      this.refused(peer, peer.direction, verdict.reason);
       session.close(verdict.reason);
       return verdict.kind === 'busy' ? 'busy' : 'refused';
     }
@@ -343,12 +307,11 @@ export class ChatDaemon {
     const time = new Date().toISOString();
     let pin: 'pinned' | 'seen';
     try {
-      pin = this.config.knownPeers.remember(peer.name, peer.fingerprint, time);
+      pin = this.gatekeeper.pin(peer, time);
     } catch (error) {
       session.close(`${IDENTITY_REFUSAL}${(error as Error).message}`);
       return 'refused';
     }
-    if (pin === 'pinned') this.newPeers.pinned(peer.direction);
     const replaced = this.session;
     this.session = session;
     this.sessionRecorded = this.feed.recordsConnection(peer.fingerprint, pin === 'pinned');
@@ -425,7 +388,7 @@ export class ChatDaemon {
       const refusal = (tag: string) => reason.slice(reason.indexOf(tag));
       if (reason.includes(IDENTITY_REFUSAL)) {
         const ours = reason.includes(`closed: ${IDENTITY_REFUSAL}`);
-        if (!ours) this.refusedBy(target, peerFingerprint(secure), refusal(IDENTITY_REFUSAL));
+        if (!ours) this.gatekeeper.refusedBy(target, peerFingerprint(secure), refusal(IDENTITY_REFUSAL));
         throw new ControlError(ErrorCode.identityMismatch, ours ? `refused ${target}: ${refusal(IDENTITY_REFUSAL)}` : `${target} refused us: ${refusal(IDENTITY_REFUSAL)}`);
       }
       if (reason.includes(`closed: ${NEW_PEER_REFUSAL}`)) throw new ControlError(ErrorCode.busy, `refused ${target}: ${refusal(NEW_PEER_REFUSAL)}`);
