@@ -35,7 +35,8 @@ import { clipPeerText, quote } from '../peer/log-text.ts';
 import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
 import { dial, DialError, listen } from '../peer/tcp.ts';
 import { HANDSHAKE_TIMEOUT_MS } from '../wire/limits.ts';
-import { BUSY_REFUSAL, IDENTITY_REFUSAL, NEW_PEER_REFUSAL } from './admission.ts';
+import { IDENTITY_REFUSAL } from './admission.ts';
+import { reasonOf, refusalOf } from './close-reason.ts';
 import type { Logger } from './logger.ts';
 import { storageProblem } from './storage-check.ts';
 import { Gatekeeper } from './gatekeeper.ts';
@@ -385,22 +386,21 @@ export class ChatDaemon {
       peer = await session.ready;
     } catch (error) {
       const reason = reasonOf(error);
-      const refusal = (tag: string) => reason.slice(reason.indexOf(tag));
-      if (reason.includes(IDENTITY_REFUSAL)) {
-        const ours = reason.includes(`closed: ${IDENTITY_REFUSAL}`);
-        if (!ours) this.gatekeeper.refusedBy(target, peerFingerprint(secure), refusal(IDENTITY_REFUSAL));
-        throw new ControlError(ErrorCode.identityMismatch, ours ? `refused ${target}: ${refusal(IDENTITY_REFUSAL)}` : `${target} refused us: ${refusal(IDENTITY_REFUSAL)}`);
+      const refusal = refusalOf(reason);
+      if (refusal?.kind === 'identity') {
+        if (refusal.remote) this.gatekeeper.refusedBy(target, peerFingerprint(secure), refusal.detail);
+        throw new ControlError(ErrorCode.identityMismatch, refusal.remote ? `${target} refused us: ${refusal.detail}` : `refused ${target}: ${refusal.detail}`);
       }
-      if (reason.includes(`closed: ${NEW_PEER_REFUSAL}`)) throw new ControlError(ErrorCode.busy, `refused ${target}: ${refusal(NEW_PEER_REFUSAL)}`);
-      if (reason.includes(`closed: ${BUSY_REFUSAL}`)) {
+      if (refusal?.kind === 'newPeer') throw new ControlError(ErrorCode.busy, `refused ${target}: ${refusal.detail}`);
+      if (refusal?.kind === 'busy' && !refusal.remote) {
         throw new ControlError(ErrorCode.busy, `already connected to ${this.session?.peer?.name ?? 'another peer'}; run "chat disconnect" first`);
       }
-      if (reason.includes(BUSY_REFUSAL)) throw new ControlError(ErrorCode.busy, `${target} refused: ${refusal(BUSY_REFUSAL)}`);
+      if (refusal?.kind === 'busy') throw new ControlError(ErrorCode.busy, `${target} refused: ${refusal.detail}`);
       throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reason}`);
     }
     const outcome = this.adopt(session, peer, fingerprint);
     if (outcome === 'refused') {
-      const code = session.closeReason?.startsWith(NEW_PEER_REFUSAL) ? ErrorCode.busy : ErrorCode.identityMismatch;
+      const code = refusalOf(session.closeReason ?? '', true)?.kind === 'newPeer' ? ErrorCode.busy : ErrorCode.identityMismatch;
       throw new ControlError(code, `refused ${target}: ${session.closeReason}`);
     }
     if (outcome === 'busy') {
@@ -508,10 +508,6 @@ function summarize(peer: PeerInfo): PeerSummary {
     protocolVersion: peer.version,
     fingerprint: peer.fingerprint,
   };
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message.replace(/^peer connection closed: /, 'connection closed: ') : String(error);
 }
 
 /** Size of a regular file this process can read, or a ControlError naming the path and the problem. */
