@@ -17,7 +17,6 @@ import {
   type ForgetPeerResult,
   type HistoryParams,
   type HistoryResult,
-  type PeerSummary,
   type SendParams,
   type SendResult,
   type StatusResult,
@@ -30,15 +29,14 @@ import type { HistoryStore } from '../history/store.ts';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
-import { createPeerContext, peerFingerprint, secureAccepted, secureDialled } from '../peer/secure-transport.ts';
-import { clipPeerText, quote } from '../peer/log-text.ts';
-import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
+import { createPeerContext, peerFingerprint, secureDialled } from '../peer/secure-transport.ts';
+import { quote } from '../peer/log-text.ts';
+import { formatAddress, type KeepaliveOptions, type PeerInfo, type PeerSession } from '../peer/session.ts';
 import { dial, DialError, listen } from '../peer/tcp.ts';
 import { HANDSHAKE_TIMEOUT_MS } from '../wire/limits.ts';
-import { IDENTITY_REFUSAL } from './admission.ts';
 import { reasonOf, refusalOf } from './close-reason.ts';
 import type { Logger } from './logger.ts';
-import { storageProblem } from './storage-check.ts';
+import { PeerSlot } from './peer-slot.ts';
 import { Gatekeeper } from './gatekeeper.ts';
 import { EventFeed } from './event-feed.ts';
 
@@ -62,12 +60,6 @@ export interface DaemonConfig {
   controlIdleTimeoutMs?: number;
 }
 
-/**
- * Incoming connections still in their handshake at once. Past this the oldest is dropped to make
- * room: a flood of idle half-open sockets cannot lock a real peer out, because a real handshake
- * takes milliseconds while an idle socket stays oldest.
- */
-const MAX_PENDING_HANDSHAKES = 32;
 /** How often a transfer reports progress to the command that started it. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -80,19 +72,14 @@ export class ChatDaemon {
   private readonly history: HistoryStore;
   private readonly log: Logger;
   private readonly peerContext: SecureContext;
-  private readonly instance = randomUUID();
   private readonly startedAt = new Date().toISOString();
   private listener: Server | undefined;
   private control: ControlServer | undefined;
   private boundPort = 0;
-  /** The peer that completed the handshake and is in use. */
-  private session: PeerSession | undefined;
-  private readonly handshaking = new Set<PeerSession>();
+  private readonly slot: PeerSlot;
   private stopping: Promise<void> | undefined;
   private readonly stopListeners: Array<() => void> = [];
   private readonly feed: EventFeed;
-  /** Whether the active session's `connected` was recorded, and so its `disconnected` will be. */
-  private sessionRecorded = false;
   private readonly gatekeeper: Gatekeeper;
   private readonly handshakeTimeoutMs: number;
 
@@ -103,7 +90,18 @@ export class ChatDaemon {
     this.log = log;
     this.peerContext = createPeerContext(config.identity);
     this.handshakeTimeoutMs = config.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
-    this.gatekeeper = new Gatekeeper({ name: config.name, fingerprint: config.identity.fingerprint, knownPeers: config.knownPeers, feed: this.feed, log });
+    const { name, knownPeers, downloads, maxFileSize, keepalive } = config;
+    this.gatekeeper = new Gatekeeper({ name, fingerprint: config.identity.fingerprint, knownPeers, feed: this.feed, log });
+    this.slot = new PeerSlot({
+      name, downloads, maxFileSize, keepalive,
+      instance: randomUUID(),
+      listenPort: () => this.boundPort,
+      peerContext: this.peerContext,
+      handshakeTimeoutMs: this.handshakeTimeoutMs,
+      gatekeeper: this.gatekeeper,
+      feed: this.feed,
+      log,
+    });
   }
 
   get port(): number {
@@ -112,7 +110,7 @@ export class ChatDaemon {
 
   /** Binds the peer port, then the control socket; resolves once both serve. */
   async start(): Promise<void> {
-    this.listener = net.createServer((socket) => this.acceptPeer(socket));
+    this.listener = net.createServer((socket) => this.slot.accept(socket));
     this.boundPort = await listen(this.listener, this.config.host, this.config.port);
     this.listener.on('error', (error) => this.log.error(`peer listener: ${error.message}`));
     this.control = await startControlServer(
@@ -135,8 +133,7 @@ export class ChatDaemon {
   stop(reason: string): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info(`stopping: ${reason}`);
-      this.session?.close('daemon stopping');
-      for (const pending of this.handshaking) pending.close('daemon stopping');
+      this.slot.closeAll('daemon stopping');
       await new Promise<void>((resolve) => (this.listener?.listening ? this.listener.close(() => resolve()) : resolve()));
       await this.control?.close();
       this.feed.close();
@@ -147,7 +144,7 @@ export class ChatDaemon {
   }
 
   status(): StatusResult {
-    const peer = this.session?.peer;
+    const peer = this.slot.summary();
     return {
       pid: process.pid,
       name: this.config.name,
@@ -157,7 +154,7 @@ export class ChatDaemon {
       port: this.boundPort,
       downloads: this.config.downloads.path,
       connection: peer ? 'connected' : 'disconnected',
-      peer: peer ? summarize(peer) : null,
+      peer,
       home: this.config.paths.home,
       log: this.config.paths.logFile,
       startedAt: this.startedAt,
@@ -188,99 +185,6 @@ export class ChatDaemon {
     };
   }
 
-  /** The peer holding the slot, if its connection is still open. */
-  private openPeer(): PeerInfo | undefined {
-    return this.session && !this.session.isClosed ? this.session.peer : undefined;
-  }
-
-  private acceptPeer(socket: Socket): void {
-    const from = formatAddress(socket.remoteAddress, socket.remotePort);
-    if (this.stopping) {
-      socket.destroy();
-      return;
-    }
-    this.makeRoomForHandshake(from);
-    socket.setNoDelay(true);
-    const secure = secureAccepted(socket, this.peerContext);
-    this.createSession(secure, 'in', from);
-  }
-
-  /** Drops the oldest incoming connection still in its handshake when MAX_PENDING_HANDSHAKES are. */
-  private makeRoomForHandshake(newcomer: string): void {
-    let pending = 0;
-    let oldest: PeerSession | undefined;
-    for (const session of this.handshaking) {
-      if (session.direction !== 'in') continue;
-      pending++;
-      oldest ??= session;
-    }
-    if (oldest && pending >= MAX_PENDING_HANDSHAKES) {
-      this.log.warn(`peer ${oldest.address}: dropped unauthenticated connection to make room for ${newcomer} (${pending} handshakes pending)`);
-      oldest.close(`dropped: ${MAX_PENDING_HANDSHAKES} handshakes pending`);
-    }
-  }
-
-  private createSession(
-    socket: TLSSocket,
-    direction: 'in' | 'out',
-    address: string,
-    options: { expectedFingerprint?: string; handshakeTimeoutMs?: number } = {},
-  ): PeerSession {
-    const { expectedFingerprint, handshakeTimeoutMs = this.handshakeTimeoutMs } = options;
-    const session: PeerSession = new PeerSession({
-      socket,
-      direction,
-      address,
-      handshakeTimeoutMs,
-      peerFingerprint: () => peerFingerprint(socket),
-      keepalive: this.config.keepalive,
-      local: { name: this.config.name, instance: this.instance, listenPort: this.boundPort },
-      handlers: {
-        log: (line) => this.log.info(`peer ${address}: ${line}`),
-        onMessage: (message) => {
-          const peer = session.peer!;
-          this.feed.record({
-            type: 'message', direction: 'in', id: message.id, time: message.time,
-            from: peer.name, to: this.config.name, text: message.text,
-          });
-        },
-        acceptFile: (offer, reservedBytes) => {
-          if (session !== this.session) return { decline: 'this connection is not the active one' };
-          const problem = storageProblem(this.config, offer.size, reservedBytes, this.log);
-          if (problem) {
-            this.log.warn(`peer ${address}: declined ${quote(offer.name)} (${offer.size} bytes): ${problem}`);
-            return { decline: problem };
-          }
-          this.log.info(`peer ${address}: receiving ${quote(offer.name)} (${offer.size} bytes, transfer ${offer.id})`);
-          return { downloads: this.config.downloads };
-        },
-        onFileReceived: (file) => {
-          const peer = session.peer!;
-          this.log.info(`peer ${address}: stored ${quote(file.name)} in ${this.config.downloads.path} (${file.size} bytes, sha256 ${file.sha256})`);
-          this.feed.record({
-            type: 'file', direction: 'in', id: file.id, time: new Date().toISOString(),
-            from: peer.name, to: this.config.name,
-            name: file.name, size: file.size, sha256: file.sha256, path: file.path,
-          });
-        },
-        onClosed: (reason) => this.sessionClosed(session, reason),
-        // Incoming: adopt at once, so an offer in the same read as the confirmation finds it active.
-        // Outgoing: `connect` adopts once `ready` resolves, and reports the outcome.
-        ...(direction === 'in' ? {
-          onEstablished: (peer: PeerInfo) => {
-            this.adopt(session, peer);
-          },
-        } : {}),
-        admit: (peer) => {
-          const verdict = this.gatekeeper.check(peer, this.openPeer(), expectedFingerprint);
-          return verdict.verdict === 'refuse' ? verdict.reason : undefined;
-        },
-      },
-    });
-    this.handshaking.add(session);
-    return session;
-  }
-
   private forgetPeer({ name }: ForgetPeerParams): ForgetPeerResult {
     const forgotten = this.config.knownPeers.forget(name);
     if (!forgotten) throw new ControlError(ErrorCode.unknownPeer, `no pinned peer is named "${name}" (see chat peers)`);
@@ -288,72 +192,8 @@ export class ChatDaemon {
     return { forgotten };
   }
 
-  /**
-   * Makes a freshly handshaken session the active one, or closes it. The admission rule runs again
-   * here, not only at HELLO: another connection may have taken the slot, or pinned the name, since.
-   */
-  private adopt(session: PeerSession, peer: PeerInfo, expectedFingerprint?: string): 'adopted' | 'duplicate' | 'busy' | 'refused' {
-    this.handshaking.delete(session);
-    const verdict = this.gatekeeper.check(peer, this.openPeer(), expectedFingerprint);
-    if (verdict.verdict === 'refuse') {
-      session.close(verdict.reason);
-      return verdict.kind === 'busy' ? 'busy' : 'refused';
-    }
-    const previous = verdict.verdict === 'replace' ? this.session?.peer : undefined;
-    if (verdict.verdict === 'duplicate') {
-      this.log.info(`peer ${peer.address}: ${quote(peer.name)} connected twice; kept the connection ${this.session?.peer?.address}`);
-      session.close('duplicate connection');
-      return 'duplicate';
-    }
-    const time = new Date().toISOString();
-    let pin: 'pinned' | 'seen';
-    try {
-      pin = this.gatekeeper.pin(peer, time);
-    } catch (error) {
-      session.close(`${IDENTITY_REFUSAL}${(error as Error).message}`);
-      return 'refused';
-    }
-    const replaced = this.session;
-    this.session = session;
-    this.sessionRecorded = this.feed.recordsConnection(peer.fingerprint, pin === 'pinned');
-    // Not the active session any more, so its end records nothing: the event below says it all.
-    replaced?.close('duplicate connection');
-    const change = previous && describeChange(previous, peer);
-    this.log.info(
-      `peer ${peer.address}: connected to ${quote(peer.name)} (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
-        `${pin === 'pinned' ? ', first contact: key pinned' : ''}${change ? `; ${quote(change)}` : ''})`,
-    );
-    if (!this.sessionRecorded) return previous ? 'duplicate' : 'adopted';
-    this.feed.record({
-      type: 'peer', state: 'connected', direction: peer.direction, time,
-      from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, firstContact: pin === 'pinned',
-      ...(change ? { reason: change } : {}),
-    });
-    return previous ? 'duplicate' : 'adopted';
-  }
-
-  private sessionClosed(session: PeerSession, reason: string): void {
-    this.handshaking.delete(session);
-    if (session !== this.session) {
-      if (session.peer) return;
-      // A dialler that refuses us after our HELLO is only logged: anyone can send that BYE, so it
-      // says nothing a history event could vouch for. (A listener we dialled that refuses us is
-      // recorded by `connect`.)
-      this.log.warn(`peer ${session.address}: dropped before handshake: ${quote(reason)}`);
-      return;
-    }
-    this.session = undefined;
-    const peer = session.peer!;
-    this.log.info(`peer ${peer.address}: ${quote(peer.name)} disconnected: ${quote(reason)}`);
-    if (!this.sessionRecorded) return;
-    this.feed.recordSafely({
-      type: 'peer', state: 'disconnected', direction: peer.direction, time: new Date().toISOString(),
-      from: peer.name, to: this.config.name, address: peer.address, fingerprint: peer.fingerprint, reason: clipPeerText(reason),
-    });
-  }
-
   private async connect({ host, port, fingerprint }: ConnectParams): Promise<ConnectResult> {
-    const current = this.session?.peer;
+    const current = this.slot.peer;
     // A different port cannot be the peer we have: refuse before the other daemon sees a
     // connection that would only be dropped. The same port is dialled: the handshake tells.
     if (current && port !== current.listenPort) {
@@ -377,7 +217,7 @@ export class ChatDaemon {
       this.log.warn(`peer ${target}: ${reasonOf(error)}`);
       throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reasonOf(error)}`);
     }
-    const session = this.createSession(secure, 'out', target, {
+    const session = this.slot.open(secure, 'out', target, {
       expectedFingerprint: fingerprint,
       handshakeTimeoutMs: Math.max(1, handshakeDeadline - Date.now()),
     });
@@ -393,12 +233,12 @@ export class ChatDaemon {
       }
       if (refusal?.kind === 'newPeer') throw new ControlError(ErrorCode.busy, `refused ${target}: ${refusal.detail}`);
       if (refusal?.kind === 'busy' && !refusal.remote) {
-        throw new ControlError(ErrorCode.busy, `already connected to ${this.session?.peer?.name ?? 'another peer'}; run "chat disconnect" first`);
+        throw new ControlError(ErrorCode.busy, `already connected to ${this.slot.peer?.name ?? 'another peer'}; run "chat disconnect" first`);
       }
       if (refusal?.kind === 'busy') throw new ControlError(ErrorCode.busy, `${target} refused: ${refusal.detail}`);
       throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reason}`);
     }
-    const outcome = this.adopt(session, peer, fingerprint);
+    const outcome = this.slot.adopt(session, peer, fingerprint);
     if (outcome === 'refused') {
       const code = refusalOf(session.closeReason ?? '', true)?.kind === 'newPeer' ? ErrorCode.busy : ErrorCode.identityMismatch;
       throw new ControlError(code, `refused ${target}: ${session.closeReason}`);
@@ -406,14 +246,14 @@ export class ChatDaemon {
     if (outcome === 'busy') {
       throw new ControlError(
         ErrorCode.busy,
-        `already connected to ${this.session?.peer?.name ?? 'another peer'}; run "chat disconnect" first`,
+        `already connected to ${this.slot.peer?.name ?? 'another peer'}; run "chat disconnect" first`,
       );
     }
-    return { peer: summarize(this.session!.peer!), alreadyConnected: outcome === 'duplicate' };
+    return { peer: this.slot.summary()!, alreadyConnected: outcome === 'duplicate' };
   }
 
   private disconnect(): DisconnectResult {
-    const session = this.session;
+    const session = this.slot.session;
     if (!session) return { disconnected: false, peer: null };
     const name = session.peer!.name;
     session.close('disconnected by user');
@@ -421,10 +261,11 @@ export class ChatDaemon {
   }
 
   private activeSession(): PeerSession {
-    if (!this.session || this.session.isClosed) {
+    const session = this.slot.session;
+    if (!session || session.isClosed) {
       throw new ControlError(ErrorCode.notConnected, 'not connected to a peer; run "chat connect PORT" first');
     }
-    return this.session;
+    return session;
   }
 
   private async send({ text }: SendParams): Promise<SendResult> {
@@ -491,23 +332,6 @@ function capPage(events: ChatEvent[], keep: 'oldest' | 'newest'): HistoryResult 
   }
   if (count === events.length) return { events, truncated: false };
   return { events: keep === 'oldest' ? events.slice(0, count) : events.slice(events.length - count), truncated: true };
-}
-
-/** What a replacing connection of the same key changes: always its address, maybe the name it uses. */
-function describeChange(previous: PeerInfo, next: PeerInfo): string {
-  const renamed = previous.name !== next.name ? `, now named "${next.name}" (was "${previous.name}")` : '';
-  return `same key again: replaces the connection ${previous.address}${renamed}`;
-}
-
-function summarize(peer: PeerInfo): PeerSummary {
-  return {
-    name: peer.name,
-    address: peer.address,
-    direction: peer.direction,
-    listenPort: peer.listenPort,
-    protocolVersion: peer.version,
-    fingerprint: peer.fingerprint,
-  };
 }
 
 /** Size of a regular file this process can read, or a ControlError naming the path and the problem. */
