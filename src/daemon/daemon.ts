@@ -116,20 +116,28 @@ export class ChatDaemon {
     );
   }
 
-  /** Called once the daemon has fully stopped (after `stop`). */
+  /** Called once the daemon has stopped (after `stop`), even when a step of stopping failed. */
   onStopped(listener: () => void): void {
     this.stopListeners.push(listener);
   }
 
+  /** Closes the peer connections, the peer port, the control socket and the history, in that order. */
   stop(reason: string): Promise<void> {
     this.stopping ??= (async () => {
-      this.log.info(`stopping: ${reason}`);
-      this.slot.closeAll('daemon stopping');
-      await new Promise<void>((resolve) => (this.listener?.listening ? this.listener.close(() => resolve()) : resolve()));
-      await this.control?.close();
-      this.feed.close();
-      this.log.info('stopped');
-      for (const listener of this.stopListeners) listener();
+      try {
+        this.log.info(`stopping: ${reason}`);
+        this.slot.closeAll('daemon stopping');
+        await new Promise<void>((resolve) => (this.listener?.listening ? this.listener.close(() => resolve()) : resolve()));
+        await this.control?.close();
+        this.feed.close();
+        this.log.info('stopped');
+      } catch (error) {
+        // Logged, not thrown: nobody waits on `stop` but the listeners, and they must still run.
+        this.log.error(`could not stop cleanly: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        // Whatever failed above, chatd must not stay up half stopped: main's listener exits.
+        for (const listener of this.stopListeners) listener();
+      }
     })();
     return this.stopping;
   }

@@ -62,8 +62,11 @@ export class EventFeed {
 
   /** Reports what the budget skipped, then closes the history. */
   close(): void {
-    this.peerEvents.flush();
-    this.history.close();
+    try {
+      this.peerEvents.flush();
+    } finally {
+      this.history.close();
+    }
   }
 
   /** One line for the connection events the budget kept out of the history in the last window. */
