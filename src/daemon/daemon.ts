@@ -1,7 +1,6 @@
 /**
- * chatd's lifecycle and wiring: it binds the peer port and the control socket, builds the parts
- * (peer slot, admission, event feed, control handlers) around one history, and stops them all.
- * Everything a peer sends reaches the daemon only through PeerSession, already validated.
+ * chatd's lifecycle and wiring: it builds the parts (peer slot, admission, event feed, control
+ * handlers) around one history, binds the peer port and the control socket, and stops them all.
  */
 import { randomUUID } from 'node:crypto';
 import net, { type Server } from 'node:net';
@@ -44,7 +43,10 @@ export interface DaemonConfig {
   controlIdleTimeoutMs?: number;
 }
 
-/** chatd: one peer listener, at most one connected peer (the PeerSlot), the control socket, and the history. */
+/**
+ * chatd: one peer listener, at most one connected peer (the PeerSlot), the control socket, and the
+ * history. Everything a peer sends reaches the daemon only through PeerSession, already validated.
+ */
 export class ChatDaemon {
   private readonly config: DaemonConfig;
   private readonly log: Logger;
