@@ -1,0 +1,82 @@
+/**
+ * `connect`: dials a peer (TCP, then TLS and HELLO within one handshake timeout), puts it in the
+ * peer slot, and turns each way that can fail into the control error `chat connect` reports.
+ */
+import type { Socket } from 'node:net';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import { ErrorCode, type ConnectParams, type ConnectResult } from '../control/protocol.ts';
+import { ControlError } from '../control/server.ts';
+import { peerFingerprint, secureDialled } from '../peer/secure-transport.ts';
+import { formatAddress, type PeerInfo } from '../peer/session.ts';
+import { dial, DialError } from '../peer/tcp.ts';
+import { reasonOf, refusalOf } from './close-reason.ts';
+import type { Gatekeeper } from './gatekeeper.ts';
+import type { Logger } from './logger.ts';
+import type { PeerSlot } from './peer-slot.ts';
+
+export interface ConnectContext {
+  slot: PeerSlot;
+  gatekeeper: Gatekeeper;
+  log: Logger;
+  peerContext: SecureContext;
+  /** TLS and HELLO of one connection: the same limit as on the listening side. */
+  handshakeTimeoutMs: number;
+}
+
+export async function handleConnect(context: ConnectContext, { host, port, fingerprint }: ConnectParams): Promise<ConnectResult> {
+  const { slot, log, handshakeTimeoutMs } = context;
+  const current = slot.peer;
+  // A different port cannot be the peer we have: refuse before the other daemon sees a
+  // connection that would only be dropped. The same port is dialled: the handshake tells.
+  if (current && port !== current.listenPort) {
+    throw new ControlError(ErrorCode.busy, `already connected to ${current.name}; run "chat disconnect" first`);
+  }
+  const target = formatAddress(host, port);
+  let socket: Socket;
+  try {
+    socket = await dial(host, port, handshakeTimeoutMs);
+  } catch (error) {
+    throw error instanceof DialError ? new ControlError(ErrorCode.connectFailed, error.message) : error;
+  }
+  socket.setNoDelay(true);
+  log.info(`peer ${target}: dialled`);
+  // TLS and HELLO share one handshake timeout, as on the listening side.
+  const handshakeDeadline = Date.now() + handshakeTimeoutMs;
+  let secure: TLSSocket;
+  try {
+    secure = await secureDialled(socket, context.peerContext, handshakeTimeoutMs);
+  } catch (error) {
+    log.warn(`peer ${target}: ${reasonOf(error)}`);
+    throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reasonOf(error)}`);
+  }
+  const session = slot.open(secure, 'out', target, {
+    expectedFingerprint: fingerprint,
+    handshakeTimeoutMs: Math.max(1, handshakeDeadline - Date.now()),
+  });
+  let peer: PeerInfo;
+  try {
+    peer = await session.ready;
+  } catch (error) {
+    const reason = reasonOf(error);
+    const refusal = refusalOf(reason);
+    if (refusal?.kind === 'identity') {
+      if (refusal.remote) context.gatekeeper.refusedBy(target, peerFingerprint(secure), refusal.detail);
+      throw new ControlError(ErrorCode.identityMismatch, refusal.remote ? `${target} refused us: ${refusal.detail}` : `refused ${target}: ${refusal.detail}`);
+    }
+    if (refusal?.kind === 'newPeer') throw new ControlError(ErrorCode.busy, `refused ${target}: ${refusal.detail}`);
+    if (refusal?.kind === 'busy' && !refusal.remote) throw busyError(slot);
+    if (refusal?.kind === 'busy') throw new ControlError(ErrorCode.busy, `${target} refused: ${refusal.detail}`);
+    throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reason}`);
+  }
+  const outcome = slot.adopt(session, peer, fingerprint);
+  if (outcome === 'refused') {
+    const code = refusalOf(session.closeReason ?? '', true)?.kind === 'newPeer' ? ErrorCode.busy : ErrorCode.identityMismatch;
+    throw new ControlError(code, `refused ${target}: ${session.closeReason}`);
+  }
+  if (outcome === 'busy') throw busyError(slot);
+  return { peer: slot.summary()!, alreadyConnected: outcome === 'duplicate' };
+}
+
+function busyError(slot: PeerSlot): ControlError {
+  return new ControlError(ErrorCode.busy, `already connected to ${slot.peer?.name ?? 'another peer'}; run "chat disconnect" first`);
+}

@@ -1,0 +1,182 @@
+/**
+ * The control method table: each method's handler, with its params already checked by the server
+ * (src/control/params.ts), turning the daemon's state into the results of src/control/protocol.ts.
+ */
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { ChatEvent } from '../history/events.ts';
+import type { HistoryStore } from '../history/store.ts';
+import {
+  DEFAULT_HISTORY_PAGE,
+  ErrorCode,
+  MAX_HISTORY_PAGE,
+  MAX_HISTORY_RESPONSE_BYTES,
+  type DisconnectResult,
+  type ForgetPeerParams,
+  type ForgetPeerResult,
+  type HistoryParams,
+  type HistoryResult,
+  type SendParams,
+  type SendResult,
+  type StatusResult,
+  type TransferParams,
+  type TransferResult,
+} from '../control/protocol.ts';
+import { ControlError, type ControlConnection, type ControlHandlers } from '../control/server.ts';
+import { formatFingerprint } from '../identity/fingerprint-notation.ts';
+import type { KnownPeers } from '../identity/known-peers.ts';
+import { quote } from '../peer/log-text.ts';
+import type { PeerSession } from '../peer/session.ts';
+import { reasonOf } from './close-reason.ts';
+import { handleConnect, type ConnectContext } from './connect-handler.ts';
+import type { EventFeed } from './event-feed.ts';
+
+/** How often a transfer reports progress to the command that started it. */
+const PROGRESS_INTERVAL_MS = 100;
+
+/** What the handlers work on: the daemon's parts, and its own `status` and `stop`. */
+export interface ControlContext extends ConnectContext {
+  /** This daemon's name and key. */
+  name: string;
+  fingerprint: string;
+  knownPeers: KnownPeers;
+  history: HistoryStore;
+  feed: EventFeed;
+  status(): StatusResult;
+  stop(reason: string): void;
+}
+
+export function controlHandlers(context: ControlContext): ControlHandlers {
+  return {
+    status: () => context.status(),
+    stop: () => {
+      // Answer first, then stop: the caller waits for the process to exit.
+      setImmediate(() => context.stop('stop requested over the control socket'));
+      return { stopping: true as const };
+    },
+    connect: (params) => handleConnect(context, params),
+    disconnect: () => disconnect(context),
+    send: (params) => send(context, params),
+    transfer: (params, connection) => transfer(context, params, connection),
+    history: (params) => historyPage(context.history, params),
+    subscribe: (_params, connection) => {
+      context.feed.subscribe(connection);
+      return { subscribed: true as const };
+    },
+    identity: () => ({ name: context.name, fingerprint: context.fingerprint }),
+    peers: () => ({ peers: context.knownPeers.list() }),
+    'peers.forget': (params) => forgetPeer(context, params),
+  };
+}
+
+function disconnect({ slot }: ControlContext): DisconnectResult {
+  const session = slot.session;
+  if (!session) return { disconnected: false, peer: null };
+  const name = session.peer!.name;
+  session.close('disconnected by user');
+  return { disconnected: true, peer: name };
+}
+
+function activeSession({ slot }: ControlContext): PeerSession {
+  const session = slot.session;
+  if (!session || session.isClosed) {
+    throw new ControlError(ErrorCode.notConnected, 'not connected to a peer; run "chat connect PORT" first');
+  }
+  return session;
+}
+
+async function send(context: ControlContext, { text }: SendParams): Promise<SendResult> {
+  const session = activeSession(context);
+  const peerName = session.peer!.name;
+  let sent;
+  try {
+    sent = await session.sendMessage(text);
+  } catch (error) {
+    throw new ControlError(ErrorCode.peerLost, `message not delivered: ${reasonOf(error)}`);
+  }
+  context.feed.record({
+    type: 'message', direction: 'out', id: sent.id, time: sent.time,
+    from: context.name, to: peerName, text,
+  });
+  return { id: sent.id, time: sent.time, to: peerName };
+}
+
+async function transfer(context: ControlContext, { path: filePath, progress }: TransferParams, connection: ControlConnection): Promise<TransferResult> {
+  const { log } = context;
+  const size = await checkReadableFile(filePath);
+  const session = activeSession(context);
+  const peerName = session.peer!.name;
+  const name = path.basename(filePath);
+  let lastReport = 0;
+  const report = (bytes: number, id: string) => {
+    const now = Date.now();
+    if (progress !== true || connection.closed || (now - lastReport < PROGRESS_INTERVAL_MS && bytes < size)) return;
+    lastReport = now;
+    connection.notify('transfer.progress', { id, bytes, size });
+  };
+  log.info(`sending ${filePath} (${size} bytes) to ${quote(peerName)}`);
+  let sent;
+  try {
+    sent = await session.sendFile(filePath, name, size, report);
+  } catch (error) {
+    log.warn(`transfer of ${filePath} failed: ${quote(reasonOf(error))}`);
+    throw new ControlError(ErrorCode.transferFailed, `transfer of ${filePath} failed: ${reasonOf(error)}`);
+  }
+  log.info(`sent ${filePath} to ${quote(peerName)} (sha256 ${sent.sha256})`);
+  context.feed.record({
+    type: 'file', direction: 'out', id: sent.id, time: new Date().toISOString(),
+    from: context.name, to: peerName, name, size: sent.size, sha256: sent.sha256, path: filePath,
+  });
+  return { id: sent.id, name, size: sent.size, sha256: sent.sha256, to: peerName, path: filePath };
+}
+
+function historyPage(history: HistoryStore, { limit = DEFAULT_HISTORY_PAGE, after, before }: HistoryParams): HistoryResult {
+  const page = Math.min(limit, MAX_HISTORY_PAGE);
+  if (after !== undefined) return capPage(history.after(after, page), 'oldest');
+  const events = before === undefined ? history.latest(page) : history.before(before, page);
+  return capPage(events, 'newest');
+}
+
+/** Keeps the page under MAX_HISTORY_RESPONSE_BYTES, dropping from the far end; never empties it. */
+function capPage(events: ChatEvent[], keep: 'oldest' | 'newest'): HistoryResult {
+  const ordered = keep === 'oldest' ? events : [...events].reverse();
+  let bytes = 0;
+  let count = 0;
+  for (const event of ordered) {
+    bytes += Buffer.byteLength(JSON.stringify(event));
+    if (count > 0 && bytes > MAX_HISTORY_RESPONSE_BYTES) break;
+    count++;
+  }
+  if (count === events.length) return { events, truncated: false };
+  return { events: keep === 'oldest' ? events.slice(0, count) : events.slice(events.length - count), truncated: true };
+}
+
+function forgetPeer({ knownPeers, log }: ControlContext, { name }: ForgetPeerParams): ForgetPeerResult {
+  const forgotten = knownPeers.forget(name);
+  if (!forgotten) throw new ControlError(ErrorCode.unknownPeer, `no pinned peer is named "${name}" (see chat peers)`);
+  log.info(`forgot the key of ${quote(name)} (${formatFingerprint(forgotten.fingerprint)})`);
+  return { forgotten };
+}
+
+/** Size of a regular file this process can read, or a ControlError naming the path and the problem. */
+async function checkReadableFile(filePath: string): Promise<number> {
+  let info;
+  try {
+    info = await stat(filePath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ControlError(ErrorCode.fileUnreadable, `${filePath}: no such file`);
+    if (code === 'EACCES') throw new ControlError(ErrorCode.fileUnreadable, `${filePath}: permission denied`);
+    throw new ControlError(ErrorCode.fileUnreadable, `${filePath}: ${(error as Error).message}`);
+  }
+  if (info.isDirectory()) throw new ControlError(ErrorCode.fileUnreadable, `${filePath}: is a directory, not a file`);
+  if (!info.isFile()) throw new ControlError(ErrorCode.fileUnreadable, `${filePath}: not a regular file`);
+  try {
+    const handle = await open(filePath, 'r');
+    await handle.close();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ControlError(ErrorCode.fileUnreadable, `${filePath}: ${code === 'EACCES' ? 'permission denied' : (error as Error).message}`);
+  }
+  return info.size;
+}

@@ -1,0 +1,55 @@
+/**
+ * Where what a connected peer sends goes: its messages and the files it delivered into the event
+ * feed, its file offers past the storage check first.
+ */
+import { quote } from '../peer/log-text.ts';
+import type { PeerInfo, SessionHandlers } from '../peer/session.ts';
+import type { EventFeed } from './event-feed.ts';
+import type { Logger } from './logger.ts';
+import { storageProblem, type StorageLimits } from './storage-check.ts';
+
+export interface PeerContentOptions extends StorageLimits {
+  /** This daemon's name, the `to` of what it receives. */
+  name: string;
+  feed: EventFeed;
+  log: Logger;
+}
+
+/**
+ * The content handlers of one session, logged as `address`: `peer` is its peer once the handshake
+ * is done (nothing arrives before), and only while `isActive` are its files accepted.
+ */
+export function peerContentHandlers(
+  peer: () => PeerInfo,
+  address: string,
+  isActive: () => boolean,
+  options: PeerContentOptions,
+): Pick<SessionHandlers, 'onMessage' | 'acceptFile' | 'onFileReceived'> {
+  const { name, downloads, feed, log } = options;
+  return {
+    onMessage: (message) => {
+      feed.record({
+        type: 'message', direction: 'in', id: message.id, time: message.time,
+        from: peer().name, to: name, text: message.text,
+      });
+    },
+    acceptFile: (offer, reservedBytes) => {
+      if (!isActive()) return { decline: 'this connection is not the active one' };
+      const problem = storageProblem(options, offer.size, reservedBytes, log);
+      if (problem) {
+        log.warn(`peer ${address}: declined ${quote(offer.name)} (${offer.size} bytes): ${problem}`);
+        return { decline: problem };
+      }
+      log.info(`peer ${address}: receiving ${quote(offer.name)} (${offer.size} bytes, transfer ${offer.id})`);
+      return { downloads };
+    },
+    onFileReceived: (file) => {
+      log.info(`peer ${address}: stored ${quote(file.name)} in ${downloads.path} (${file.size} bytes, sha256 ${file.sha256})`);
+      feed.record({
+        type: 'file', direction: 'in', id: file.id, time: new Date().toISOString(),
+        from: peer().name, to: name,
+        name: file.name, size: file.size, sha256: file.sha256, path: file.path,
+      });
+    },
+  };
+}
