@@ -22,12 +22,6 @@ const RSS_KEPT_AFTER = 60 * MiB;
 const RSS_ABORT = 400 * MiB;
 /** --ping-interval for the daemon: a peer that leaves its answers unread 4 intervals (2 s) is dropped. */
 const PING_INTERVAL_S = 0.5;
-/**
- * Memory has no event to wait on: the daemon's RSS is read this long after it started (the idle
- * baseline) and after a flooder is gone (its buffers freed and the heap shrunk back).
- */
-const START_SETTLE_MS = 500;
-const FREED_SETTLE_MS = 1000;
 
 function residentBytes(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -97,7 +91,7 @@ describe('a peer that floods a real daemon', { timeout: 240_000 }, () => {
     home = await ChatHome.create();
     bob = await home.startDaemon('bob', ['--ping-interval', String(PING_INTERVAL_S)]);
     bobLog = path.join(home.profileDir('bob'), 'chatd.log');
-    await delay(START_SETTLE_MS);
+    await delay(500);
     idleRss = residentBytes(bob.pid);
   });
   after(async () => {
@@ -143,7 +137,7 @@ describe('a peer that floods a real daemon', { timeout: 240_000 }, () => {
     const result = await flood(peer, bob.pid, (i) => ({ kind: 'ping', nonce: i + 1 }), 90_000);
     peer.close();
     const reason = await waitDisconnected(seen);
-    await delay(FREED_SETTLE_MS);
+    await delay(1000);
     const afterRss = residentBytes(bob.pid);
     const numbers = `idle ${mb(idleRss)}, peak ${mb(result.peakRss)}, after ${mb(afterRss)}; ${result.sent} PINGs written in ${result.ms} ms`;
     process.stdout.write(`# PING flood: ${numbers}\n`);
@@ -165,7 +159,7 @@ describe('a peer that floods a real daemon', { timeout: 240_000 }, () => {
     }, 12_000);
     peer.close();
     await waitDisconnected(seen);
-    await delay(FREED_SETTLE_MS);
+    await delay(1000);
     const afterRss = residentBytes(bob.pid);
     const received = (await historyOf(home, 'bob', 20_000))
       .filter((event) => event.type === 'message' && event.from === 'mallory')
