@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { MAX_CONTROL_ANSWER_BYTES, MAX_CONTROL_BATCH_LENGTH, MAX_CONTROL_CONNECTIONS } from '../../src/control/limits.ts';
 import { resolveProfilePaths } from '../../src/control/paths.ts';
 import { ErrorCode, MAX_HISTORY_RESPONSE_BYTES, MAX_MESSAGE_BYTES } from '../../src/control/protocol.ts';
@@ -209,23 +208,28 @@ describe('control socket bounds', { timeout: 240_000 }, () => {
     const carolSocket = resolveProfilePaths({ home: home.dir, profile: 'carol' }).socket;
     const idle = await new RawControlClient(carolSocket).connected();
     const subscribed = await new RawControlClient(carolSocket).connected();
+    let later: RawControlClient | undefined;
     try {
       subscribed.send({ jsonrpc: '2.0', id: 1, method: 'subscribe' });
       assert.equal(((await subscribed.next()).message as RpcAnswer).id, 1);
+      // Connected after the subscribed client's last word: once the daemon closes it for idling,
+      // the subscribed one has been quiet longer than the idle timeout too.
+      later = await new RawControlClient(carolSocket).connected();
       const started = Date.now();
-      await Promise.race([
-        idle.closed,
-        new Promise((_, reject) => setTimeout(() => reject(new Error('the idle client was not closed')), IDLE_MS + 20_000)),
+      const closedIn = (client: RawControlClient, what: string) => Promise.race([
+        client.closed,
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} was not closed`)), IDLE_MS + 20_000).unref()),
       ]);
+      await closedIn(idle, 'the idle client');
       const waited = Date.now() - started;
       assert.ok(waited >= IDLE_MS - 500, `closed after ${waited} ms`);
-      // Longer than the idle timeout once more: the subscribed client is still served.
-      await delay(IDLE_MS);
+      await closedIn(later, 'the later idle client');
       assert.equal(subscribed.socket.destroyed, false, 'the subscribed client is still connected');
       subscribed.send({ jsonrpc: '2.0', id: 2, method: 'status' });
       assert.equal(((await subscribed.next()).message as RpcAnswer).id, 2);
     } finally {
       idle.close();
+      later?.close();
       subscribed.close();
     }
   });

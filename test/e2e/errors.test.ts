@@ -8,6 +8,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ChatHome, CLI, collect, historyOf, type RunResult } from '../helpers/chat.ts';
 
+/** The handshake timeout of the daemon that dials a silent port. */
+const SHORT_HANDSHAKE_MS = 1_000;
+
 /** One line on stderr, no stack trace. */
 function assertOneLineError(result: RunResult, pattern: RegExp): void {
   const lines = result.stderr.trim().split('\n').filter((line) => !line.startsWith('See: '));
@@ -126,13 +129,19 @@ describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
   });
 
   test('connect to a port that accepts but never answers times out with exit 1', async () => {
+    // Its own daemon with a short handshake timeout (CHATD_TEST_HANDSHAKE_TIMEOUT_MS), so the test
+    // does not wait out the real HANDSHAKE_TIMEOUT_MS of 10 s.
+    await home.startDaemon('impatient', [], { CHATD_TEST_HANDSHAKE_TIMEOUT_MS: String(SHORT_HANDSHAKE_MS) });
     const silent = net.createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const port = (silent.address() as net.AddressInfo).port;
-      const result = await home.run(['connect', '--profile', 'alice', String(port)]);
+      const started = Date.now();
+      const result = await home.run(['connect', '--profile', 'impatient', String(port)]);
+      const elapsed = Date.now() - started;
       assert.equal(result.code, 1);
-      assertOneLineError(result, new RegExp(`127\\.0\\.0\\.1:${port}.*no (TLS )?handshake within`));
+      assertOneLineError(result, new RegExp(`127\\.0\\.0\\.1:${port}.*no (TLS )?handshake within ${SHORT_HANDSHAKE_MS / 1000} s`));
+      assert.ok(elapsed >= SHORT_HANDSHAKE_MS, `gave up after ${elapsed} ms, before the timeout`);
     } finally {
       silent.close();
     }

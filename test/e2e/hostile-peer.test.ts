@@ -7,11 +7,54 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { FRAME_HEADER_BYTES } from '../../src/wire/limits.ts';
+import { FRAME_HEADER_BYTES, HANDSHAKE_TIMEOUT_MS } from '../../src/wire/limits.ts';
 import { encodeFrame } from '../../src/wire/frames.ts';
 import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
 import type { FramePeer } from '../helpers/frame-peer.ts';
 import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
+
+/**
+ * A refusal must come from the refusal itself, not from the daemon's handshake timeout (bob runs
+ * with the real HANDSHAKE_TIMEOUT_MS): a fraction of it, still far above a loopback handshake.
+ */
+const REFUSED_WITHIN_MS = HANDSHAKE_TIMEOUT_MS / 4;
+/** How long an attempt is watched at most: past the handshake timeout, so a missing refusal fails on `ms`, not by hanging. */
+const ATTEMPT_BOUND_MS = HANDSHAKE_TIMEOUT_MS + 5_000;
+
+interface TlsAttempt {
+  /** The first error's code on our side, e.g. the alert the daemon sent. */
+  errorCode: string | undefined;
+  errorMessage: string | undefined;
+  /** Whether our TLS handshake completed. */
+  secured: boolean;
+  /** Bytes the daemon sent inside TLS. */
+  received: number;
+  /** From connecting until the connection closed (or ATTEMPT_BOUND_MS). */
+  ms: number;
+}
+
+/** One TLS connection with `identity`'s certificate and `options`, watched until the daemon ends it. */
+async function tlsAttempt(port: number, identity: { key: string; cert: string }, options: tls.ConnectionOptions): Promise<TlsAttempt> {
+  const started = Date.now();
+  const socket = tls.connect({ host: '127.0.0.1', port, key: identity.key, cert: identity.cert, rejectUnauthorized: false, minVersion: 'TLSv1.3', ...options });
+  const attempt: TlsAttempt = { errorCode: undefined, errorMessage: undefined, secured: false, received: 0, ms: 0 };
+  socket.on('error', (error: NodeJS.ErrnoException) => {
+    attempt.errorCode ??= error.code;
+    attempt.errorMessage ??= error.message;
+  });
+  socket.on('secureConnect', () => { attempt.secured = true; });
+  socket.on('data', (chunk: Buffer) => { attempt.received += chunk.length; });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    // Not once(socket, 'close'): that rejects on the 'error' that carries the alert.
+    new Promise((resolve) => socket.once('close', resolve)),
+    new Promise((resolve) => { timer = setTimeout(resolve, ATTEMPT_BOUND_MS); }),
+  ]);
+  clearTimeout(timer);
+  attempt.ms = Date.now() - started;
+  socket.destroy();
+  return attempt;
+}
 
 /** Writes plain bytes (no TLS) to the port and resolves once the daemon closes the connection. */
 function sendPlainAndAwaitClose(port: number, payloads: Buffer[], timeoutMs = 15_000): Promise<{ received: Buffer }> {
@@ -63,6 +106,15 @@ describe('hostile input on the peer port', { timeout: 120_000 }, () => {
     return peer;
   }
 
+  /** Waits (bounded poll) until bob's log has a line matching `pattern`: the daemon logs as it drops, the client may see the drop first. */
+  async function waitForLog(pattern: RegExp, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!pattern.test(await readFile(bobLog, 'utf8'))) {
+      if (Date.now() > deadline) assert.fail(`no log line matching ${pattern} within ${ms} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   async function assertStillServing(marker: string): Promise<void> {
     assert.ok(isAlive(bob.pid), 'the daemon is still running');
     const sent = await home.run(['send', '--profile', 'alice', marker]);
@@ -103,13 +155,22 @@ describe('hostile input on the peer port', { timeout: 120_000 }, () => {
     assert.match(await readFile(bobLog, 'utf8'), /presented no certificate/);
   });
 
-  test('a TLS client for another application protocol (ALPN) is refused', async () => {
-    const socket = tls.connect({
-      host: '127.0.0.1', port: bob.port, key: mallory.key, cert: mallory.cert, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'],
-    });
-    socket.on('error', () => undefined);
-    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  test('a TLS client for another application protocol (ALPN) is refused at once, with the no_application_protocol alert', async () => {
+    const attempt = await tlsAttempt(bob.port, mallory, { ALPNProtocols: ['http/1.1'] });
+    assert.equal(attempt.errorCode, 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL', `the TLS alert (${attempt.errorMessage})`);
+    assert.equal(attempt.secured, false, 'the TLS handshake never completed');
+    assert.ok(attempt.ms < REFUSED_WITHIN_MS, `refused after ${attempt.ms} ms, not at once (the handshake timeout is ${HANDSHAKE_TIMEOUT_MS} ms)`);
+    await waitForLog(/peer 127\.0\.0\.1:\d+: dropped before handshake: "socket error: .*no application protocol/);
     await assertStillServing('after wrong alpn');
+  });
+
+  test('a TLS client that asks for no application protocol is dropped once TLS is up, before a byte is said', async () => {
+    const attempt = await tlsAttempt(bob.port, mallory, {});
+    assert.equal(attempt.secured, true, `TLS itself completes (${attempt.errorMessage ?? 'no error'})`);
+    assert.equal(attempt.received, 0, 'nothing is said to it');
+    assert.ok(attempt.ms < REFUSED_WITHIN_MS, `dropped after ${attempt.ms} ms, not at once (the handshake timeout is ${HANDSHAKE_TIMEOUT_MS} ms)`);
+    await waitForLog(/peer 127\.0\.0\.1:\d+: dropped before handshake: "socket error: the other side does not speak \\"chat\\" over TLS \(ALPN\)"/);
+    await assertStillServing('after no alpn');
   });
 
   test('inside TLS: random garbage bytes', async () => {

@@ -26,9 +26,17 @@ function oneLine(result: RunResult): string {
   return lines[0]!;
 }
 
-/** A TCP relay that keeps every byte it passes, in both directions. */
-async function startRecordingProxy(targetPort: number): Promise<{ port: number; recorded: () => Buffer; close: () => void }> {
+/** One chunk the proxy passed on: which way, and when. */
+interface RelayedChunk {
+  toTarget: boolean;
+  at: number;
+  bytes: number;
+}
+
+/** A TCP relay that keeps every byte it passes, in both directions, and when it passed them. */
+async function startRecordingProxy(targetPort: number): Promise<{ port: number; recorded: () => Buffer; relayed: RelayedChunk[]; close: () => void }> {
   const chunks: Buffer[] = [];
+  const relayed: RelayedChunk[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
@@ -36,6 +44,7 @@ async function startRecordingProxy(targetPort: number): Promise<{ port: number; 
       sockets.add(from);
       from.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
+        relayed.push({ toTarget: from === client, at: Date.now(), bytes: chunk.length });
         to.write(chunk);
       });
       from.on('end', () => to.end());
@@ -47,12 +56,17 @@ async function startRecordingProxy(targetPort: number): Promise<{ port: number; 
   return {
     port: (server.address() as net.AddressInfo).port,
     recorded: () => Buffer.concat(chunks),
+    relayed,
     close: () => {
       for (const socket of sockets) socket.destroy();
       server.close();
     },
   };
 }
+
+/** --ping-interval of the keepalive test's daemons; chatd drops a peer after 4 silent intervals. */
+const QUICK_PING_S = 0.2;
+const QUICK_SILENCE_MS = 4 * QUICK_PING_S * 1000;
 
 /** The handshake timeout of the flooded daemon (the real one is HANDSHAKE_TIMEOUT_MS, 10 s). */
 const HANDSHAKE_MS = 3_000;
@@ -121,8 +135,10 @@ describe('security of the peer link', { timeout: 240_000 }, () => {
       }
       return { openedAt, closedAt };
     }
+    // Unref'd: 400 of these bounds, each past the handshake timeout, must not keep the file's
+    // process alive (they held it ~9 s past its last test).
     const bounded = (promise: Promise<number>, ms: number) =>
-      Promise.race([promise, delay(ms).then(() => Number.NaN)]);
+      Promise.race([promise, delay(ms, Number.NaN, { ref: false })]);
 
     const baseline = residentBytes(target.pid);
     const first = await flood(200);
@@ -159,14 +175,31 @@ describe('security of the peer link', { timeout: 240_000 }, () => {
   });
 
   test('a connected peer that stops answering is pinged, then dropped; a live one stays', async () => {
-    const quick = ['--ping-interval', '0.2'];
+    const quick = ['--ping-interval', String(QUICK_PING_S)];
     const gina = await home.startDaemon('gina', quick);
     await home.startDaemon('hank', quick);
-    assert.equal((await home.run(['connect', '--profile', 'hank', String(gina.port)])).code, 0);
-    await delay(2_000);
-    const status = JSON.parse((await home.run(['daemon', 'status', '--profile', 'gina', '--json'])).stdout);
-    assert.equal(status.connection, 'connected', 'two live daemons answer each other\'s pings');
-    assert.equal((await home.run(['disconnect', '--profile', 'hank'])).code, 0);
+    // Through a relay, to see the pings (inside TLS) cross both ways while nobody says anything.
+    const proxy = await startRecordingProxy(gina.port);
+    try {
+      assert.equal((await home.run(['connect', '--profile', 'hank', String(proxy.port)])).code, 0);
+      const connectedAt = Date.now();
+      // Records crossing both ways for twice the silence limit after the connection: keepalive,
+      // answered, or the pair would have been dropped by then.
+      const late = () => proxy.relayed.filter((chunk) => chunk.at - connectedAt >= QUICK_SILENCE_MS);
+      const deadline = Date.now() + 20_000;
+      while (!(late().some((chunk) => chunk.toTarget) && late().some((chunk) => !chunk.toTarget) &&
+        proxy.relayed.at(-1)!.at - connectedAt >= 2 * QUICK_SILENCE_MS)) {
+        assert.ok(Date.now() < deadline, `no keepalive traffic both ways for ${2 * QUICK_SILENCE_MS} ms (${late().length} late chunks)`);
+        await delay(50);
+      }
+      for (const profile of ['gina', 'hank']) {
+        const status = JSON.parse((await home.run(['daemon', 'status', '--profile', profile, '--json'])).stdout);
+        assert.equal(status.connection, 'connected', `${profile}: two live daemons answer each other's pings`);
+      }
+      assert.equal((await home.run(['disconnect', '--profile', 'hank'])).code, 0);
+    } finally {
+      proxy.close();
+    }
 
     const mute = await createTestIdentity();
     try {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, mkdirSync, readdirSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, watch } from 'node:fs';
 import { appendFile, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import os from 'node:os';
@@ -20,6 +20,7 @@ import {
   type SessionHandlers,
 } from '../../src/peer/session.ts';
 import type { ReceivedFile } from '../../src/peer/transfer-receiver.ts';
+import { FrameDecoder } from '../../src/wire/decoder.ts';
 import { PinnedDirectory } from '../../src/files/pinned-directory.ts';
 import { encodeFrame, FrameType, type Frame, type MessageFrame } from '../../src/wire/frames.ts';
 import {
@@ -32,6 +33,7 @@ import {
   MIN_PROTOCOL_VERSION,
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
+  SEND_BLOCKS,
 } from '../../src/wire/limits.ts';
 import { FramePeer, type FrameOf } from '../helpers/frame-peer.ts';
 import { createSocketPair, type SocketPair } from '../helpers/socket-pair.ts';
@@ -41,6 +43,21 @@ const MiB = 1024 * 1024;
 const TEST_FINGERPRINT = 'ab'.repeat(32);
 /** Upper bound for anything that should happen "soon" on loopback: catches hangs, not slowness. */
 const SOON_MS = 5_000;
+/**
+ * A fixed wait, the only one left between tests: a closed session aborts its receivers without
+ * waiting (`void receiver.abort()`), so their unlinks may still run when the test ends. A session
+ * promise that settles once its receivers are cleaned up would replace it.
+ */
+const RECEIVER_CLEANUP_GRACE_MS = 20;
+/** A handshake deadline short enough to wait for: the event that shows what a session did until then. */
+const SHORT_HANDSHAKE_MS = 150;
+/** How long a slow onMessage / onFileReceived handler takes, to see the acknowledgement wait for it. */
+const SLOW_HANDLER_MS = 100;
+/** A receiver stops reading: time for the loopback socket buffers to fill, then how long the stalled sender is watched. */
+const STALL_FILL_MS = 400;
+const STALL_WATCH_MS = 200;
+/** What a stalled sender's socket may hold beyond its blocks: chunk headers, a ping or two. */
+const QUEUE_SLACK_BYTES = 64 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Resources every test creates, released after each test (sockets first, then directories).
@@ -189,6 +206,25 @@ async function connectedPair(
   return { pair, alice, bob };
 }
 
+/** A frame seen on the wire, and when. */
+interface SeenFrame {
+  frame: Frame;
+  at: number;
+}
+
+/**
+ * The frames arriving at `socket`, decoded beside the session that reads them (a second 'data'
+ * listener gets the same chunks): what the other end sent, when the test cannot ask it.
+ */
+function framesCrossing(socket: Socket): SeenFrame[] {
+  const decoder = new FrameDecoder();
+  const seen: SeenFrame[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    for (const frame of decoder.push(chunk)) seen.push({ frame, at: Date.now() });
+  });
+  return seen;
+}
+
 // ---------------------------------------------------------------------------------------------
 // A raw peer: writes whatever bytes a test wants and decodes what the session sends back.
 
@@ -278,6 +314,30 @@ async function listDir(dir: string): Promise<string[]> {
 
 const isTempName = (name: string): boolean => name.startsWith('.chat-') && name.endsWith('.part');
 
+/**
+ * Resolves once a temporary `.chat-*.part` file has appeared in `dir` and none is left; rejects
+ * after `ms`. Call it before the file can appear: it watches the directory (inotify), so it sees a
+ * file that is made and removed between two looks.
+ */
+function tempFileMadeAndRemoved(dir: string, ms = SOON_MS): Promise<void> {
+  const watcher = watch(dir);
+  let made = false;
+  return new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error) => {
+      clearTimeout(timer);
+      watcher.close();
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(() => settle(new Error(`within ${ms} ms: a temporary file was ${made ? 'made but left in' : 'never made in'} ${dir}`)), ms);
+    watcher.on('change', (_event, name) => {
+      if (typeof name === 'string' && isTempName(name)) made = true;
+      if (made && !readdirSync(dir).some(isTempName)) settle();
+    });
+    watcher.on('error', (error) => settle(error));
+  });
+}
+
 /** Waits (bounded) until no temporary `.chat-*.part` file is left, then returns the directory listing. */
 async function listAfterTempFilesGone(dir: string, ms = 3_000): Promise<string[]> {
   await waitUntil(async () => !(await listDir(dir)).some(isTempName), `no .chat-*.part left in ${dir}`, ms).catch(() => undefined);
@@ -300,7 +360,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
   afterEach(async () => {
     while (socketCleanups.length > 0) await socketCleanups.pop()!();
     // Let aborted receivers finish closing and unlinking before their directories go.
-    await delay(20);
+    await delay(RECEIVER_CLEANUP_GRACE_MS);
     while (dirCleanups.length > 0) await dirCleanups.pop()!();
     const escaped = strayErrors.splice(0);
     assert.deepEqual(escaped, [], 'no error escaped to the process');
@@ -339,9 +399,11 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     });
 
     test('the listening side waits for the dialler\'s HELLO, then answers with its own', async () => {
+      // Not greeted, a listener says nothing until its handshake deadline, and then only why it leaves.
+      const ungreeted = await rawAgainstSession({ handshakeTimeoutMs: SHORT_HANDSHAKE_MS });
+      await assertClosedBy(ungreeted.bob, ungreeted.raw, /^no handshake within/);
+      assert.deepEqual(ungreeted.raw.frames.map((frame) => frame.kind), ['bye'], 'nothing is said before the dialler greets');
       const { raw, bob } = await rawAgainstSession();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      assert.deepEqual(raw.frames, [], 'nothing is said before the dialler greets');
       raw.hello();
       const hello = await raw.waitFor('hello');
       assert.deepEqual(hello, {
@@ -384,11 +446,12 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     test('the listener counts as connected only once the dialler confirms its HELLO', async () => {
       const { raw, bob } = await rawAgainstSession();
       raw.autoConfirm = false;
-      raw.hello();
-      await raw.waitFor('hello');
       let ready = false;
       void bob.session.ready.then(() => (ready = true), () => undefined);
-      await delay(200);
+      raw.hello();
+      await raw.waitFor('hello');
+      // No wait needed: the listener would count as connected in the same step as it answers, and
+      // its answer has crossed the socket since.
       assert.equal(ready, false, 'not connected before the confirmation');
       assert.equal(bob.session.peer, undefined);
       assert.equal(bob.session.claimedPeer?.name, 'mallory');
@@ -480,10 +543,13 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     });
 
     test('a completed handshake is not cut by the handshake timer', async () => {
-      const { raw, bob } = await rawAgainstSession({ handshakeTimeoutMs: 300 });
+      const { raw, bob } = await rawAgainstSession({ handshakeTimeoutMs: SHORT_HANDSHAKE_MS });
       raw.hello();
       await within(bob.session.ready, SOON_MS, 'ready');
-      await delay(600);
+      // A second session with the same deadline, started later and never greeted: once its timer
+      // has fired, the first one's would have too (timers of one duration fire in creation order).
+      const later = await rawAgainstSession({ handshakeTimeoutMs: SHORT_HANDSHAKE_MS });
+      await assertClosedBy(later.bob, later.raw, new RegExp(`^no handshake within ${SHORT_HANDSHAKE_MS} ms$`));
       assert.equal(bob.session.isClosed, false, `closed: ${bob.closedReasons.join(', ')}`);
       raw.send({ kind: 'ping', nonce: 1 });
       await raw.waitFor('pong', (pong) => pong.nonce === 1);
@@ -494,10 +560,33 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     const fast: KeepaliveOptions = { pingIntervalMs: 100, silenceLimitMs: 500 };
 
     test('a quiet peer is pinged, and a peer that answers stays connected', async () => {
-      const { alice, bob } = await connectedPair({ keepalive: fast }, { keepalive: fast });
-      await delay(1_200);
+      const { pair, alice, bob } = await connectedPair({ keepalive: fast }, { keepalive: fast });
+      // Neither side sends anything: whatever crosses the wire now is keepalive.
+      const started = Date.now();
+      const fromAlice = framesCrossing(pair.server);
+      const fromBob = framesCrossing(pair.client);
+      // Nonce 0 is the handshake's confirmation (its PONG may cross now); keepalive counts from 1.
+      const keepalive = (kind: 'ping' | 'pong') => [...fromAlice, ...fromBob].filter(({ frame }) => frame.kind === kind && frame.nonce > 0);
+      const pings = () => keepalive('ping');
+      const pongs = () => keepalive('pong');
+      // Pings answered for twice the silence limit: without the answers counting as signs of life
+      // the pair would have been dropped by then.
+      await waitUntil(
+        () => pongs().some((seen) => seen.at - started >= 2 * fast.silenceLimitMs),
+        `PONGs for more than ${2 * fast.silenceLimitMs} ms (pings so far: ${pings().length})`,
+      );
       assert.equal(alice.session.isClosed, false, `alice closed: ${alice.closedReasons.join(', ')}`);
       assert.equal(bob.session.isClosed, false, `bob closed: ${bob.closedReasons.join(', ')}`);
+      const nonces = (from: SeenFrame[], kind: 'ping' | 'pong') =>
+        from.flatMap(({ frame }) => (frame.kind === kind && frame.nonce > 0 ? [frame.nonce] : []));
+      // A ping every interval or two, from one side or the other (each side's pings keep the other quiet).
+      const pinged = pings().length;
+      assert.ok(pinged >= (2 * fast.silenceLimitMs) / fast.pingIntervalMs / 2, `only ${pinged} pings`);
+      // Each side answers the other's pings, nonce for nonce (the last may still be on its way).
+      for (const [pinger, answerer] of [[fromAlice, fromBob], [fromBob, fromAlice]] as const) {
+        const answered = nonces(answerer, 'pong');
+        assert.deepEqual(answered, nonces(pinger, 'ping').slice(0, answered.length));
+      }
     });
 
     test('a connected peer that goes silent is dropped after the silence limit', async () => {
@@ -519,7 +608,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       const { alice, bob } = await connectedPair({}, {
         async onMessage(message) {
           events.push(`start ${message.text}`);
-          await delay(200);
+          await delay(SLOW_HANDLER_MS);
           events.push(`end ${message.text}`);
         },
       });
@@ -527,7 +616,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       const sent = await alice.session.sendMessage('hello bob');
       events.push('acked');
       assert.deepEqual(events, ['start hello bob', 'end hello bob', 'acked']);
-      assert.ok(Date.now() - started >= 190, 'the ack waited for the slow handler');
+      assert.ok(Date.now() - started >= SLOW_HANDLER_MS - 10, 'the ack waited for the slow handler');
       assert.equal(bob.messages.length, 1);
       assert.equal(bob.messages[0]!.id, sent.id);
       assert.equal(bob.messages[0]!.time, sent.time);
@@ -641,7 +730,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
         downloadsDir: downloads,
         async onFileReceived(file) {
           order.push(`stored ${file.name}`);
-          await delay(100);
+          await delay(SLOW_HANDLER_MS);
           order.push('recorded');
         },
       });
@@ -792,9 +881,11 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
       raw.hello();
       await within(bob.session.ready, SOON_MS, 'ready');
+      // The offer's temporary file is created while the connection closes: it must be made and then removed.
+      const cleanedUp = tempFileMadeAndRemoved(downloads);
       raw.socket.end(encodeFrame({ kind: 'fileOffer', id: randomUUID(), name: 'ghost.bin', size: 1000 }));
       await within(bob.closed, SOON_MS, 'onClosed');
-      await delay(300);
+      await cleanedUp;
       assert.deepEqual(await listDir(downloads), []);
     });
 
@@ -868,27 +959,38 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       });
       transfer.catch(() => undefined);
       await waitUntil(() => sentBytes > 0, 'the first chunk');
-      await delay(400);
+      // Nothing to wait on: a stalled sender is one that does nothing. Give the loopback buffers
+      // time to fill, then watch the sender stand still.
+      await delay(STALL_FILL_MS);
       const stalledAt = sentBytes;
-      await delay(200);
-      // Kernel socket buffers on loopback hold a few MiB; without waiting for 'drain' the whole file
-      // would be read and queued in the sender's memory.
+      await delay(STALL_WATCH_MS);
+      // Kernel socket buffers on loopback hold a few MiB; a sender that reused its blocks before the
+      // socket had flushed them (BlockPool, SEND_BLOCKS of FILE_READ_BYTES) would read the whole
+      // file and queue it in memory.
       assert.ok(stalledAt < file.size / 2, `sender read ${stalledAt} of ${file.size} bytes while nobody read them`);
       assert.equal(sentBytes, stalledAt, 'the sender stays stalled');
+      const queued = pair.client.writableLength;
+      assert.ok(queued <= SEND_BLOCKS * FILE_READ_BYTES + QUEUE_SLACK_BYTES, `${queued} bytes queued in the sender's socket`);
       pair.server.resume();
       const sent = await within(transfer, 30_000, 'the transfer after resuming');
       assert.equal(sent.sha256, file.sha256);
       assert.equal(bob.files[0]!.sha256, file.sha256);
     });
 
-    test('a file that grew after it was measured does not break the connection', async () => {
+    test('a file that grew after it was measured is sent as measured, and the connection carries on', async () => {
       const source = await tempDir('src');
       const downloads = await tempDir('dl');
       const { alice, bob } = await connectedPair({}, { downloadsDir: downloads });
       const file = await randomFile(source, 'growing.log', 100_000);
       await appendFile(file.path, 'one more line\n'); // appended after the size was taken
-      await alice.session.sendFile(file.path, 'growing.log', file.size).catch(() => undefined);
-      await delay(100);
+      // Exactly the measured bytes are offered and sent: the transfer succeeds with their hash.
+      const sent = await within(alice.session.sendFile(file.path, 'growing.log', file.size), SOON_MS, 'sendFile');
+      assert.equal(sent.size, file.size);
+      assert.equal(sent.sha256, file.sha256);
+      assert.deepEqual(bob.files.map((f) => [f.name, f.size, f.sha256]), [['growing.log', file.size, file.sha256]]);
+      assert.equal(await sha256Of(path.join(downloads, 'growing.log')), file.sha256);
+      // And the connection carries on: a message after it is acknowledged.
+      await within(alice.session.sendMessage('after the growing file'), SOON_MS, 'ack');
       assert.equal(bob.session.isClosed, false, `bob closed: ${bob.closedReasons.join(', ')}`);
       assert.equal(alice.session.isClosed, false, `alice closed: ${alice.closedReasons.join(', ')}`);
     });
