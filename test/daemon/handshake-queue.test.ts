@@ -6,15 +6,11 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { randomUUID } from 'node:crypto';
+import { MAX_PENDING_HANDSHAKES } from '../../src/daemon/peer-slot.ts';
 import { startInProcessDaemon, WAIT_MS, type InProcessDaemon } from '../helpers/daemon-in-process.ts';
 import type { FramePeer } from '../helpers/frame-peer.ts';
 import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
 
-/**
- * daemon.ts's MAX_PENDING_HANDSHAKES (not exported). The drop lines say the number they applied,
- * and the test checks it against this one, so a change there fails here by name.
- */
-const MAX_PENDING_HANDSHAKES = 32;
 /** Idle sockets past the limit: each pushes out one older pending connection. */
 const EXTRA = 8;
 /** Long enough that no idle socket of the queue test is closed by its deadline, only by the queue. */

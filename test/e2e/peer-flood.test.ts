@@ -12,6 +12,7 @@ import { MAX_FRAME_BYTES, MAX_HELLO_FRAME_BYTES, MESSAGE_BURST, MESSAGES_PER_SEC
 import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
 import type { FramePeer } from '../helpers/frame-peer.ts';
 import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
+import { MAX_PENDING_HANDSHAKES } from '../../src/daemon/peer-slot.ts';
 
 const MiB = 1024 * 1024;
 /** The daemon's memory target under any flood. */
@@ -22,8 +23,6 @@ const RSS_KEPT_AFTER = 60 * MiB;
 const RSS_ABORT = 400 * MiB;
 /** --ping-interval for the daemon: a peer that leaves its answers unread 4 intervals (2 s) is dropped. */
 const PING_INTERVAL_S = 0.5;
-/** MAX_PENDING_HANDSHAKES of src/daemon/daemon.ts: how many strangers a daemon keeps in their handshake at once. */
-const MAX_PENDING_HANDSHAKES = 32;
 
 function residentBytes(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
