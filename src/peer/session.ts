@@ -29,8 +29,6 @@ import {
   MESSAGE_BYTES_PER_SECOND,
   MESSAGES_PER_SECOND,
   MIN_PROTOCOL_VERSION,
-  PEER_SILENCE_LIMIT_MS,
-  PING_INTERVAL_MS,
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
   RECEIVE_BUFFER_BYTES,
@@ -39,6 +37,7 @@ import {
 import { DirectoryChangedError, type PinnedDirectory } from '../files/pinned-directory.ts';
 import { BlockPool } from './block-pool.ts';
 import { FrameInbox, type FrameRates } from './frame-inbox.ts';
+import { DEFAULT_KEEPALIVE, Keepalive, type KeepaliveOptions } from './keepalive.ts';
 import { OutputBudget } from './output-budget.ts';
 import { ReadPauses } from './read-pauses.ts';
 import { quote } from './log-text.ts';
@@ -115,11 +114,7 @@ export interface SessionOptions {
   rates?: Partial<FrameRates>;
 }
 
-/** When a quiet connection is pinged, and how long it may stay silent before it is dropped. */
-export interface KeepaliveOptions {
-  pingIntervalMs: number;
-  silenceLimitMs: number;
-}
+export type { KeepaliveOptions } from './keepalive.ts';
 
 /** The dialler's PING that confirms the listener's HELLO; keepalive pings count from 1. */
 const HANDSHAKE_CONFIRMATION_NONCE = 0;
@@ -171,11 +166,7 @@ export class PeerSession {
   private readonly output: OutputBudget;
   private readonly inbox: FrameInbox;
   private readonly peerFingerprint: () => string | undefined;
-  private readonly keepalive: KeepaliveOptions;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
-  /** Bytes from the peer, or our bytes taken off the socket: either way it is alive. */
-  private lastSignOfLife = Date.now();
-  private nextPingNonce = 1;
+  private readonly keepalive: Keepalive;
 
   constructor(options: SessionOptions) {
     this.socket = options.socket;
@@ -183,7 +174,7 @@ export class PeerSession {
     this.local = options.local;
     this.handlers = options.handlers;
     this.peerFingerprint = options.peerFingerprint;
-    this.keepalive = options.keepalive ?? { pingIntervalMs: PING_INTERVAL_MS, silenceLimitMs: PEER_SILENCE_LIMIT_MS };
+    const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
     this.remoteAddress = options.address ?? formatAddress(this.socket.remoteAddress, this.socket.remotePort);
     // Until the handshake is complete the peer may only send its HELLO (and, to a listener, the
     // confirmation): a stranger cannot park a partial frame of MAX_FRAME_BYTES in a pending handshake.
@@ -194,7 +185,7 @@ export class PeerSession {
     this.reading = new ReadPauses(this.socket);
     // A peer that leaves its answers unread as long as a dead one stays silent is dropped like one.
     this.output = new OutputBudget({
-      socket: this.socket, pauses: this.reading, stallLimitMs: this.keepalive.silenceLimitMs, drop: (reason) => this.close(reason),
+      socket: this.socket, pauses: this.reading, stallLimitMs: keepalive.silenceLimitMs, drop: (reason) => this.close(reason),
     });
     this.inbox = new FrameInbox({
       rates: {
@@ -205,6 +196,11 @@ export class PeerSession {
       deliver: (frame) => this.dispatchSafely(frame),
       hold: () => this.reading.add('throttle'),
       release: () => this.reading.delete('throttle'),
+    });
+    this.keepalive = new Keepalive(keepalive, {
+      send: (frame) => this.send(frame),
+      close: (_kind, detail) => this.close(detail),
+      paused: () => this.reading.paused,
     });
     this.ready = new Promise<PeerInfo>((resolve, reject) => {
       this.handshake = { resolve, reject };
@@ -381,7 +377,7 @@ export class PeerSession {
     // The callback runs once the data has left for the kernel (or the socket failed): either way
     // the block may be reused. The kernel taking data means the peer's TCP stack still acknowledges.
     this.socket.write(data, flushed && (() => {
-      this.lastSignOfLife = Date.now();
+      this.keepalive.signOfLife();
       this.output.noteTaken();
       flushed();
     }));
@@ -394,7 +390,7 @@ export class PeerSession {
 
   private receive(chunk: Buffer): void {
     if (this.isClosed) return;
-    this.lastSignOfLife = Date.now();
+    this.keepalive.signOfLife();
     let frames: Frame[];
     try {
       frames = this.decoder.push(chunk);
@@ -541,33 +537,10 @@ export class PeerSession {
   private completeHandshake(peer: PeerInfo): void {
     clearTimeout(this.handshakeTimer);
     this.peerInfo = peer;
-    this.startKeepalive();
+    this.keepalive.start();
     // Synchronously, before any frame that came in the same read (an offer) is dispatched.
     this.handlers.onEstablished?.(peer);
     this.handshake.resolve(peer);
-  }
-
-  private startKeepalive(): void {
-    const { pingIntervalMs, silenceLimitMs } = this.keepalive;
-    this.lastSignOfLife = Date.now();
-    this.keepaliveTimer = setInterval(() => {
-      const now = Date.now();
-      if (this.reading.paused) {
-        // While we do not read, the peer's answers wait in the socket: its silence proves nothing.
-        // Our own pings still reach it, so a sender stalled by our slow disk knows we are alive.
-        // (A peer that is not read because it does not read us is the output budget's to drop.)
-        this.lastSignOfLife = now;
-        this.send({ kind: 'ping', nonce: this.nextPingNonce++ });
-        return;
-      }
-      const silentMs = now - this.lastSignOfLife;
-      if (silentMs >= silenceLimitMs) {
-        this.close(`no sign of life from the peer for ${Math.round(silentMs / 1000)} s (ping timeout)`);
-      } else if (silentMs >= pingIntervalMs / 2) {
-        this.send({ kind: 'ping', nonce: this.nextPingNonce++ });
-      }
-    }, pingIntervalMs);
-    this.keepaliveTimer.unref();
   }
 
   private receiveMessage(message: MessageFrame): void {
@@ -675,7 +648,7 @@ export class PeerSession {
     if (this.isClosed) return;
     this.closedReason = reason;
     clearTimeout(this.handshakeTimer);
-    clearInterval(this.keepaliveTimer);
+    this.keepalive.stop();
     this.inbox.close();
     this.output.close();
     if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.destroy();
