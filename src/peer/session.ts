@@ -10,15 +10,12 @@ import {
   uuidToBytes,
   type FileOfferFrame,
   type Frame,
-  type HelloFrame,
   type MessageFrame,
 } from '../wire/frames.ts';
 import {
   FILE_CHUNK_BYTES,
   FILE_READ_BYTES,
-  HANDSHAKE_TIMEOUT_MS,
   MAX_FRAME_BYTES,
-  MAX_HELLO_FRAME_BYTES,
   MAX_INCOMING_TRANSFERS,
   MAX_MESSAGE_BYTES,
   MAX_REASON_BYTES,
@@ -28,15 +25,13 @@ import {
   MESSAGE_BYTE_BURST,
   MESSAGE_BYTES_PER_SECOND,
   MESSAGES_PER_SECOND,
-  MIN_PROTOCOL_VERSION,
-  PROTOCOL_NAME,
-  PROTOCOL_VERSION,
   RECEIVE_BUFFER_BYTES,
   SEND_BLOCKS,
 } from '../wire/limits.ts';
 import { DirectoryChangedError, type PinnedDirectory } from '../files/pinned-directory.ts';
 import { BlockPool } from './block-pool.ts';
 import { FrameInbox, type FrameRates } from './frame-inbox.ts';
+import { Handshake, handshakeFrames, type LocalIdentity, type PeerInfo, type Refusal } from './handshake.ts';
 import { DEFAULT_KEEPALIVE, Keepalive, type KeepaliveOptions } from './keepalive.ts';
 import { OutputBudget } from './output-budget.ts';
 import { ReadPauses } from './read-pauses.ts';
@@ -49,27 +44,7 @@ import { TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
  */
 export const DOWNLOADS_CHANGED_REASON = "the receiver's downloads directory changed since chatd started";
 
-export interface LocalIdentity {
-  name: string;
-  /** Random per daemon run. */
-  instance: string;
-  listenPort: number;
-}
-
-export interface PeerInfo {
-  name: string;
-  instance: string;
-  /** Protocol version both sides speak on this connection. */
-  version: number;
-  /** The peer's own listening port (0 if it does not listen). */
-  listenPort: number;
-  /** Remote address of this connection, host:port. */
-  address: string;
-  /** `out` when we dialled. */
-  direction: 'in' | 'out';
-  /** SHA-256 of the public key the peer proved it holds (64 hex digits), from the transport. */
-  fingerprint: string;
-}
+export type { LocalIdentity, PeerInfo, Refusal } from './handshake.ts';
 
 export interface SentMessage { id: string; time: string }
 export interface SentFile { id: string; name: string; size: number; sha256: string }
@@ -90,9 +65,9 @@ export interface SessionHandlers {
   onEstablished?(peer: PeerInfo): void;
   /**
    * A reason to refuse this peer once its HELLO has arrived: an incoming connection answers with
-   * BYE instead of HELLO, an outgoing one says BYE instead of proceeding.
+   * BYE instead of HELLO, an outgoing one says BYE instead of proceeding (see Handshake).
    */
-  admit?(peer: PeerInfo): string | undefined;
+  admit?(peer: PeerInfo): Refusal | string | undefined;
 }
 
 export interface SessionOptions {
@@ -115,9 +90,6 @@ export interface SessionOptions {
 }
 
 export type { KeepaliveOptions } from './keepalive.ts';
-
-/** The dialler's PING that confirms the listener's HELLO; keepalive pings count from 1. */
-const HANDSHAKE_CONFIRMATION_NONCE = 0;
 
 /** How long a closing session waits for its BYE to be flushed before it drops the socket. */
 const BYE_LINGER_MS = 2000;
@@ -147,15 +119,10 @@ export class PeerSession {
   readonly direction: 'in' | 'out';
   readonly ready: Promise<PeerInfo>;
   private readonly socket: Socket;
-  private readonly local: LocalIdentity;
   private readonly handlers: SessionHandlers;
   private readonly decoder: FrameDecoder;
   private readonly remoteAddress: string;
-  private peerInfo: PeerInfo | undefined;
-  /** Listener only: the peer whose HELLO we answered, until the dialler confirms it accepts us. */
-  private answeredPeer: PeerInfo | undefined;
-  private handshake!: Pending<PeerInfo>;
-  private handshakeTimer: NodeJS.Timeout | undefined;
+  private readonly handshake: Handshake;
   private closedReason: string | undefined;
   private readonly pendingAcks = new Map<string, Pending<void>>();
   private readonly outgoing = new Map<string, OutgoingTransfer>();
@@ -171,17 +138,11 @@ export class PeerSession {
   constructor(options: SessionOptions) {
     this.socket = options.socket;
     this.direction = options.direction;
-    this.local = options.local;
     this.handlers = options.handlers;
     this.peerFingerprint = options.peerFingerprint;
     const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
     this.remoteAddress = options.address ?? formatAddress(this.socket.remoteAddress, this.socket.remotePort);
-    // Until the handshake is complete the peer may only send its HELLO (and, to a listener, the
-    // confirmation): a stranger cannot park a partial frame of MAX_FRAME_BYTES in a pending handshake.
-    this.decoder = new FrameDecoder(MAX_FRAME_BYTES, {
-      count: this.direction === 'in' ? 2 : 1,
-      maxFrameBytes: MAX_HELLO_FRAME_BYTES,
-    });
+    this.decoder = new FrameDecoder(MAX_FRAME_BYTES, handshakeFrames(this.direction));
     this.reading = new ReadPauses(this.socket);
     // A peer that leaves its answers unread as long as a dead one stays silent is dropped like one.
     this.output = new OutputBudget({
@@ -202,44 +163,35 @@ export class PeerSession {
       close: (_kind, detail) => this.close(detail),
       paused: () => this.reading.paused,
     });
-    this.ready = new Promise<PeerInfo>((resolve, reject) => {
-      this.handshake = { resolve, reject };
+    this.handshake = new Handshake({
+      direction: this.direction,
+      address: this.remoteAddress,
+      local: options.local,
+      peerFingerprint: options.peerFingerprint,
+      ...(options.handshakeTimeoutMs === undefined ? {} : { timeoutMs: options.handshakeTimeoutMs }),
+      link: { send: (frame) => this.send(frame), close: (_kind, detail) => this.close(detail) },
+      admit: (peer) => this.handlers.admit?.(peer),
+      onComplete: (peer) => {
+        this.keepalive.start();
+        this.handlers.onEstablished?.(peer);
+      },
     });
-    this.ready.catch(() => undefined);
-    this.handshakeTimer = setTimeout(
-      () => this.close(`no handshake within ${options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS} ms`),
-      options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
-    );
+    this.ready = this.handshake.ready;
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
     this.socket.on('error', (error) => this.finish(`socket error: ${error.message}`));
-    this.socket.on('close', () => this.finish(this.peerInfo ? 'connection closed by peer' : 'connection closed during handshake'));
+    this.socket.on('close', () => this.finish(this.peer ? 'connection closed by peer' : 'connection closed during handshake'));
     this.socket.on('end', () => this.socket.end());
-    // The dialler speaks first; the listener answers with its HELLO, or with a BYE that says why
-    // it refuses (busy, incompatible version, a changed key), so the dialler's `chat connect` can
-    // report it. The dialler then confirms with a PING, or refuses the listener with a BYE.
-    if (this.direction === 'out') this.sendHello();
-  }
-
-  private sendHello(): void {
-    this.send({
-      kind: 'hello',
-      protocol: PROTOCOL_NAME,
-      version: PROTOCOL_VERSION,
-      minVersion: MIN_PROTOCOL_VERSION,
-      name: this.local.name,
-      instance: this.local.instance,
-      listenPort: this.local.listenPort,
-    });
+    this.handshake.start();
   }
 
   get peer(): PeerInfo | undefined {
-    return this.peerInfo;
+    return this.handshake.peer;
   }
 
   /** The name and key the other side claimed in its HELLO, even if the handshake did not finish. */
   get claimedPeer(): PeerInfo | undefined {
-    return this.peerInfo ?? this.answeredPeer;
+    return this.handshake.claimedPeer;
   }
 
   get address(): string {
@@ -421,30 +373,20 @@ export class PeerSession {
   }
 
   private dispatch(frame: Frame): void {
-    if (!this.peerInfo) {
+    if (!this.peer) {
       if (frame.kind === 'bye') {
         // A refusal in place of the HELLO answer or of the dialler's confirmation: its reason is
         // what the other side reports.
         this.finish(`peer left: ${frame.reason || 'no reason given'}`);
         return;
       }
-      if (!this.answeredPeer) {
-        if (frame.kind !== 'hello') throw new ProtocolError(`expected hello, got ${frame.kind}`);
-        this.acceptHello(frame);
-        return;
-      }
-      // The dialler's PING after our HELLO says it accepted us: now we are connected.
-      if (frame.kind !== 'ping' || frame.nonce !== HANDSHAKE_CONFIRMATION_NONCE) {
-        throw new ProtocolError(`expected the dialler's confirmation (ping ${HANDSHAKE_CONFIRMATION_NONCE}), got ${frame.kind}`);
-      }
-      this.completeHandshake(this.answeredPeer);
-      this.answeredPeer = undefined;
+      if (this.handshake.receive(frame)) return;
     }
     switch (frame.kind) {
       case 'hello':
         throw new ProtocolError('second hello');
       case 'bye':
-        this.handlers.log(`peer ${quote(this.peerInfo?.name ?? '')} said goodbye: ${quote(frame.reason)}`);
+        this.handlers.log(`peer ${quote(this.peer?.name ?? '')} said goodbye: ${quote(frame.reason)}`);
         this.finish(`peer left: ${frame.reason || 'no reason given'}`);
         this.socket.end();
         return;
@@ -497,50 +439,6 @@ export class PeerSession {
         return;
       }
     }
-  }
-
-  private acceptHello(hello: HelloFrame): void {
-    if (hello.protocol !== PROTOCOL_NAME) throw new ProtocolError(`not a chat peer (protocol "${hello.protocol}")`);
-    const version = Math.min(hello.version, PROTOCOL_VERSION);
-    if (version < MIN_PROTOCOL_VERSION || version < hello.minVersion) {
-      throw new ProtocolError(
-        `no common protocol version (we speak ${MIN_PROTOCOL_VERSION}-${PROTOCOL_VERSION}, peer ${hello.minVersion}-${hello.version})`,
-      );
-    }
-    if (hello.instance === this.local.instance) throw new ProtocolError('connected to ourselves');
-    const fingerprint = this.peerFingerprint();
-    if (!fingerprint) throw new ProtocolError('hello before the peer was authenticated');
-    const peer: PeerInfo = {
-      name: hello.name,
-      instance: hello.instance,
-      version,
-      listenPort: hello.listenPort,
-      address: this.remoteAddress,
-      direction: this.direction,
-      fingerprint,
-    };
-    const refusal = this.handlers.admit?.(peer);
-    if (refusal) {
-      this.close(refusal);
-      return;
-    }
-    if (this.direction === 'in') {
-      // Not connected yet: the dialler still checks our name and key, and may say BYE instead.
-      this.answeredPeer = peer;
-      this.sendHello();
-      return;
-    }
-    this.send({ kind: 'ping', nonce: HANDSHAKE_CONFIRMATION_NONCE });
-    this.completeHandshake(peer);
-  }
-
-  private completeHandshake(peer: PeerInfo): void {
-    clearTimeout(this.handshakeTimer);
-    this.peerInfo = peer;
-    this.keepalive.start();
-    // Synchronously, before any frame that came in the same read (an offer) is dispatched.
-    this.handlers.onEstablished?.(peer);
-    this.handshake.resolve(peer);
   }
 
   private receiveMessage(message: MessageFrame): void {
@@ -647,13 +545,12 @@ export class PeerSession {
   private finish(reason: string): void {
     if (this.isClosed) return;
     this.closedReason = reason;
-    clearTimeout(this.handshakeTimer);
     this.keepalive.stop();
     this.inbox.close();
     this.output.close();
     if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.destroy();
     const error = new PeerError(`peer connection closed: ${reason}`);
-    this.handshake.reject(error);
+    this.handshake.fail(error);
     for (const pending of this.pendingAcks.values()) pending.reject(error);
     this.pendingAcks.clear();
     for (const transfer of this.outgoing.values()) {
