@@ -1,20 +1,15 @@
-import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { FrameDecoder } from '../wire/decoder.ts';
 import { ProtocolError } from '../wire/errors.ts';
 import {
   clipText,
-  encodeFileChunkHeader,
   encodeFrame,
-  uuidToBytes,
   type FileOfferFrame,
   type Frame,
   type MessageFrame,
 } from '../wire/frames.ts';
 import {
-  FILE_CHUNK_BYTES,
-  FILE_READ_BYTES,
   MAX_FRAME_BYTES,
   MAX_INCOMING_TRANSFERS,
   MAX_MESSAGE_BYTES,
@@ -26,10 +21,8 @@ import {
   MESSAGE_BYTES_PER_SECOND,
   MESSAGES_PER_SECOND,
   RECEIVE_BUFFER_BYTES,
-  SEND_BLOCKS,
 } from '../wire/limits.ts';
 import { DirectoryChangedError, type PinnedDirectory } from '../files/pinned-directory.ts';
-import { BlockPool } from './block-pool.ts';
 import { FrameInbox, type FrameRates } from './frame-inbox.ts';
 import { Handshake, handshakeFrames, type LocalIdentity, type PeerInfo, type Refusal } from './handshake.ts';
 import { DEFAULT_KEEPALIVE, Keepalive, type KeepaliveOptions } from './keepalive.ts';
@@ -37,6 +30,8 @@ import { OutputBudget } from './output-budget.ts';
 import { ReadPauses } from './read-pauses.ts';
 import { quote } from './log-text.ts';
 import { TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
+import { TransferSender, type SentFile } from './transfer-sender.ts';
+import { PeerError } from './session-end.ts';
 
 /**
  * What the sender is told when the downloads directory's path no longer leads to the directory
@@ -47,7 +42,8 @@ export const DOWNLOADS_CHANGED_REASON = "the receiver's downloads directory chan
 export type { LocalIdentity, PeerInfo, Refusal } from './handshake.ts';
 
 export interface SentMessage { id: string; time: string }
-export interface SentFile { id: string; name: string; size: number; sha256: string }
+export type { SentFile } from './transfer-sender.ts';
+export { PeerError } from './session-end.ts';
 
 export interface SessionHandlers {
   /** Called for each message; the acknowledgement is sent once this has returned (or resolved). */
@@ -94,20 +90,9 @@ export type { KeepaliveOptions } from './keepalive.ts';
 /** How long a closing session waits for its BYE to be flushed before it drops the socket. */
 const BYE_LINGER_MS = 2000;
 
-/** Raised to callers of a session that ended, or whose peer refused something. */
-export class PeerError extends Error {
-  override name = 'PeerError';
-}
-
 interface Pending<T> {
   resolve(value: T): void;
   reject(error: Error): void;
-}
-
-interface OutgoingTransfer {
-  size: number;
-  accepted: Pending<number>;
-  result: Pending<{ sha256: string }>;
 }
 
 /**
@@ -125,10 +110,8 @@ export class PeerSession {
   private readonly handshake: Handshake;
   private closedReason: string | undefined;
   private readonly pendingAcks = new Map<string, Pending<void>>();
-  private readonly outgoing = new Map<string, OutgoingTransfer>();
+  private readonly sender: TransferSender;
   private readonly incoming = new Map<string, TransferReceiver>();
-  /** Told the reason when the connection ends, so nothing waits forever for a flushed block. */
-  private readonly closeWatchers = new Set<(error: Error) => void>();
   private readonly reading: ReadPauses;
   private readonly output: OutputBudget;
   private readonly inbox: FrameInbox;
@@ -162,6 +145,16 @@ export class PeerSession {
       send: (frame) => this.send(frame),
       close: (_kind, detail) => this.close(detail),
       paused: () => this.reading.paused,
+    });
+    this.sender = new TransferSender({
+      send: (frame) => this.send(frame),
+      assertOpen: () => this.assertOpen(),
+      isClosed: () => this.isClosed,
+      socket: this.socket,
+      dataTaken: () => {
+        this.keepalive.signOfLife();
+        this.output.noteTaken();
+      },
     });
     this.handshake = new Handshake({
       direction: this.direction,
@@ -231,36 +224,7 @@ export class PeerSession {
     size: number,
     onProgress: (sentBytes: number, id: string) => void = () => undefined,
   ): Promise<SentFile> {
-    this.assertOpen();
-    const id = randomUUID();
-    const transfer: Partial<OutgoingTransfer> = { size };
-    const accepted = new Promise<number>((resolve, reject) => { transfer.accepted = { resolve, reject }; });
-    const result = new Promise<{ sha256: string }>((resolve, reject) => { transfer.result = { resolve, reject }; });
-    result.catch(() => undefined);
-    this.outgoing.set(id, transfer as OutgoingTransfer);
-    try {
-      this.send({ kind: 'fileOffer', id, name, size });
-      const offset = await accepted;
-      const hash = createHash('sha256');
-      let sent = offset;
-      const idBytes = uuidToBytes(id);
-      if (offset > 0) throw new PeerError('resuming a transfer is not supported yet');
-      // Exactly the offered bytes: a file that grows meanwhile (a log) must not overrun the offer.
-      sent = await this.streamFile(filePath, idBytes, offset, size, hash, (bytes) => onProgress(bytes, id));
-      if (sent !== size) throw new PeerError(`${filePath} shrank while it was being sent (${sent} of ${size} bytes)`);
-      const sha256 = hash.digest('hex');
-      this.send({ kind: 'fileEnd', id, sha256 });
-      const verdict = await result;
-      if (verdict.sha256 !== sha256) throw new PeerError(`receiver stored a different file (SHA-256 ${verdict.sha256})`);
-      return { id, name, size: sent, sha256 };
-    } catch (error) {
-      if (!this.isClosed && this.outgoing.has(id)) {
-        this.send({ kind: 'fileCancel', id, reason: clipText((error as Error).message, MAX_REASON_BYTES) });
-      }
-      throw error;
-    } finally {
-      this.outgoing.delete(id);
-    }
+    return this.sender.send(filePath, name, size, onProgress);
   }
 
   /** Says goodbye (best effort) and closes the connection. */
@@ -280,60 +244,6 @@ export class PeerSession {
   private send(frame: Frame): boolean {
     if (this.socket.destroyed || !this.socket.writable) return false;
     return this.output.write(encodeFrame(frame), frame.kind);
-  }
-
-  /** Sends bytes [offset, size) as chunks from a small pool of reused blocks; returns the end offset. */
-  private async streamFile(
-    filePath: string,
-    idBytes: Buffer,
-    offset: number,
-    size: number,
-    hash: Hash,
-    onProgress: (sentBytes: number) => void,
-  ): Promise<number> {
-    const pool = new BlockPool(SEND_BLOCKS, FILE_READ_BYTES);
-    const stopOnClose = (error: Error) => pool.fail(error);
-    this.closeWatchers.add(stopOnClose);
-    const file = await open(filePath, 'r');
-    let position = offset;
-    try {
-      while (position < size) {
-        const block = await pool.acquire();
-        this.assertOpen();
-        const { bytesRead } = await file.read(block, 0, Math.min(block.length, size - position), position);
-        if (bytesRead === 0) {
-          pool.release(block);
-          break;
-        }
-        for (let at = 0; at < bytesRead; at += FILE_CHUNK_BYTES) {
-          const data = block.subarray(at, Math.min(at + FILE_CHUNK_BYTES, bytesRead));
-          hash.update(data);
-          const last = at + FILE_CHUNK_BYTES >= bytesRead;
-          this.writeChunk(idBytes, data, last ? () => pool.release(block) : undefined);
-        }
-        position += bytesRead;
-        onProgress(position);
-      }
-    } finally {
-      this.closeWatchers.delete(stopOnClose);
-      await file.close();
-    }
-    return position;
-  }
-
-  /** Header and data go out as two buffers in one writev: the chunk is never copied. */
-  private writeChunk(idBytes: Buffer, data: Buffer, flushed?: () => void): void {
-    const header = encodeFileChunkHeader(idBytes, data.length);
-    this.socket.cork();
-    this.socket.write(header);
-    // The callback runs once the data has left for the kernel (or the socket failed): either way
-    // the block may be reused. The kernel taking data means the peer's TCP stack still acknowledges.
-    this.socket.write(data, flushed && (() => {
-      this.keepalive.signOfLife();
-      this.output.noteTaken();
-      flushed();
-    }));
-    this.socket.uncork();
   }
 
   private assertOpen(): void {
@@ -408,21 +318,11 @@ export class PeerSession {
       case 'fileOffer':
         this.receiveOffer(frame);
         return;
-      case 'fileAccept': {
-        const transfer = this.outgoingTransfer(frame.id);
-        if (frame.offset > transfer.size) throw new ProtocolError(`accept offset ${frame.offset} beyond the file's end`);
-        transfer.accepted.resolve(frame.offset);
-        return;
-      }
+      case 'fileAccept':
       case 'fileDecline':
-        this.outgoingTransfer(frame.id).accepted.reject(new PeerError(`peer declined the file: ${frame.reason}`));
+      case 'fileResult':
+        this.sender.receive(frame);
         return;
-      case 'fileResult': {
-        const transfer = this.outgoingTransfer(frame.id);
-        if (frame.ok) transfer.result.resolve({ sha256: frame.sha256 });
-        else transfer.result.reject(new PeerError(`peer could not store the file: ${frame.reason}`));
-        return;
-      }
       case 'fileChunk':
         this.receiveChunk(frame.id, frame.data);
         return;
@@ -522,12 +422,6 @@ export class PeerSession {
       });
   }
 
-  private outgoingTransfer(id: string): OutgoingTransfer {
-    const transfer = this.outgoing.get(id);
-    if (!transfer) throw new ProtocolError(`frame for unknown outgoing transfer ${id}`);
-    return transfer;
-  }
-
   private incomingTransfer(id: string): TransferReceiver {
     const receiver = this.incoming.get(id);
     if (!receiver) throw new ProtocolError(`frame for unknown incoming transfer ${id}`);
@@ -553,11 +447,7 @@ export class PeerSession {
     this.handshake.fail(error);
     for (const pending of this.pendingAcks.values()) pending.reject(error);
     this.pendingAcks.clear();
-    for (const transfer of this.outgoing.values()) {
-      transfer.accepted.reject(error);
-      transfer.result.reject(error);
-    }
-    for (const watcher of this.closeWatchers) watcher(error);
+    this.sender.fail(error);
     for (const receiver of this.incoming.values()) void receiver.abort();
     this.incoming.clear();
     this.handlers.onClosed(reason);
