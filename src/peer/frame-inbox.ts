@@ -3,6 +3,14 @@
  * socket paused) while the peer is over its budget: frames over it are read later, never dropped.
  */
 import type { Frame } from '../wire/frames.ts';
+import {
+  FRAME_BURST,
+  FRAMES_PER_SECOND,
+  MESSAGE_BURST,
+  MESSAGE_BYTE_BURST,
+  MESSAGE_BYTES_PER_SECOND,
+  MESSAGES_PER_SECOND,
+} from '../wire/limits.ts';
 import { TokenBucket, type Rate } from './token-bucket.ts';
 
 export interface FrameRates {
@@ -12,6 +20,15 @@ export interface FrameRates {
   messageBytes: Rate;
   /** Every other frame but FILE_CHUNK, whose pace the receiver's disk sets (RECEIVE_BUFFER_BYTES). */
   frames: Rate;
+}
+
+/** The budgets of `rates`, the protocol's limits for the rest (docs/peer-protocol.md, *Pacing*). */
+export function frameRates(rates: Partial<FrameRates> = {}): FrameRates {
+  return {
+    messages: rates.messages ?? { perSecond: MESSAGES_PER_SECOND, burst: MESSAGE_BURST },
+    messageBytes: rates.messageBytes ?? { perSecond: MESSAGE_BYTES_PER_SECOND, burst: MESSAGE_BYTE_BURST },
+    frames: rates.frames ?? { perSecond: FRAMES_PER_SECOND, burst: FRAME_BURST },
+  };
 }
 
 export interface FrameInboxOptions {
