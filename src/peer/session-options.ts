@@ -6,8 +6,6 @@ import type { LocalIdentity, PeerInfo, Refusal } from './handshake.ts';
 import type { IncomingHandlers } from './incoming-transfers.ts';
 import type { KeepaliveOptions } from './keepalive.ts';
 
-export interface SentMessage { id: string; time: string }
-
 /** What the owner of a session decides and is told; the file handlers and `log`: see IncomingHandlers. */
 export interface SessionHandlers extends IncomingHandlers {
   /** Called for each message; the acknowledgement is sent once this has returned (or resolved). */

@@ -1,55 +1,52 @@
 /**
  * One connection to one peer: reads, decodes and paces its frames, hands each to the part whose
- * job it is (Handshake, Keepalive, TransferSender, IncomingTransfers), sends and acknowledges
- * messages, and ends the connection, never the daemon, on any protocol violation.
+ * job it is (Handshake, MessageExchange, TransferSender, IncomingTransfers; Keepalive watches), and
+ * ends once, never taking the daemon down on a protocol violation.
  */
-import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { FrameDecoder } from '../wire/decoder.ts';
 import { ProtocolError } from '../wire/errors.ts';
-import { clipText, encodeFrame, type Frame, type MessageFrame } from '../wire/frames.ts';
-import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, MAX_REASON_BYTES } from '../wire/limits.ts';
+import { clipText, encodeFrame, type ByeFrame, type Frame } from '../wire/frames.ts';
+import { MAX_REASON_BYTES } from '../wire/limits.ts';
+import { formatAddress } from './address.ts';
 import { FrameInbox, frameRates } from './frame-inbox.ts';
 import { Handshake, handshakeFrames, type PeerInfo } from './handshake.ts';
 import { IncomingTransfers } from './incoming-transfers.ts';
 import { DEFAULT_KEEPALIVE, Keepalive } from './keepalive.ts';
 import { quote } from './log-text.ts';
+import { MessageExchange, type SentMessage } from './message-exchange.ts';
 import { OutputBudget } from './output-budget.ts';
 import { ReadPauses } from './read-pauses.ts';
 import { PeerError, type ByeCode } from './session-end.ts';
-import type { SentMessage, SessionHandlers, SessionOptions } from './session-options.ts';
+import type { SessionHandlers, SessionOptions } from './session-options.ts';
 import { TransferSender, type SentFile } from './transfer-sender.ts';
 
+export { formatAddress } from './address.ts';
 export type { LocalIdentity, PeerInfo, Refusal } from './handshake.ts';
 export type { KeepaliveOptions } from './keepalive.ts';
+export type { SentMessage } from './message-exchange.ts';
+export type { SessionHandlers, SessionOptions } from './session-options.ts';
 export type { SentFile } from './transfer-sender.ts';
-export type { SentMessage, SessionHandlers, SessionOptions } from './session-options.ts';
 export { PeerError } from './session-end.ts';
 
 /** How long a closing session waits for its BYE to be flushed before it drops the socket. */
 const BYE_LINGER_MS = 2000;
 
-interface Pending {
-  resolve(): void;
-  reject(error: Error): void;
-}
-
 export class PeerSession {
   readonly direction: 'in' | 'out';
+  /** The remote host:port, for logs. */
+  readonly address: string;
   readonly ready: Promise<PeerInfo>;
   private readonly socket: Socket;
   private readonly handlers: SessionHandlers;
   private readonly peerFingerprint: () => string | undefined;
-  private readonly remoteAddress: string;
-  private readonly decoder: FrameDecoder;
   private readonly reading: ReadPauses;
   private readonly output: OutputBudget;
   private readonly inbox: FrameInbox;
   private readonly handshake: Handshake;
   private readonly keepalive: Keepalive;
+  private readonly messages: MessageExchange;
   private readonly sender: TransferSender;
   private readonly incoming: IncomingTransfers;
-  private readonly pendingAcks = new Map<string, Pending>();
   private closedReason: string | undefined;
 
   constructor(options: SessionOptions) {
@@ -57,9 +54,8 @@ export class PeerSession {
     this.direction = options.direction;
     this.handlers = options.handlers;
     this.peerFingerprint = options.peerFingerprint;
-    this.remoteAddress = options.address ?? formatAddress(this.socket.remoteAddress, this.socket.remotePort);
+    this.address = options.address ?? formatAddress(this.socket.remoteAddress, this.socket.remotePort);
     const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;
-    this.decoder = new FrameDecoder(MAX_FRAME_BYTES, handshakeFrames(this.direction));
     this.reading = new ReadPauses(this.socket);
     // A peer that leaves its answers unread as long as a dead one stays silent is dropped like one.
     this.output = new OutputBudget({
@@ -67,7 +63,10 @@ export class PeerSession {
     });
     this.inbox = new FrameInbox({
       rates: frameRates(options.rates),
-      deliver: (frame) => this.dispatchSafely(frame),
+      handshake: handshakeFrames(this.direction),
+      deliver: (frame) => this.dispatch(frame),
+      violation: (error) => this.violation(error),
+      isOpen: () => !this.isClosed,
       hold: () => this.reading.add('throttle'),
       release: () => this.reading.delete('throttle'),
     });
@@ -76,34 +75,33 @@ export class PeerSession {
       send: (frame: Frame) => { this.send(frame); },
       close: (_kind: ByeCode, detail: string) => this.close(detail),
       isClosed: () => this.isClosed,
-      assertOpen: () => this.assertOpen(),
+      assertOpen: () => { if (this.closedReason) throw closedError(this.closedReason); },
       paused: () => this.reading.paused,
       reading: this.reading,
       socket: this.socket,
-      dataTaken: () => {
-        this.keepalive.signOfLife();
-        this.output.noteTaken();
-      },
+      dataTaken: () => { this.keepalive.signOfLife(); this.output.noteTaken(); },
     };
     this.keepalive = new Keepalive(keepalive, link);
+    this.messages = new MessageExchange(link, (message) => this.handlers.onMessage(message));
     this.sender = new TransferSender(link);
     this.incoming = new IncomingTransfers(link, this.handlers);
     this.handshake = new Handshake({
       direction: this.direction,
-      address: this.remoteAddress,
+      address: this.address,
       local: options.local,
       peerFingerprint: options.peerFingerprint,
       ...(options.handshakeTimeoutMs === undefined ? {} : { timeoutMs: options.handshakeTimeoutMs }),
       link,
       admit: (peer) => this.handlers.admit?.(peer),
-      onComplete: (peer) => {
-        this.keepalive.start();
-        this.handlers.onEstablished?.(peer);
-      },
+      onComplete: (peer) => { this.keepalive.start(); this.handlers.onEstablished?.(peer); },
     });
     this.ready = this.handshake.ready;
     this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    this.socket.on('data', (chunk: Buffer) => {
+      if (this.isClosed) return;
+      this.keepalive.signOfLife();
+      this.inbox.push(chunk);
+    });
     this.socket.on('error', (error) => this.finish(`socket error: ${error.message}`));
     this.socket.on('close', () => this.finish(this.peer ? 'connection closed by peer' : 'connection closed during handshake'));
     this.socket.on('end', () => this.socket.end());
@@ -119,10 +117,6 @@ export class PeerSession {
     return this.handshake.claimedPeer;
   }
 
-  get address(): string {
-    return this.remoteAddress;
-  }
-
   get isClosed(): boolean {
     return this.closedReason !== undefined;
   }
@@ -133,17 +127,8 @@ export class PeerSession {
   }
 
   /** Sends one message; resolves once the peer's daemon has acknowledged it. */
-  async sendMessage(text: string): Promise<SentMessage> {
-    this.assertOpen();
-    // The peer would treat both as protocol violations and drop the connection.
-    if (text.length === 0) throw new PeerError('message is empty');
-    if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) throw new PeerError(`message exceeds ${MAX_MESSAGE_BYTES} bytes`);
-    const id = randomUUID();
-    const time = new Date().toISOString();
-    const acked = new Promise<void>((resolve, reject) => this.pendingAcks.set(id, { resolve, reject }));
-    this.send({ kind: 'message', id, time, text });
-    await acked;
-    return { id, time };
+  sendMessage(text: string): Promise<SentMessage> {
+    return this.messages.send(text);
   }
 
   /** Streams a file that the caller has already checked (see TransferSender.send). */
@@ -170,75 +155,31 @@ export class PeerSession {
     return this.output.write(encodeFrame(frame), frame.kind);
   }
 
-  private assertOpen(): void {
-    if (this.isClosed) throw new PeerError(`peer connection closed: ${this.closedReason}`);
-  }
-
-  private receive(chunk: Buffer): void {
-    if (this.isClosed) return;
-    this.keepalive.signOfLife();
-    let frames: Frame[];
-    try {
-      frames = this.decoder.push(chunk);
-    } catch (error) {
-      this.violation(error);
-      return;
-    }
-    this.inbox.push(frames);
-  }
-
-  /** Handles one frame; false once the connection is gone. */
-  private dispatchSafely(frame: Frame): boolean {
-    if (this.isClosed) return false;
-    try {
-      this.dispatch(frame);
-    } catch (error) {
-      this.violation(error);
-    }
-    return !this.isClosed;
-  }
-
   private violation(error: unknown): void {
-    const reason = error instanceof ProtocolError ? `protocol error: ${error.message}` : `internal error: ${String(error)}`;
     // Nothing more it sends is used: leave it in the kernel (TCP stops the peer) rather than
     // decrypt and drop what a broken or hostile peer keeps sending until the BYE linger ends.
     this.socket.pause();
-    this.close(reason);
+    this.close(error instanceof ProtocolError ? `protocol error: ${error.message}` : `internal error: ${String(error)}`);
   }
 
   private dispatch(frame: Frame): void {
-    if (!this.peer) {
-      if (frame.kind === 'bye') {
-        // A refusal in place of the HELLO answer or of the dialler's confirmation: its reason is
-        // what the other side reports.
-        this.finish(`peer left: ${frame.reason || 'no reason given'}`);
-        return;
-      }
-      if (this.handshake.receive(frame)) return;
+    if (frame.kind === 'bye') {
+      this.receiveBye(frame);
+      return;
     }
+    if (!this.peer && this.handshake.receive(frame)) return;
     switch (frame.kind) {
       case 'hello':
         throw new ProtocolError('second hello');
-      case 'bye':
-        this.handlers.log(`peer ${quote(this.peer?.name ?? '')} said goodbye: ${quote(frame.reason)}`);
-        this.finish(`peer left: ${frame.reason || 'no reason given'}`);
-        this.socket.end();
-        return;
       case 'ping':
         this.send({ kind: 'pong', nonce: frame.nonce });
         return;
       case 'pong':
         return;
       case 'message':
-        this.receiveMessage(frame);
+      case 'messageAck':
+        this.messages.receive(frame);
         return;
-      case 'messageAck': {
-        const pending = this.pendingAcks.get(frame.id);
-        if (!pending) throw new ProtocolError(`acknowledgement for unknown message ${frame.id}`);
-        this.pendingAcks.delete(frame.id);
-        pending.resolve();
-        return;
-      }
       case 'fileAccept':
       case 'fileDecline':
       case 'fileResult':
@@ -253,13 +194,14 @@ export class PeerSession {
     }
   }
 
-  private receiveMessage(message: MessageFrame): void {
-    Promise.resolve()
-      .then(() => this.handlers.onMessage(message))
-      .then(
-        () => this.send({ kind: 'messageAck', id: message.id }),
-        (error: unknown) => this.close(`could not record message: ${String(error)}`),
-      );
+  /**
+   * The other side ends the connection. Before the handshake is complete this is a refusal in
+   * place of the HELLO answer or of the dialler's confirmation, and its reason is what `chat
+   * connect` reports.
+   */
+  private receiveBye(bye: ByeFrame): void {
+    if (this.peer) this.handlers.log(`peer ${quote(this.peer.name)} said goodbye: ${quote(bye.reason)}`);
+    this.finish(`peer left: ${bye.reason || 'no reason given'}`);
   }
 
   /** Runs once: fails everything still waiting, drops partial files, tells the owner. */
@@ -270,18 +212,16 @@ export class PeerSession {
     this.inbox.close();
     this.output.close();
     if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.destroy();
-    const error = new PeerError(`peer connection closed: ${reason}`);
+    const error = closedError(reason);
     this.handshake.fail(error);
-    for (const pending of this.pendingAcks.values()) pending.reject(error);
-    this.pendingAcks.clear();
+    this.messages.fail(error);
     this.sender.fail(error);
     void this.incoming.abortAll();
     this.handlers.onClosed(reason);
   }
 }
 
-/** host:port, with IPv6 hosts in brackets, as logs and events show a connection's address. */
-export function formatAddress(host: string | undefined, port: number | undefined): string {
-  if (!host) return 'unknown';
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+/** What every caller waiting on an ended session gets. */
+function closedError(reason: string): PeerError {
+  return new PeerError(`peer connection closed: ${reason}`);
 }
