@@ -113,6 +113,14 @@ async function sentFrame<K extends Frame['kind']>(receiving: Receiving, kind: K)
   }
 }
 
+/** Offers a file of `size` bytes to the receiving end and waits until it is accepted; returns its id. */
+async function acceptedOffer(receiving: Receiving, name: string, size: number): Promise<string> {
+  const id = randomUUID();
+  receiving.incoming.receive({ kind: 'fileOffer', id, name, size });
+  await sentFrame(receiving, 'fileAccept');
+  return id;
+}
+
 describe('IncomingTransfers', () => {
   test('a file sent from the other end is stored under its name, verified, and acknowledged', async () => {
     const { dir, held } = await downloadsDir();
@@ -161,10 +169,8 @@ describe('IncomingTransfers', () => {
   test('past RECEIVE_BUFFER_BYTES not yet on disk the socket is paused, and read again once the disk caught up', async () => {
     const { held } = await downloadsDir();
     const receiving = receivingEnd(held);
-    const id = randomUUID();
     const size = RECEIVE_BUFFER_BYTES + 1024 * 1024;
-    receiving.incoming.receive({ kind: 'fileOffer', id, name: 'big.bin', size });
-    await sentFrame(receiving, 'fileAccept');
+    const id = await acceptedOffer(receiving, 'big.bin', size);
     const piece = randomBytes(64 * 1024);
     for (let at = 0; at < size; at += piece.length) receiving.incoming.receive({ kind: 'fileChunk', id, data: piece });
     assert.equal(receiving.reading.has('disk'), true, 'paused for the disk');
@@ -178,9 +184,7 @@ describe('IncomingTransfers', () => {
   test('a cancelled transfer is logged and its partial file removed', async () => {
     const { dir, held } = await downloadsDir();
     const receiving = receivingEnd(held);
-    const id = randomUUID();
-    receiving.incoming.receive({ kind: 'fileOffer', id, name: 'half.bin', size: 10 });
-    await sentFrame(receiving, 'fileAccept');
+    const id = await acceptedOffer(receiving, 'half.bin', 10);
     receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.from('hello') });
     receiving.incoming.receive({ kind: 'fileCancel', id, reason: 'changed my mind' });
     assert.deepEqual(receiving.logs, [`peer cancelled transfer ${id}: "changed my mind"`]);
@@ -193,9 +197,7 @@ describe('IncomingTransfers', () => {
   test('abortAll resolves only once every partial file is gone, even one still being created or written', async () => {
     const { dir, held } = await downloadsDir();
     const receiving = receivingEnd(held);
-    const writing = randomUUID();
-    receiving.incoming.receive({ kind: 'fileOffer', id: writing, name: 'writing.bin', size: 8 * 1024 * 1024 });
-    await sentFrame(receiving, 'fileAccept');
+    const writing = await acceptedOffer(receiving, 'writing.bin', 8 * 1024 * 1024);
     for (let i = 0; i < 64; i++) receiving.incoming.receive({ kind: 'fileChunk', id: writing, data: randomBytes(64 * 1024) });
     // Offered last: its temporary file is still being created when the connection ends.
     receiving.incoming.receive({ kind: 'fileOffer', id: randomUUID(), name: 'opening.bin', size: 10 });
@@ -207,9 +209,7 @@ describe('IncomingTransfers', () => {
   test('a transfer whose data does not match its hash fails with the reason and leaves nothing', async () => {
     const { dir, held } = await downloadsDir();
     const receiving = receivingEnd(held);
-    const id = randomUUID();
-    receiving.incoming.receive({ kind: 'fileOffer', id, name: 'bad.bin', size: 3 });
-    await sentFrame(receiving, 'fileAccept');
+    const id = await acceptedOffer(receiving, 'bad.bin', 3);
     receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.from('abc') });
     receiving.incoming.receive({ kind: 'fileEnd', id, sha256: 'ab'.repeat(32) });
     const result = await sentFrame(receiving, 'fileResult');
