@@ -36,7 +36,7 @@ import { createPeerContext, peerFingerprint, secureAccepted, secureDialled } fro
 import { clipPeerText, quote } from '../peer/log-text.ts';
 import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
 import { HANDSHAKE_TIMEOUT_MS } from '../wire/limits.ts';
-import { BUSY_REFUSAL, decideAdmission, IDENTITY_REFUSAL, NEW_PEER_REFUSAL, type AdmissionVerdict } from './admission.ts';
+import { BUSY_REFUSAL, decideAdmission, IDENTITY_REFUSAL, NEW_PEER_REFUSAL, refusalKind, type AdmissionVerdict } from './admission.ts';
 import type { Logger } from './logger.ts';
 import { NewPeerLimit } from './new-peer-limit.ts';
 import {
@@ -143,8 +143,8 @@ export class ChatDaemon {
   stop(reason: string): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info(`stopping: ${reason}`);
-      this.session?.close('daemon stopping');
-      for (const pending of this.handshaking) pending.close('daemon stopping');
+      this.session?.close('local', 'daemon stopping');
+      for (const pending of this.handshaking) pending.close('local', 'daemon stopping');
       await new Promise<void>((resolve) => (this.listener?.listening ? this.listener.close(() => resolve()) : resolve()));
       await this.control?.close();
       this.peerEvents.flush();
@@ -226,7 +226,7 @@ export class ChatDaemon {
     }
     if (oldest && pending >= MAX_PENDING_HANDSHAKES) {
       this.log.warn(`peer ${oldest.address}: dropped unauthenticated connection to make room for ${newcomer} (${pending} handshakes pending)`);
-      oldest.close(`dropped: ${MAX_PENDING_HANDSHAKES} handshakes pending`);
+      oldest.close('busy', `dropped: ${MAX_PENDING_HANDSHAKES} handshakes pending`);
     }
   }
 
@@ -285,7 +285,7 @@ export class ChatDaemon {
           const verdict = this.admission(peer, expectedFingerprint);
           if (verdict.verdict !== 'refuse') return undefined;
           this.refused(peer, direction, verdict.reason);
-          return verdict.reason;
+          return { kind: refusalKind(verdict.kind), detail: verdict.reason };
         },
       },
     });
@@ -376,13 +376,13 @@ export class ChatDaemon {
     const verdict = this.admission(peer, expectedFingerprint);
     if (verdict.verdict === 'refuse') {
       this.refused(peer, peer.direction, verdict.reason);
-      session.close(verdict.reason);
+      session.close(refusalKind(verdict.kind), verdict.reason);
       return verdict.kind === 'busy' ? 'busy' : 'refused';
     }
     const previous = verdict.verdict === 'replace' ? this.session?.peer : undefined;
     if (verdict.verdict === 'duplicate') {
       this.log.info(`peer ${peer.address}: ${quote(peer.name)} connected twice; kept the connection ${this.session?.peer?.address}`);
-      session.close('duplicate connection');
+      session.close('duplicate', 'duplicate connection');
       return 'duplicate';
     }
     const time = new Date().toISOString();
@@ -390,7 +390,7 @@ export class ChatDaemon {
     try {
       pin = this.config.knownPeers.remember(peer.name, peer.fingerprint, time);
     } catch (error) {
-      session.close(`${IDENTITY_REFUSAL}${(error as Error).message}`);
+      session.close('identity', `${IDENTITY_REFUSAL}${(error as Error).message}`);
       return 'refused';
     }
     if (pin === 'pinned') this.newPeers.pinned(peer.direction);
@@ -398,7 +398,7 @@ export class ChatDaemon {
     this.session = session;
     this.sessionRecorded = this.peerEvents.connection(peer.fingerprint, pin === 'pinned');
     // Not the active session any more, so its end records nothing: the event below says it all.
-    replaced?.close('duplicate connection');
+    replaced?.close('duplicate', 'duplicate connection');
     const change = previous && describeChange(previous, peer);
     this.log.info(
       `peer ${peer.address}: connected to ${quote(peer.name)} (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
@@ -502,7 +502,7 @@ export class ChatDaemon {
     const session = this.session;
     if (!session) return { disconnected: false, peer: null };
     const name = session.peer!.name;
-    session.close('disconnected by user');
+    session.close('local', 'disconnected by user');
     return { disconnected: true, peer: name };
   }
 

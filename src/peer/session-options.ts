@@ -5,12 +5,14 @@ import type { FrameRates } from './frame-inbox.ts';
 import type { LocalIdentity, PeerInfo, Refusal } from './handshake.ts';
 import type { IncomingHandlers } from './incoming-transfers.ts';
 import type { KeepaliveOptions } from './keepalive.ts';
+import type { SessionEnd } from './session-end.ts';
 
 /** What the owner of a session decides and is told; the file handlers and `log`: see IncomingHandlers. */
 export interface SessionHandlers extends IncomingHandlers {
   /** Called for each message; the acknowledgement is sent once this has returned (or resolved). */
   onMessage(message: MessageFrame): void | Promise<void>;
-  onClosed(reason: string): void;
+  /** Called once as the session ends: `reason` is describeEnd(end), the line the daemon logs. */
+  onClosed(reason: string, end: SessionEnd): void;
   /** Called as the handshake completes, before the next frame is read; `ready` resolves after. */
   onEstablished?(peer: PeerInfo): void;
   /** Whether to refuse this peer once its HELLO has arrived (see HandshakeOptions.admit). */

@@ -1,7 +1,7 @@
 /**
  * One connection to one peer: reads, decodes and paces its frames, hands each to the part whose
  * job it is (Handshake, MessageExchange, TransferSender, IncomingTransfers; Keepalive watches), and
- * ends once, never taking the daemon down on a protocol violation.
+ * ends once, with a typed SessionEnd, never taking the daemon down on a protocol violation.
  */
 import type { Socket } from 'node:net';
 import { ProtocolError } from '../wire/errors.ts';
@@ -16,7 +16,7 @@ import { quote } from './log-text.ts';
 import { MessageExchange, type SentMessage } from './message-exchange.ts';
 import { OutputBudget } from './output-budget.ts';
 import { ReadPauses } from './read-pauses.ts';
-import { PeerError, type ByeCode } from './session-end.ts';
+import { describeEnd, PeerError, type ByeCode, type SessionEnd } from './session-end.ts';
 import type { SessionHandlers, SessionOptions } from './session-options.ts';
 import { TransferSender, type SentFile } from './transfer-sender.ts';
 
@@ -26,7 +26,7 @@ export type { KeepaliveOptions } from './keepalive.ts';
 export type { SentMessage } from './message-exchange.ts';
 export type { SessionHandlers, SessionOptions } from './session-options.ts';
 export type { SentFile } from './transfer-sender.ts';
-export { PeerError } from './session-end.ts';
+export { PeerError, type SessionEnd, type SessionEndKind } from './session-end.ts';
 
 /** How long a closing session waits for its BYE to be flushed before it drops the socket. */
 const BYE_LINGER_MS = 2000;
@@ -36,6 +36,8 @@ export class PeerSession {
   /** The remote host:port, for logs. */
   readonly address: string;
   readonly ready: Promise<PeerInfo>;
+  /** Resolves with the end once the session has ended and no partial file of it is left. */
+  readonly closed: Promise<SessionEnd>;
   private readonly socket: Socket;
   private readonly handlers: SessionHandlers;
   private readonly peerFingerprint: () => string | undefined;
@@ -47,7 +49,8 @@ export class PeerSession {
   private readonly messages: MessageExchange;
   private readonly sender: TransferSender;
   private readonly incoming: IncomingTransfers;
-  private closedReason: string | undefined;
+  private ended: SessionEnd | undefined;
+  private markClosed!: (end: SessionEnd) => void;
 
   constructor(options: SessionOptions) {
     this.socket = options.socket;
@@ -59,7 +62,7 @@ export class PeerSession {
     this.reading = new ReadPauses(this.socket);
     // A peer that leaves its answers unread as long as a dead one stays silent is dropped like one.
     this.output = new OutputBudget({
-      socket: this.socket, pauses: this.reading, stallLimitMs: keepalive.silenceLimitMs, drop: (reason) => this.close(reason),
+      socket: this.socket, pauses: this.reading, stallLimitMs: keepalive.silenceLimitMs, drop: (reason) => this.close('unread', reason),
     });
     this.inbox = new FrameInbox({
       rates: frameRates(options.rates),
@@ -73,9 +76,9 @@ export class PeerSession {
     // What the parts may do with this connection; each takes the part of it that its job needs.
     const link = {
       send: (frame: Frame) => { this.send(frame); },
-      close: (_kind: ByeCode, detail: string) => this.close(detail),
+      close: (kind: ByeCode, detail: string) => this.close(kind, detail),
       isClosed: () => this.isClosed,
-      assertOpen: () => { if (this.closedReason) throw closedError(this.closedReason); },
+      assertOpen: () => { if (this.ended) throw closedError(this.ended); },
       paused: () => this.reading.paused,
       reading: this.reading,
       socket: this.socket,
@@ -96,14 +99,16 @@ export class PeerSession {
       onComplete: (peer) => { this.keepalive.start(); this.handlers.onEstablished?.(peer); },
     });
     this.ready = this.handshake.ready;
+    this.closed = new Promise((resolve) => { this.markClosed = resolve; });
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => {
       if (this.isClosed) return;
       this.keepalive.signOfLife();
       this.inbox.push(chunk);
     });
-    this.socket.on('error', (error) => this.finish(`socket error: ${error.message}`));
-    this.socket.on('close', () => this.finish(this.peer ? 'connection closed by peer' : 'connection closed during handshake'));
+    const transport = (detail: string) => this.finish({ kind: 'transport', remote: false, detail });
+    this.socket.on('error', (error) => transport(`socket error: ${error.message}`));
+    this.socket.on('close', () => transport(this.peer ? 'connection closed by peer' : 'connection closed during handshake'));
     this.socket.on('end', () => this.socket.end());
     this.handshake.start();
   }
@@ -118,12 +123,17 @@ export class PeerSession {
   }
 
   get isClosed(): boolean {
-    return this.closedReason !== undefined;
+    return this.ended !== undefined;
   }
 
   /** Why the session ended; undefined while it is open. */
+  get end(): SessionEnd | undefined {
+    return this.ended;
+  }
+
+  /** The end as one line (describeEnd), as the daemon logs it. */
   get closeReason(): string | undefined {
-    return this.closedReason;
+    return this.ended && describeEnd(this.ended);
   }
 
   /** Sends one message; resolves once the peer's daemon has acknowledged it. */
@@ -136,18 +146,25 @@ export class PeerSession {
     return this.sender.send(filePath, name, size, onProgress);
   }
 
-  /** Says goodbye (best effort) and closes the connection. */
-  close(reason: string): void {
+  /**
+   * Says goodbye (best effort: a BYE with `kind` as its code) and closes the connection. A bare
+   * reason is an end of kind `local`, on purpose.
+   */
+  close(kind: ByeCode, detail: string): void;
+  close(reason: string): void;
+  close(kindOrReason: string, detail?: string): void {
     if (this.isClosed) return;
+    const kind = detail === undefined ? 'local' : kindOrReason as ByeCode;
+    const reason = detail ?? kindOrReason;
     // Before the transport has authenticated the peer there is nobody to say goodbye to.
     if (!this.socket.destroyed && this.socket.writable && this.peerFingerprint() !== undefined) {
-      this.socket.end(encodeFrame({ kind: 'bye', reason: clipText(reason, MAX_REASON_BYTES) }));
+      this.socket.end(encodeFrame({ kind: 'bye', reason: clipText(reason, MAX_REASON_BYTES), code: kind }));
       // A peer that never reads must not keep the socket open.
       setTimeout(() => this.socket.destroy(), BYE_LINGER_MS).unref();
     } else {
       this.socket.destroy();
     }
-    this.finish(reason);
+    this.finish({ kind, remote: false, detail: reason });
   }
 
   private send(frame: Frame): boolean {
@@ -159,7 +176,8 @@ export class PeerSession {
     // Nothing more it sends is used: leave it in the kernel (TCP stops the peer) rather than
     // decrypt and drop what a broken or hostile peer keeps sending until the BYE linger ends.
     this.socket.pause();
-    this.close(error instanceof ProtocolError ? `protocol error: ${error.message}` : `internal error: ${String(error)}`);
+    if (error instanceof ProtocolError) this.close('protocol', `protocol error: ${error.message}`);
+    else this.close('internal', `internal error: ${String(error)}`);
   }
 
   private dispatch(frame: Frame): void {
@@ -197,31 +215,32 @@ export class PeerSession {
   /**
    * The other side ends the connection. Before the handshake is complete this is a refusal in
    * place of the HELLO answer or of the dialler's confirmation, and its reason is what `chat
-   * connect` reports.
+   * connect` reports. Without a code we know (an older peer) it is of kind `peerLeft`.
    */
   private receiveBye(bye: ByeFrame): void {
     if (this.peer) this.handlers.log(`peer ${quote(this.peer.name)} said goodbye: ${quote(bye.reason)}`);
-    this.finish(`peer left: ${bye.reason || 'no reason given'}`);
+    this.finish({ kind: bye.code ?? 'peerLeft', remote: true, detail: bye.reason });
   }
 
-  /** Runs once: fails everything still waiting, drops partial files, tells the owner. */
-  private finish(reason: string): void {
+  /** Runs once: fails everything still waiting, drops partial files (then `closed`), tells the owner. */
+  private finish(end: SessionEnd): void {
     if (this.isClosed) return;
-    this.closedReason = reason;
+    this.ended = end;
     this.keepalive.stop();
     this.inbox.close();
     this.output.close();
     if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.destroy();
-    const error = closedError(reason);
+    const error = closedError(end);
     this.handshake.fail(error);
     this.messages.fail(error);
     this.sender.fail(error);
-    void this.incoming.abortAll();
-    this.handlers.onClosed(reason);
+    const done = () => this.markClosed(end);
+    this.incoming.abortAll().then(done, done);
+    this.handlers.onClosed(describeEnd(end), end);
   }
 }
 
 /** What every caller waiting on an ended session gets. */
-function closedError(reason: string): PeerError {
-  return new PeerError(`peer connection closed: ${reason}`);
+function closedError(end: SessionEnd): PeerError {
+  return new PeerError(`peer connection closed: ${describeEnd(end)}`, end);
 }
