@@ -68,6 +68,11 @@ export function decideAdmission(input: AdmissionInput): AdmissionVerdict {
   return candidateDialler < currentDialler ? { verdict: 'replace' } : { verdict: 'duplicate' };
 }
 
+/** The kind of end (and BYE code) a refusal closes its connection with: no room for a new name is a kind of busy. */
+export function refusalKind(kind: 'identity' | 'busy' | 'newPeer'): 'identity' | 'busy' {
+  return kind === 'identity' ? 'identity' : 'busy';
+}
+
 /** Why this peer's key is not acceptable: not the expected one, or not the one pinned to its name. */
 function identityProblem(peer: PeerInfo, expectedFingerprint: string | undefined, knownPeers: KnownPeers): string | undefined {
   if (expectedFingerprint && peer.fingerprint !== expectedFingerprint) {

@@ -73,7 +73,7 @@ function disconnect({ slot }: ControlContext): DisconnectResult {
   const session = slot.session;
   if (!session) return { disconnected: false, peer: null };
   const name = session.peer!.name;
-  session.close('disconnected by user');
+  session.close('local', 'disconnected by user');
   return { disconnected: true, peer: name };
 }
 

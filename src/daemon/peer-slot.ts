@@ -9,7 +9,7 @@ import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import { clipPeerText, quote } from '../peer/log-text.ts';
 import { peerFingerprint, secureAccepted } from '../peer/secure-transport.ts';
 import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
-import { IDENTITY_REFUSAL } from './admission.ts';
+import { IDENTITY_REFUSAL, refusalKind } from './admission.ts';
 import type { EventFeed } from './event-feed.ts';
 import type { Gatekeeper } from './gatekeeper.ts';
 import type { Logger } from './logger.ts';
@@ -90,8 +90,8 @@ export class PeerSlot {
   /** Closes every session, active and pending, and turns away connections from now on (the daemon is stopping). */
   closeAll(reason: string): void {
     this.closing = true;
-    this.active?.close(reason);
-    for (const pending of this.handshaking) pending.close(reason);
+    this.active?.close('local', reason);
+    for (const pending of this.handshaking) pending.close('local', reason);
   }
 
   /**
@@ -126,7 +126,7 @@ export class PeerSlot {
         } : {}),
         admit: (peer) => {
           const verdict = this.gatekeeper.check(peer, this.openPeer(), expectedFingerprint);
-          return verdict.verdict === 'refuse' ? verdict.reason : undefined;
+          return verdict.verdict === 'refuse' ? { kind: refusalKind(verdict.kind), detail: verdict.reason } : undefined;
         },
       },
     });
@@ -142,13 +142,13 @@ export class PeerSlot {
     this.handshaking.delete(session);
     const verdict = this.gatekeeper.check(peer, this.openPeer(), expectedFingerprint);
     if (verdict.verdict === 'refuse') {
-      session.close(verdict.reason);
+      session.close(refusalKind(verdict.kind), verdict.reason);
       return verdict.kind === 'busy' ? 'busy' : 'refused';
     }
     const previous = verdict.verdict === 'replace' ? this.active?.peer : undefined;
     if (verdict.verdict === 'duplicate') {
       this.log.info(`peer ${peer.address}: ${quote(peer.name)} connected twice; kept the connection ${this.active?.peer?.address}`);
-      session.close('duplicate connection');
+      session.close('duplicate', 'duplicate connection');
       return 'duplicate';
     }
     const time = new Date().toISOString();
@@ -156,14 +156,14 @@ export class PeerSlot {
     try {
       pin = this.gatekeeper.pin(peer, time);
     } catch (error) {
-      session.close(`${IDENTITY_REFUSAL}${(error as Error).message}`);
+      session.close('identity', `${IDENTITY_REFUSAL}${(error as Error).message}`);
       return 'refused';
     }
     const replaced = this.active;
     this.active = session;
     this.sessionRecorded = this.feed.recordsConnection(peer.fingerprint, pin === 'pinned');
     // Not the active session any more, so its end records nothing: the event below says it all.
-    replaced?.close('duplicate connection');
+    replaced?.close('duplicate', 'duplicate connection');
     const change = previous && describeChange(previous, peer);
     this.log.info(
       `peer ${peer.address}: connected to ${quote(peer.name)} (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
@@ -194,7 +194,7 @@ export class PeerSlot {
     }
     if (oldest && pending >= MAX_PENDING_HANDSHAKES) {
       this.log.warn(`peer ${oldest.address}: dropped unauthenticated connection to make room for ${newcomer} (${pending} handshakes pending)`);
-      oldest.close(`dropped: ${MAX_PENDING_HANDSHAKES} handshakes pending`);
+      oldest.close('busy', `dropped: ${MAX_PENDING_HANDSHAKES} handshakes pending`);
     }
   }
 

@@ -1,8 +1,19 @@
 /**
- * Hands a peer's frames to the session one at a time and in order, holding the rest back (the
- * socket paused) while the peer is over its budget: frames over it are read later, never dropped.
+ * Turns what is read from a peer into frames and hands them to the session one at a time and in
+ * order, holding the rest back (the socket paused) while the peer is over its budget: frames over
+ * it are read later, never dropped.
  */
+import { FrameDecoder, type HandshakeFrames } from '../wire/decoder.ts';
 import type { Frame } from '../wire/frames.ts';
+import {
+  FRAME_BURST,
+  FRAMES_PER_SECOND,
+  MAX_FRAME_BYTES,
+  MESSAGE_BURST,
+  MESSAGE_BYTE_BURST,
+  MESSAGE_BYTES_PER_SECOND,
+  MESSAGES_PER_SECOND,
+} from '../wire/limits.ts';
 import { TokenBucket, type Rate } from './token-bucket.ts';
 
 export interface FrameRates {
@@ -14,10 +25,25 @@ export interface FrameRates {
   frames: Rate;
 }
 
+/** The budgets of `rates`, the protocol's limits for the rest (docs/peer-protocol.md, *Pacing*). */
+export function frameRates(rates: Partial<FrameRates> = {}): FrameRates {
+  return {
+    messages: rates.messages ?? { perSecond: MESSAGES_PER_SECOND, burst: MESSAGE_BURST },
+    messageBytes: rates.messageBytes ?? { perSecond: MESSAGE_BYTES_PER_SECOND, burst: MESSAGE_BYTE_BURST },
+    frames: rates.frames ?? { perSecond: FRAMES_PER_SECOND, burst: FRAME_BURST },
+  };
+}
+
 export interface FrameInboxOptions {
   rates: FrameRates;
-  /** Handles one frame; false when the connection is gone and nothing more is to be handled. */
-  deliver(frame: Frame): boolean;
+  /** The first frames and their smaller limit (see handshakeFrames). */
+  handshake: HandshakeFrames;
+  /** Handles one frame; throws for a frame that breaks the protocol. */
+  deliver(frame: Frame): void;
+  /** Bytes or a frame broke the protocol (or handling it failed): the connection is to end. */
+  violation(error: unknown): void;
+  /** False once the connection is gone: nothing more is handled. */
+  isOpen(): boolean;
   /** Stop reading the socket: what is held back is then at most the frames of one read. */
   hold(): void;
   release(): void;
@@ -28,6 +54,7 @@ export class FrameInbox {
   private readonly messages: TokenBucket;
   private readonly messageBytes: TokenBucket;
   private readonly frames: TokenBucket;
+  private readonly decoder: FrameDecoder;
   private queue: Frame[] = [];
   private next = 0;
   private waiting: NodeJS.Timeout | undefined;
@@ -37,9 +64,18 @@ export class FrameInbox {
     this.messages = new TokenBucket(options.rates.messages);
     this.messageBytes = new TokenBucket(options.rates.messageBytes);
     this.frames = new TokenBucket(options.rates.frames);
+    this.decoder = new FrameDecoder(MAX_FRAME_BYTES, options.handshake);
   }
 
-  push(frames: Frame[]): void {
+  /** One read from the socket: bytes that break the framing are a violation, and none of their frames is handled. */
+  push(chunk: Buffer): void {
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (error) {
+      this.options.violation(error);
+      return;
+    }
     if (this.next >= this.queue.length) {
       this.queue = frames;
       this.next = 0;
@@ -71,13 +107,24 @@ export class FrameInbox {
         return;
       }
       this.next++;
-      if (!this.options.deliver(frame)) {
+      if (!this.deliver(frame)) {
         this.close();
         return;
       }
     }
     this.queue = [];
     this.next = 0;
+  }
+
+  /** Handles one frame; false once the connection is gone. */
+  private deliver(frame: Frame): boolean {
+    if (!this.options.isOpen()) return false;
+    try {
+      this.options.deliver(frame);
+    } catch (error) {
+      this.options.violation(error);
+    }
+    return this.options.isOpen();
   }
 
   /** Takes what `frame` costs from its budgets and returns 0, or takes nothing and returns how long until it can. */

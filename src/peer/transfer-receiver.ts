@@ -59,14 +59,14 @@ export class TransferReceiver {
     return this.received;
   }
 
-  /** Bytes handed to write() that are not on disk yet: the session pauses its socket above a bound. */
+  /** Bytes handed to write() that are not on disk yet: IncomingTransfers stops reading above a bound. */
   get bufferedBytes(): number {
     return this.pendingWriteBytes;
   }
 
   /**
    * True once open() has created the temporary file, until the file is finished or dropped. The
-   * session accepts the offer only then, so data for a transfer that is not open is a violation.
+   * offer is accepted only then (IncomingTransfers), so data for a transfer that is not open is a violation.
    */
   get isOpen(): boolean {
     return this.handle !== undefined && !this.aborted;

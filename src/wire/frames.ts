@@ -1,3 +1,4 @@
+import { isByeCode, type ByeCode } from './bye-codes.ts';
 import { ProtocolError } from './errors.ts';
 import {
   FRAME_HEADER_BYTES,
@@ -42,7 +43,11 @@ export interface HelloFrame {
   /** The port the sender listens on, so the receiver knows its dialable address. 0 = none. */
   listenPort: number;
 }
-export interface ByeFrame { kind: 'bye'; reason: string }
+/**
+ * `code` (optional, one of BYE_CODES) says why in a form a program can act on; a BYE without one
+ * (an older peer) or with a code this build does not know is read as having none.
+ */
+export interface ByeFrame { kind: 'bye'; reason: string; code?: ByeCode }
 export interface PingFrame { kind: 'ping'; nonce: number }
 export interface PongFrame { kind: 'pong'; nonce: number }
 export interface MessageFrame { kind: 'message'; id: string; time: string; text: string }
@@ -129,8 +134,11 @@ export function parseFrame(code: number, payload: Buffer): Frame {
         instance: field.uuid('instance'),
         listenPort: field.integer('listenPort', 0, MAX_PORT),
       };
-    case 'bye':
-      return { kind, reason: field.text('reason', MAX_REASON_BYTES) };
+    case 'bye': {
+      const reason = field.text('reason', MAX_REASON_BYTES);
+      const code = field.byeCode('code');
+      return code ? { kind, reason, code } : { kind, reason };
+    }
     case 'ping':
     case 'pong':
       return { kind, nonce: field.integer('nonce', 0, Number.MAX_SAFE_INTEGER) };
@@ -229,6 +237,17 @@ class FieldReader {
     const value = this.body[key];
     if (typeof value !== 'string' || !SHA256_PATTERN.test(value)) this.fail(key, 'must be a lower-case hex SHA-256');
     return value;
+  }
+
+  /**
+   * An optional BYE code: absent, or a string that names no code of ours (a later version's), is
+   * none; anything but a string is a violation, as for any field of the wrong type.
+   */
+  byeCode(key: string): ByeCode | undefined {
+    const value = this.body[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') this.fail(key, 'must be a string');
+    return isByeCode(value) ? value : undefined;
   }
 
   sha256OrEmpty(key: string): string {

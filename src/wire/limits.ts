@@ -60,7 +60,11 @@ const HELLO_FIXED_BYTES = 130;
  * spelled as `\u00XX`, plus the fixed part (898 bytes).
  */
 const LARGEST_HELLO_BYTES = HELLO_FIXED_BYTES + 2 * MAX_NAME_BYTES * JSON_ESCAPED_BYTE;
-/** The largest valid BYE frame body: the type byte, `{"reason":""}` and MAX_REASON_BYTES escaped (6158 bytes). */
+/**
+ * The largest valid BYE frame body: the type byte, `{"reason":""}` and MAX_REASON_BYTES escaped
+ * (6158 bytes). Its optional `code` adds at most 19 bytes (`,"code":"duplicate"`): a field added
+ * within this version, which the 1 KiB of slack below is for, so the limit stays the same.
+ */
 const LARGEST_BYE_BYTES = 1 + 13 + MAX_REASON_BYTES * JSON_ESCAPED_BYTE;
 /**
  * Largest frame body accepted before the handshake is complete: the peer's HELLO or a BYE in its

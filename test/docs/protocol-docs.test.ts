@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import * as controlLimits from '../../src/control/limits.ts';
 import { ErrorCode, type MethodName } from '../../src/control/protocol.ts';
+import { BYE_CODES } from '../../src/wire/bye-codes.ts';
 import { FrameType } from '../../src/wire/frames.ts';
 import * as limits from '../../src/wire/limits.ts';
 
@@ -43,6 +44,12 @@ describe('protocol documentation', () => {
   test('peer-protocol.md lists every frame type with its code', () => {
     const documented = [...peer.matchAll(/^\| `0x([0-9a-f]{2})` \| ([A-Z_]+) \|/gm)].map((match) => Number.parseInt(match[1]!, 16)).sort();
     assert.deepEqual(documented, Object.values(FrameType).sort());
+  });
+
+  test('peer-protocol.md lists every BYE code in its table of codes, and no other', () => {
+    const table = peer.slice(peer.indexOf('BYE codes, and the reasons chatd sends'), peer.indexOf('## Limits at a glance'));
+    const documented = new Set([...table.matchAll(/^\| `([a-zA-Z]+)` \|/gm)].map((match) => match[1]));
+    assert.deepEqual([...documented].sort(), [...BYE_CODES].sort());
   });
 
   test('peer-protocol.md names every limit of src/wire/limits.ts', () => {

@@ -7,12 +7,21 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { FrameDecoder } from '../../src/wire/decoder.ts';
 import { encodeFrame, type Frame, type HelloFrame } from '../../src/wire/frames.ts';
-import { MIN_PROTOCOL_VERSION, PROTOCOL_NAME, PROTOCOL_VERSION } from '../../src/wire/limits.ts';
+import { FRAME_HEADER_BYTES, MIN_PROTOCOL_VERSION, PROTOCOL_NAME, PROTOCOL_VERSION } from '../../src/wire/limits.ts';
 
 const WAIT_MS = 15_000;
 const POLL_MS = 5;
 
 export type FrameOf<K extends Frame['kind']> = Extract<Frame, { kind: K }>;
+
+/** A frame with the given type byte and payload, not validated: what only a broken or hostile peer sends. */
+export function rawFrame(code: number, payload: Buffer | string): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  const header = Buffer.alloc(FRAME_HEADER_BYTES);
+  header.writeUInt32BE(1 + body.length, 0);
+  header.writeUInt8(code, 4);
+  return Buffer.concat([header, body]);
+}
 
 export class FramePeer {
   readonly socket: Socket;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { BYE_CODES, isByeCode } from '../../src/wire/bye-codes.ts';
 import { FrameDecoder } from '../../src/wire/decoder.ts';
 import { ProtocolError } from '../../src/wire/errors.ts';
 import {
@@ -16,6 +17,7 @@ import {
   FRAME_HEADER_BYTES,
   MAX_FILE_NAME_BYTES,
   MAX_FRAME_BYTES,
+  MAX_HELLO_FRAME_BYTES,
   MAX_MESSAGE_BYTES,
   MAX_NAME_BYTES,
   MAX_REASON_BYTES,
@@ -340,5 +342,60 @@ describe('uuidToBytes / bytesToUuid', { timeout: 30_000 }, () => {
     for (const bad of [ID.toUpperCase(), ID.replaceAll('-', ''), '', `${ID} `, 'x'.repeat(36)]) {
       assert.throws(() => uuidToBytes(bad), RangeError, JSON.stringify(bad));
     }
+  });
+});
+
+describe('the BYE code', { timeout: 30_000 }, () => {
+  const bye = (fields: Record<string, unknown>) => parseFrame(FrameType.bye, jsonPayload(fields));
+
+  for (const code of BYE_CODES) {
+    test(`a BYE with code ${code} round-trips, the code after the reason`, () => {
+      const frame: Frame = { kind: 'bye', reason: 'why', code };
+      const bytes = encodeFrame(frame);
+      assert.equal(bytes.subarray(FRAME_HEADER_BYTES).toString('utf8'), `{"reason":"why","code":"${code}"}`);
+      assert.deepEqual(decodeOne(bytes), frame);
+    });
+  }
+
+  test('a BYE without a code (an older peer) has none, not even an undefined one', () => {
+    const frame = bye({ reason: 'see you' });
+    assert.deepEqual(frame, { kind: 'bye', reason: 'see you' });
+    assert.equal(Object.hasOwn(frame, 'code'), false);
+  });
+
+  test('a string that names no code of ours (a later version\'s, or a kind no BYE names) is read as no code', () => {
+    for (const code of ['reboot', '', 'Busy', 'busy ', 'transport', 'peerLeft', 'x'.repeat(5000)]) {
+      assert.deepEqual(bye({ reason: 'r', code }), { kind: 'bye', reason: 'r' }, JSON.stringify(code));
+    }
+  });
+
+  test('a code that is not a string is a violation', () => {
+    for (const code of [null, 7, true, {}, ['busy']]) {
+      assertFieldRejected('bye', { reason: 'r', code }, 'code');
+      assert.throws(() => bye({ reason: 'r', code }), /^ProtocolError: bye frame: field "code" must be a string$/);
+    }
+  });
+
+  test('the reason is checked first and still required', () => {
+    assertFieldRejected('bye', { code: 'busy' }, 'reason');
+  });
+
+  test('any string code parses: kept if it is one of BYE_CODES, dropped otherwise (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom(...BYE_CODES), fc.string()), (code) => {
+        const frame = bye({ reason: '', code });
+        assert.equal(frame.kind === 'bye' && frame.code, isByeCode(code) ? code : undefined);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('the largest BYE with the longest code still fits the handshake frame limit, and decodes there', () => {
+    const longest = [...BYE_CODES].sort((a, b) => b.length - a.length)[0]!;
+    const body = Buffer.from(`{"reason":"${'\\u0061'.repeat(MAX_REASON_BYTES)}","code":"${longest}"}`, 'utf8');
+    assert.ok(1 + body.length <= MAX_HELLO_FRAME_BYTES - 1000, `largest BYE ${1 + body.length} bytes, limit ${MAX_HELLO_FRAME_BYTES}`);
+    const decoder = new FrameDecoder(MAX_FRAME_BYTES, { count: 1, maxFrameBytes: MAX_HELLO_FRAME_BYTES });
+    const [frame] = decoder.push(rawFrame(FrameType.bye, body));
+    assert.deepEqual(frame, { kind: 'bye', reason: 'a'.repeat(MAX_REASON_BYTES), code: longest });
   });
 });

@@ -1,0 +1,180 @@
+/**
+ * The receiving side of file transfers on one connection: answers each offer, hands its chunks to
+ * a TransferReceiver, stops reading the socket while the disk lags behind, and reports each result.
+ */
+import { ProtocolError } from '../wire/errors.ts';
+import {
+  clipText,
+  type FileCancelFrame,
+  type FileChunkFrame,
+  type FileEndFrame,
+  type FileOfferFrame,
+  type Frame,
+} from '../wire/frames.ts';
+import { MAX_INCOMING_TRANSFERS, MAX_REASON_BYTES, RECEIVE_BUFFER_BYTES } from '../wire/limits.ts';
+import { DirectoryChangedError, type PinnedDirectory } from '../files/pinned-directory.ts';
+import { quote } from './log-text.ts';
+import type { ReadPauses } from './read-pauses.ts';
+import { TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
+
+/**
+ * What the sender is told when the downloads directory's path no longer leads to the directory
+ * chatd checked at start; the log says where it leads now (the path stays private).
+ */
+export const DOWNLOADS_CHANGED_REASON = "the receiver's downloads directory changed since chatd started";
+
+/** The owner's part in receiving files. */
+export interface IncomingHandlers {
+  /**
+   * Where to store an offered file, or why it is declined. `reservedBytes`: what the transfers
+   * already accepted on this connection still have to write.
+   */
+  acceptFile(offer: FileOfferFrame, reservedBytes: number): { downloads: PinnedDirectory } | { decline: string };
+  /** Called once a received file is verified and stored, before the sender is told. */
+  onFileReceived(file: ReceivedFile): void | Promise<void>;
+  log(line: string): void;
+}
+
+/** What the receiving side needs of its connection. */
+export interface IncomingLink {
+  send(frame: Frame): void;
+  isClosed(): boolean;
+  /** The `disk` reason is this side's: set while received data waits for the disk. */
+  readonly reading: Pick<ReadPauses, 'has' | 'add' | 'delete'>;
+}
+
+/** The sender's frames about its transfers: the frames this side handles. */
+export type IncomingFrame = FileOfferFrame | FileChunkFrame | FileEndFrame | FileCancelFrame;
+
+export class IncomingTransfers {
+  private readonly link: IncomingLink;
+  private readonly handlers: IncomingHandlers;
+  private readonly receivers = new Map<string, TransferReceiver>();
+  /** Work on files no longer in `receivers` that may still touch the disk (finishing, aborting). */
+  private readonly settling = new Set<Promise<void>>();
+
+  constructor(link: IncomingLink, handlers: IncomingHandlers) {
+    this.link = link;
+    this.handlers = handlers;
+  }
+
+  /** Handles one frame of the sender's; throws ProtocolError for what the protocol does not allow. */
+  receive(frame: IncomingFrame): void {
+    switch (frame.kind) {
+      case 'fileOffer':
+        this.receiveOffer(frame);
+        return;
+      case 'fileChunk':
+        this.receiveChunk(frame.id, frame.data);
+        return;
+      case 'fileEnd':
+        this.receiveEnd(frame.id, frame.sha256);
+        return;
+      case 'fileCancel': {
+        // A cancel may cross our FILE_RESULT on the wire, so an unknown id is not a violation.
+        const receiver = this.receivers.get(frame.id);
+        if (!receiver) return;
+        this.receivers.delete(frame.id);
+        this.handlers.log(`peer cancelled transfer ${frame.id}: ${quote(frame.reason)}`);
+        this.track(receiver.abort());
+        return;
+      }
+    }
+  }
+
+  /** The connection ended: drops every partial file; resolves once none is left on disk. */
+  async abortAll(): Promise<void> {
+    for (const receiver of this.receivers.values()) this.track(receiver.abort());
+    this.receivers.clear();
+    while (this.settling.size > 0) await Promise.all(this.settling);
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.catch(() => undefined).finally(() => this.settling.delete(tracked));
+    this.settling.add(tracked);
+  }
+
+  private receiveOffer(offer: FileOfferFrame): void {
+    if (this.receivers.has(offer.id)) throw new ProtocolError(`duplicate offer ${offer.id}`);
+    if (this.receivers.size >= MAX_INCOMING_TRANSFERS) {
+      this.link.send({ kind: 'fileDecline', id: offer.id, reason: `too many transfers at once (max ${MAX_INCOMING_TRANSFERS})` });
+      return;
+    }
+    let reservedBytes = 0;
+    for (const receiver of this.receivers.values()) reservedBytes += receiver.expectedSize - receiver.bytesReceived;
+    const decision = this.handlers.acceptFile(offer, reservedBytes);
+    if ('decline' in decision) {
+      this.link.send({ kind: 'fileDecline', id: offer.id, reason: decision.decline });
+      return;
+    }
+    const receiver = new TransferReceiver(decision.downloads, offer.id, offer.name, offer.size);
+    this.receivers.set(offer.id, receiver);
+    receiver.open().then(
+      () => {
+        if (this.receivers.get(offer.id) === receiver) this.link.send({ kind: 'fileAccept', id: offer.id, offset: 0 });
+      },
+      (error: unknown) => {
+        this.receivers.delete(offer.id);
+        const changed = error instanceof DirectoryChangedError;
+        this.handlers.log(`cannot store offered file ${quote(offer.name)}: ${changed ? `refused: ${error.message}` : String(error)}`);
+        const reason = changed ? DOWNLOADS_CHANGED_REASON : 'receiver cannot write to its downloads directory';
+        this.link.send({ kind: 'fileDecline', id: offer.id, reason });
+      },
+    );
+  }
+
+  private receiveChunk(id: string, data: Buffer): void {
+    const receiver = this.acceptedTransfer(id, 'chunk');
+    if (receiver.bytesReceived + data.length > receiver.expectedSize) {
+      throw new ProtocolError(`transfer ${id} sent more than the ${receiver.expectedSize} bytes it offered`);
+    }
+    // write() keeps a disk failure for finish() to report; it rejects only for data past the
+    // offer, which the check above rules out. Either way the buffered bytes have gone down.
+    const resume = () => this.resumeIfBelowLimit();
+    receiver.write(data).then(resume, resume);
+    if (!this.link.reading.has('disk') && this.bufferedBytes() > RECEIVE_BUFFER_BYTES) this.link.reading.add('disk');
+  }
+
+  private bufferedBytes(): number {
+    let total = 0;
+    for (const receiver of this.receivers.values()) total += receiver.bufferedBytes;
+    return total;
+  }
+
+  private resumeIfBelowLimit(): void {
+    if (this.link.reading.has('disk') && this.bufferedBytes() <= RECEIVE_BUFFER_BYTES / 2 && !this.link.isClosed()) {
+      this.link.reading.delete('disk');
+    }
+  }
+
+  private receiveEnd(id: string, sha256: string): void {
+    const receiver = this.acceptedTransfer(id, 'end');
+    this.receivers.delete(id);
+    const finishing = receiver
+      .finish(sha256)
+      .then(async (file) => {
+        await this.handlers.onFileReceived(file);
+        this.link.send({ kind: 'fileResult', id, ok: true, sha256: file.sha256, reason: '' });
+      })
+      .catch(async (error: unknown) => {
+        await receiver.abort();
+        if (error instanceof DirectoryChangedError) {
+          this.handlers.log(`transfer ${id} refused before it was named: ${error.message}`);
+          this.link.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: DOWNLOADS_CHANGED_REASON });
+          return;
+        }
+        const reason = error instanceof Error ? error.message : String(error);
+        this.handlers.log(`transfer ${id} failed: ${quote(reason)}`);
+        this.link.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
+      });
+    this.track(finishing);
+  }
+
+  /** Its file is open once we have sent FILE_ACCEPT: data before that is the sender's violation. */
+  private acceptedTransfer(id: string, what: 'chunk' | 'end'): TransferReceiver {
+    const receiver = this.receivers.get(id);
+    if (!receiver) throw new ProtocolError(`frame for unknown incoming transfer ${id}`);
+    if (!receiver.isOpen) throw new ProtocolError(`file ${what} for transfer ${id} before it was accepted`);
+    return receiver;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The sending side of file transfers on one connection: offers a file, streams exactly its offered
+ * bytes as FILE_CHUNKs from a few reused blocks, ends it with its SHA-256 and waits for the
+ * receiver's verdict.
+ */
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { ProtocolError } from '../wire/errors.ts';
+import {
+  clipText,
+  encodeFileChunkHeader,
+  uuidToBytes,
+  type FileAcceptFrame,
+  type FileDeclineFrame,
+  type FileResultFrame,
+  type Frame,
+} from '../wire/frames.ts';
+import { FILE_CHUNK_BYTES, FILE_READ_BYTES, MAX_REASON_BYTES, SEND_BLOCKS } from '../wire/limits.ts';
+import { BlockPool } from './block-pool.ts';
+import { PeerError } from './session-end.ts';
+
+export interface SentFile { id: string; name: string; size: number; sha256: string }
+
+/** What the sender needs of its connection. */
+export interface SenderLink {
+  send(frame: Frame): void;
+  /** Throws the connection's PeerError once it has ended. */
+  assertOpen(): void;
+  isClosed(): boolean;
+  /** File data goes straight to the socket, not through the output budget (it has its own bound, the pool). */
+  readonly socket: Pick<Socket, 'cork' | 'write' | 'uncork'>;
+  /** The kernel took a block of our file data: the peer's TCP stack still acknowledges. */
+  dataTaken(): void;
+}
+
+/** The answers to our transfers: the frames this side handles. */
+export type SenderFrame = FileAcceptFrame | FileDeclineFrame | FileResultFrame;
+
+interface Pending<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+interface OutgoingTransfer {
+  size: number;
+  accepted: Pending<number>;
+  result: Pending<{ sha256: string }>;
+}
+
+export class TransferSender {
+  private readonly link: SenderLink;
+  private readonly outgoing = new Map<string, OutgoingTransfer>();
+  /** Told the reason when the connection ends, so nothing waits forever for a flushed block. */
+  private readonly closeWatchers = new Set<(error: Error) => void>();
+
+  constructor(link: SenderLink) {
+    this.link = link;
+  }
+
+  /**
+   * Streams a file that the caller has already checked. Resolves once the receiver has stored it
+   * and its SHA-256 matches ours.
+   */
+  async send(filePath: string, name: string, size: number, onProgress: (sentBytes: number, id: string) => void): Promise<SentFile> {
+    this.link.assertOpen();
+    const id = randomUUID();
+    const transfer: Partial<OutgoingTransfer> = { size };
+    const accepted = new Promise<number>((resolve, reject) => { transfer.accepted = { resolve, reject }; });
+    const result = new Promise<{ sha256: string }>((resolve, reject) => { transfer.result = { resolve, reject }; });
+    result.catch(() => undefined);
+    this.outgoing.set(id, transfer as OutgoingTransfer);
+    try {
+      this.link.send({ kind: 'fileOffer', id, name, size });
+      const offset = await accepted;
+      if (offset > 0) throw new PeerError('resuming a transfer is not supported yet');
+      const hash = createHash('sha256');
+      // Exactly the offered bytes: a file that grows meanwhile (a log) must not overrun the offer.
+      const sent = await this.streamFile(filePath, uuidToBytes(id), offset, size, hash, (bytes) => onProgress(bytes, id));
+      if (sent !== size) throw new PeerError(`${filePath} shrank while it was being sent (${sent} of ${size} bytes)`);
+      const sha256 = hash.digest('hex');
+      this.link.send({ kind: 'fileEnd', id, sha256 });
+      const verdict = await result;
+      if (verdict.sha256 !== sha256) throw new PeerError(`receiver stored a different file (SHA-256 ${verdict.sha256})`);
+      return { id, name, size: sent, sha256 };
+    } catch (error) {
+      if (!this.link.isClosed() && this.outgoing.has(id)) {
+        this.link.send({ kind: 'fileCancel', id, reason: clipText((error as Error).message, MAX_REASON_BYTES) });
+      }
+      throw error;
+    } finally {
+      this.outgoing.delete(id);
+    }
+  }
+
+  /** The receiver's answer to one of our transfers; throws ProtocolError for a transfer we do not have. */
+  receive(frame: SenderFrame): void {
+    const transfer = this.outgoing.get(frame.id);
+    if (!transfer) throw new ProtocolError(`frame for unknown outgoing transfer ${frame.id}`);
+    switch (frame.kind) {
+      case 'fileAccept':
+        if (frame.offset > transfer.size) throw new ProtocolError(`accept offset ${frame.offset} beyond the file's end`);
+        transfer.accepted.resolve(frame.offset);
+        return;
+      case 'fileDecline':
+        transfer.accepted.reject(new PeerError(`peer declined the file: ${frame.reason}`));
+        return;
+      case 'fileResult':
+        if (frame.ok) transfer.result.resolve({ sha256: frame.sha256 });
+        else transfer.result.reject(new PeerError(`peer could not store the file: ${frame.reason}`));
+        return;
+    }
+  }
+
+  /** The connection ended: every transfer still waiting fails with `error`. */
+  fail(error: Error): void {
+    for (const transfer of this.outgoing.values()) {
+      transfer.accepted.reject(error);
+      transfer.result.reject(error);
+    }
+    for (const watcher of this.closeWatchers) watcher(error);
+  }
+
+  /** Sends bytes [offset, size) as chunks from a small pool of reused blocks; returns the end offset. */
+  private async streamFile(
+    filePath: string,
+    idBytes: Buffer,
+    offset: number,
+    size: number,
+    hash: Hash,
+    onProgress: (sentBytes: number) => void,
+  ): Promise<number> {
+    const file = await open(filePath, 'r');
+    const pool = new BlockPool(SEND_BLOCKS, FILE_READ_BYTES);
+    const stopOnClose = (error: Error) => pool.fail(error);
+    // Watched only once the file is open, so a failed open() leaves no watcher behind.
+    this.closeWatchers.add(stopOnClose);
+    let position = offset;
+    try {
+      while (position < size) {
+        const block = await pool.acquire();
+        this.link.assertOpen();
+        const { bytesRead } = await file.read(block, 0, Math.min(block.length, size - position), position);
+        if (bytesRead === 0) {
+          pool.release(block);
+          break;
+        }
+        for (let at = 0; at < bytesRead; at += FILE_CHUNK_BYTES) {
+          const data = block.subarray(at, Math.min(at + FILE_CHUNK_BYTES, bytesRead));
+          hash.update(data);
+          const last = at + FILE_CHUNK_BYTES >= bytesRead;
+          this.writeChunk(idBytes, data, last ? () => pool.release(block) : undefined);
+        }
+        position += bytesRead;
+        onProgress(position);
+      }
+    } finally {
+      this.closeWatchers.delete(stopOnClose);
+      await file.close();
+    }
+    return position;
+  }
+
+  /** Header and data go out as two buffers in one writev: the chunk is never copied. */
+  private writeChunk(idBytes: Buffer, data: Buffer, flushed?: () => void): void {
+    const header = encodeFileChunkHeader(idBytes, data.length);
+    const { socket } = this.link;
+    socket.cork();
+    socket.write(header);
+    // The callback runs once the data has left for the kernel (or the socket failed): either way
+    // the block may be reused. The kernel taking data means the peer's TCP stack still acknowledges.
+    socket.write(data, flushed && (() => {
+      this.link.dataTaken();
+      flushed();
+    }));
+    socket.uncork();
+  }
+}

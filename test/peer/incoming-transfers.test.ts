@@ -1,0 +1,223 @@
+/**
+ * The receiving side of transfers, two ends wired together in memory: a TransferSender on one end
+ * of a duplexPair, IncomingTransfers on the other, each end decoding the other's frames and handing
+ * them over as the session core would. Some tests drive the receiving side by hand instead.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { duplexPair, type Duplex } from 'node:stream';
+import { afterEach, describe, test } from 'node:test';
+import { PinnedDirectory } from '../../src/files/pinned-directory.ts';
+import { IncomingTransfers, type IncomingHandlers } from '../../src/peer/incoming-transfers.ts';
+import { ReadPauses } from '../../src/peer/read-pauses.ts';
+import type { ReceivedFile } from '../../src/peer/transfer-receiver.ts';
+import { TransferSender } from '../../src/peer/transfer-sender.ts';
+import { FrameDecoder } from '../../src/wire/decoder.ts';
+import { encodeFrame, type FileChunkFrame, type Frame } from '../../src/wire/frames.ts';
+import { MAX_INCOMING_TRANSFERS, RECEIVE_BUFFER_BYTES } from '../../src/wire/limits.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function tempDir(label: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `chat-incoming-${label}-`));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function downloadsDir(): Promise<{ dir: string; held: PinnedDirectory }> {
+  const dir = path.join(await tempDir('downloads'), 'downloads');
+  mkdirSync(dir, { mode: 0o700 });
+  const held = PinnedDirectory.open(dir, 'the test downloads directory');
+  cleanups.push(() => held.close());
+  return { dir, held };
+}
+
+/** The receiving end alone: what it sends is kept, frames are handed to it by the test. */
+interface Receiving {
+  incoming: IncomingTransfers;
+  sent: Frame[];
+  logs: string[];
+  files: ReceivedFile[];
+  reading: ReadPauses;
+  /** True while the socket would be paused. */
+  socketPaused(): boolean;
+}
+
+function receivingEnd(held: PinnedDirectory, handlers: Partial<IncomingHandlers> = {}, send?: (frame: Frame) => void): Receiving {
+  const sent: Frame[] = [];
+  const logs: string[] = [];
+  const files: ReceivedFile[] = [];
+  let paused = false;
+  const reading = new ReadPauses({ pause: () => { paused = true; }, resume: () => { paused = false; }, destroyed: false } as never);
+  const incoming = new IncomingTransfers(
+    { send: (frame) => { sent.push(frame); send?.(frame); }, isClosed: () => false, reading },
+    {
+      acceptFile: () => ({ downloads: held }),
+      onFileReceived: (file) => { files.push(file); },
+      log: (line) => logs.push(line),
+      ...handlers,
+    },
+  );
+  return { incoming, sent, logs, files, reading, socketPaused: () => paused };
+}
+
+/** Calls `onFrame` with every frame written on `from`, decoded, as a session's reader would. */
+function readFrames(from: Duplex, onFrame: (frame: Frame) => void): void {
+  const decoder = new FrameDecoder();
+  from.on('data', (chunk: Buffer) => {
+    for (const frame of decoder.push(chunk)) onFrame(frame);
+  });
+}
+
+/** A sender and a receiving end, joined by an in-memory duplex pair. */
+function wiredTransfers(held: PinnedDirectory, handlers: Partial<IncomingHandlers> = {}): { sender: TransferSender; receiving: Receiving } {
+  const [senderSide, receiverSide] = duplexPair();
+  cleanups.push(() => { senderSide.destroy(); receiverSide.destroy(); });
+  const sender = new TransferSender({
+    send: (frame) => senderSide.write(encodeFrame(frame)),
+    assertOpen: () => undefined,
+    isClosed: () => false,
+    socket: senderSide,
+    dataTaken: () => undefined,
+  });
+  const receiving = receivingEnd(held, handlers, (frame) => receiverSide.write(encodeFrame(frame)));
+  readFrames(receiverSide, (frame) => receiving.incoming.receive(frame as Parameters<IncomingTransfers['receive']>[0]));
+  readFrames(senderSide, (frame) => sender.receive(frame as Parameters<TransferSender['receive']>[0]));
+  return { sender, receiving };
+}
+
+async function sourceFile(size: number): Promise<{ path: string; data: Buffer; sha256: string }> {
+  const data = randomBytes(size);
+  const filePath = path.join(await tempDir('source'), 'report.bin');
+  await writeFile(filePath, data);
+  return { path: filePath, data, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+const isTempName = (name: string) => name.startsWith('.chat-') && name.endsWith('.part');
+
+/** Waits for a frame the receiving end sends, by polling its list within a bound. */
+async function sentFrame<K extends Frame['kind']>(receiving: Receiving, kind: K): Promise<Extract<Frame, { kind: K }>> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const frame = receiving.sent.find((f): f is Extract<Frame, { kind: K }> => f.kind === kind);
+    if (frame) return frame;
+    if (Date.now() > deadline) throw new Error(`no ${kind} within 5 s; sent ${receiving.sent.map((f) => f.kind).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Offers a file of `size` bytes to the receiving end and waits until it is accepted; returns its id. */
+async function acceptedOffer(receiving: Receiving, name: string, size: number): Promise<string> {
+  const id = randomUUID();
+  receiving.incoming.receive({ kind: 'fileOffer', id, name, size });
+  await sentFrame(receiving, 'fileAccept');
+  return id;
+}
+
+describe('IncomingTransfers', () => {
+  test('a file sent from the other end is stored under its name, verified, and acknowledged', async () => {
+    const { dir, held } = await downloadsDir();
+    const { sender, receiving } = wiredTransfers(held);
+    const file = await sourceFile(3 * 1024 * 1024 + 17);
+    const sent = await sender.send(file.path, 'report.bin', file.data.length, () => undefined);
+    assert.equal(sent.sha256, file.sha256);
+    assert.deepEqual(receiving.files.map(({ name, size, sha256 }) => ({ name, size, sha256 })), [{ name: 'report.bin', size: file.data.length, sha256: file.sha256 }]);
+    assert.equal((await readFile(path.join(dir, 'report.bin'))).equals(file.data), true);
+    assert.deepEqual(await readdir(dir), ['report.bin'], 'no temporary file left');
+  });
+
+  test('an offer the owner declines is declined with its reason', async () => {
+    const { held } = await downloadsDir();
+    const { sender } = wiredTransfers(held, { acceptFile: () => ({ decline: 'not today' }) });
+    const file = await sourceFile(10);
+    await assert.rejects(sender.send(file.path, 'report.bin', 10, () => undefined), /^PeerError: peer declined the file: not today$/);
+  });
+
+  test(`more than ${MAX_INCOMING_TRANSFERS} transfers at once are declined; reservedBytes counts what the accepted ones still have to write`, async () => {
+    const { held } = await downloadsDir();
+    const reserved: number[] = [];
+    const receiving = receivingEnd(held, { acceptFile: (_offer, reservedBytes) => { reserved.push(reservedBytes); return { downloads: held }; } });
+    const ids = Array.from({ length: MAX_INCOMING_TRANSFERS + 1 }, () => randomUUID());
+    for (const id of ids) receiving.incoming.receive({ kind: 'fileOffer', id, name: `${id}.bin`, size: 100 });
+    assert.deepEqual(reserved, [0, 100, 200, 300]);
+    assert.deepEqual(receiving.sent, [{ kind: 'fileDecline', id: ids.at(-1)!, reason: `too many transfers at once (max ${MAX_INCOMING_TRANSFERS})` }]);
+    await receiving.incoming.abortAll();
+  });
+
+  test('frames the protocol does not allow are protocol errors', async () => {
+    const { held } = await downloadsDir();
+    const receiving = receivingEnd(held);
+    const id = randomUUID();
+    const chunk = (data: Buffer): FileChunkFrame => ({ kind: 'fileChunk', id, data });
+    assert.throws(() => receiving.incoming.receive(chunk(Buffer.from('x'))), new RegExp(`^ProtocolError: frame for unknown incoming transfer ${id}$`));
+    receiving.incoming.receive({ kind: 'fileOffer', id, name: 'three.bin', size: 3 });
+    assert.throws(() => receiving.incoming.receive({ kind: 'fileOffer', id, name: 'again.bin', size: 3 }), /^ProtocolError: duplicate offer/);
+    assert.throws(() => receiving.incoming.receive(chunk(Buffer.from('x'))), /before it was accepted$/);
+    await sentFrame(receiving, 'fileAccept');
+    receiving.incoming.receive(chunk(Buffer.from('ab')));
+    assert.throws(() => receiving.incoming.receive(chunk(Buffer.from('cd'))), /sent more than the 3 bytes it offered$/);
+    await receiving.incoming.abortAll();
+  });
+
+  test('past RECEIVE_BUFFER_BYTES not yet on disk the socket is paused, and read again once the disk caught up', async () => {
+    const { held } = await downloadsDir();
+    const receiving = receivingEnd(held);
+    const size = RECEIVE_BUFFER_BYTES + 1024 * 1024;
+    const id = await acceptedOffer(receiving, 'big.bin', size);
+    const piece = randomBytes(64 * 1024);
+    for (let at = 0; at < size; at += piece.length) receiving.incoming.receive({ kind: 'fileChunk', id, data: piece });
+    assert.equal(receiving.reading.has('disk'), true, 'paused for the disk');
+    assert.equal(receiving.socketPaused(), true);
+    const deadline = Date.now() + 5_000;
+    while (receiving.reading.has('disk') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(receiving.socketPaused(), false, 'reading again');
+    await receiving.incoming.abortAll();
+  });
+
+  test('a cancelled transfer is logged and its partial file removed', async () => {
+    const { dir, held } = await downloadsDir();
+    const receiving = receivingEnd(held);
+    const id = await acceptedOffer(receiving, 'half.bin', 10);
+    receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.from('hello') });
+    receiving.incoming.receive({ kind: 'fileCancel', id, reason: 'changed my mind' });
+    assert.deepEqual(receiving.logs, [`peer cancelled transfer ${id}: "changed my mind"`]);
+    await receiving.incoming.abortAll();
+    assert.deepEqual(await readdir(dir), []);
+    // A cancel that crosses our result is no violation.
+    receiving.incoming.receive({ kind: 'fileCancel', id, reason: 'late' });
+  });
+
+  test('abortAll resolves only once every partial file is gone, even one still being created or written', async () => {
+    const { dir, held } = await downloadsDir();
+    const receiving = receivingEnd(held);
+    const writing = await acceptedOffer(receiving, 'writing.bin', 8 * 1024 * 1024);
+    for (let i = 0; i < 64; i++) receiving.incoming.receive({ kind: 'fileChunk', id: writing, data: randomBytes(64 * 1024) });
+    // Offered last: its temporary file is still being created when the connection ends.
+    receiving.incoming.receive({ kind: 'fileOffer', id: randomUUID(), name: 'opening.bin', size: 10 });
+    assert.ok((await readdir(dir)).some(isTempName), 'a partial file exists');
+    await receiving.incoming.abortAll();
+    assert.deepEqual(await readdir(dir), [], 'nothing left, with no wait after abortAll');
+  });
+
+  test('a transfer whose data does not match its hash fails with the reason and leaves nothing', async () => {
+    const { dir, held } = await downloadsDir();
+    const receiving = receivingEnd(held);
+    const id = await acceptedOffer(receiving, 'bad.bin', 3);
+    receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.from('abc') });
+    receiving.incoming.receive({ kind: 'fileEnd', id, sha256: 'ab'.repeat(32) });
+    const result = await sentFrame(receiving, 'fileResult');
+    assert.equal(result.ok, false);
+    assert.match(result.reason, /^SHA-256 mismatch: got [0-9a-f]{64}, sender says (ab){32}$/);
+    assert.match(receiving.logs.join('\n'), /transfer .* failed: "SHA-256 mismatch/);
+    await receiving.incoming.abortAll();
+    assert.deepEqual(await readdir(dir), []);
+    assert.equal(receiving.files.length, 0);
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * The sending side of transfers on an in-memory wire: the test plays the receiver, reading the
+ * frames the sender writes and answering through `receive`, as the session core would pass them.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { PeerError } from '../../src/peer/session-end.ts';
+import { TransferSender } from '../../src/peer/transfer-sender.ts';
+import type { Frame } from '../../src/wire/frames.ts';
+import { FILE_CHUNK_BYTES, FILE_READ_BYTES } from '../../src/wire/limits.ts';
+import { FrameWire } from '../helpers/frame-wire.ts';
+
+let dir: string;
+const wires: FrameWire[] = [];
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'chat-sender-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+afterEach(() => {
+  for (const wire of wires.splice(0)) wire.destroy();
+});
+
+interface Harness {
+  wire: FrameWire;
+  sender: TransferSender;
+  /** Ends the connection as the session would: later calls fail, waiting transfers fail with `error`. */
+  end(error: PeerError): void;
+  dataTaken: () => number;
+}
+
+function harness(): Harness {
+  const wire = new FrameWire();
+  wires.push(wire);
+  let ended: PeerError | undefined;
+  let taken = 0;
+  const sender = new TransferSender({
+    send: (frame) => wire.send(frame),
+    assertOpen: () => {
+      if (ended) throw ended;
+    },
+    isClosed: () => ended !== undefined,
+    socket: wire.near,
+    dataTaken: () => taken++,
+  });
+  return {
+    wire,
+    sender,
+    end(error) {
+      ended = error;
+      sender.fail(error);
+    },
+    dataTaken: () => taken,
+  };
+}
+
+async function sourceFile(name: string, size: number): Promise<{ path: string; data: Buffer; sha256: string }> {
+  const data = randomBytes(size);
+  const filePath = path.join(dir, name);
+  await writeFile(filePath, data);
+  return { path: filePath, data, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+function chunksOf(frames: Frame[], id: string): Buffer[] {
+  return frames.flatMap((frame) => (frame.kind === 'fileChunk' && frame.id === id ? [frame.data] : []));
+}
+
+describe('TransferSender', () => {
+  test('offers, streams exactly the file as chunks, ends with its SHA-256 and resolves on a matching result', async () => {
+    const { wire, sender, dataTaken } = harness();
+    const file = await sourceFile('two-blocks.bin', FILE_READ_BYTES + 1000);
+    const progress: number[] = [];
+    const sending = sender.send(file.path, 'two-blocks.bin', file.data.length, (bytes) => progress.push(bytes));
+    const offer = await wire.waitFor('fileOffer');
+    assert.deepEqual(offer, { kind: 'fileOffer', id: offer.id, name: 'two-blocks.bin', size: file.data.length });
+    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    const end = await wire.waitFor('fileEnd');
+    assert.equal(end.sha256, file.sha256);
+    const chunks = chunksOf(wire.frames, offer.id);
+    assert.ok(chunks.every((chunk) => chunk.length <= FILE_CHUNK_BYTES));
+    assert.equal(Buffer.concat(chunks).equals(file.data), true, 'the bytes arrive whole and in order');
+    sender.receive({ kind: 'fileResult', id: offer.id, ok: true, sha256: file.sha256, reason: '' });
+    assert.deepEqual(await sending, { id: offer.id, name: 'two-blocks.bin', size: file.data.length, sha256: file.sha256 });
+    assert.deepEqual(progress, [FILE_READ_BYTES, file.data.length]);
+    assert.ok(dataTaken() >= 2, 'each flushed block counts as the peer still reading');
+  });
+
+  test('a declined offer rejects with the receiver\'s reason, and nothing more is sent', async () => {
+    const { wire, sender } = harness();
+    const file = await sourceFile('declined.bin', 10);
+    const sending = sender.send(file.path, 'declined.bin', 10, () => undefined);
+    const offer = await wire.waitFor('fileOffer');
+    sender.receive({ kind: 'fileDecline', id: offer.id, reason: 'disk full' });
+    await assert.rejects(sending, (error) => error instanceof PeerError && error.message === 'peer declined the file: disk full' && error.end === undefined);
+    assert.deepEqual(wire.frames.map((frame) => frame.kind), ['fileOffer'], 'no cancel: the receiver already forgot it');
+  });
+
+  test('a receiver that stored something else fails the transfer', async () => {
+    const { wire, sender } = harness();
+    const file = await sourceFile('other.bin', 100);
+    const sending = sender.send(file.path, 'other.bin', 100, () => undefined);
+    const offer = await wire.waitFor('fileOffer');
+    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    await wire.waitFor('fileEnd');
+    sender.receive({ kind: 'fileResult', id: offer.id, ok: true, sha256: 'cd'.repeat(32), reason: '' });
+    await assert.rejects(sending, /^PeerError: receiver stored a different file \(SHA-256 c/);
+  });
+
+  test('a file that grows while it is sent: exactly the offered bytes go out', async () => {
+    const { wire, sender } = harness();
+    const file = await sourceFile('growing.log', 5000);
+    const sending = sender.send(file.path, 'growing.log', 3000, () => undefined);
+    const offer = await wire.waitFor('fileOffer');
+    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    const end = await wire.waitFor('fileEnd');
+    const sent = Buffer.concat(chunksOf(wire.frames, offer.id));
+    assert.equal(sent.equals(file.data.subarray(0, 3000)), true);
+    sender.receive({ kind: 'fileResult', id: offer.id, ok: true, sha256: end.sha256, reason: '' });
+    assert.equal((await sending).size, 3000);
+  });
+
+  test('a file that shrank is cancelled with the reason', async () => {
+    const { wire, sender } = harness();
+    const file = await sourceFile('shrinking.bin', 1000);
+    await truncate(file.path, 400);
+    const sending = sender.send(file.path, 'shrinking.bin', 1000, () => undefined);
+    const offer = await wire.waitFor('fileOffer');
+    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    await assert.rejects(sending, /shrank while it was being sent \(400 of 1000 bytes\)/);
+    const cancel = await wire.waitFor('fileCancel');
+    assert.match(cancel.reason, /shrank while it was being sent/);
+  });
+
+  test('an accept offset past the file\'s end, and answers for unknown transfers, are protocol errors', async () => {
+    const { wire, sender } = harness();
+    const file = await sourceFile('small.bin', 10);
+    const sending = sender.send(file.path, 'small.bin', 10, () => undefined);
+    const offer = await wire.waitFor('fileOffer');
+    assert.throws(() => sender.receive({ kind: 'fileAccept', id: offer.id, offset: 11 }), /^ProtocolError: accept offset 11 beyond the file's end$/);
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    assert.throws(() => sender.receive({ kind: 'fileResult', id: unknown, ok: true, sha256: '', reason: '' }),
+      new RegExp(`^ProtocolError: frame for unknown outgoing transfer ${unknown}$`));
+    sender.receive({ kind: 'fileDecline', id: offer.id, reason: 'done' });
+    await assert.rejects(sending, PeerError);
+  });
+
+  test('the connection ending fails a waiting offer and a transfer in the middle of its data', async () => {
+    const { wire, sender, end } = harness();
+    const small = await sourceFile('waiting.bin', 10);
+    const big = await sourceFile('big.bin', 8 * FILE_READ_BYTES);
+    const waiting = sender.send(small.path, 'waiting.bin', 10, () => undefined);
+    const streaming = sender.send(big.path, 'big.bin', big.data.length, () => undefined);
+    const offer = await wire.waitFor('fileOffer', (frame) => frame.name === 'big.bin');
+    // The far end stops reading: the pool's two blocks stay unflushed, so the transfer waits for one.
+    wire.pause();
+    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    const gone = new PeerError('peer connection closed: test over');
+    setImmediate(() => end(gone));
+    await assert.rejects(waiting, (error) => error === gone);
+    await assert.rejects(streaming, (error) => error === gone);
+  });
+
+  test('a file that cannot be opened rejects, and leaves no close watcher behind', async () => {
+    const { wire, sender } = harness();
+    const sending = sender.send(path.join(dir, 'missing.bin'), 'missing.bin', 10, () => undefined);
+    const offer = await wire.waitFor('fileOffer');
+    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    await assert.rejects(sending, /ENOENT/);
+    assert.equal((Reflect.get(sender, 'closeWatchers') as Set<unknown>).size, 0);
+    await wire.waitFor('fileCancel', (cancel) => cancel.id === offer.id && /ENOENT/.test(cancel.reason));
+  });
+});
