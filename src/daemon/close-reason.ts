@@ -1,15 +1,19 @@
 /**
- * What a failed session's error says, read from its text: the one place that recovers a failure
- * kind from words, until the typed SessionEnd of src/peer/session-end.ts replaces it here.
+ * What a failed session was, from its typed end (src/peer/session-end.ts), never from its text:
+ * which refusal, ours or theirs, `chat connect` reports.
  */
-import { BUSY_REFUSAL, IDENTITY_REFUSAL, NEW_PEER_REFUSAL } from './admission.ts';
+import type { SessionEnd } from '../peer/session-end.ts';
+import type { AdmissionVerdict } from './admission.ts';
 
-/** A refusal that ended a session's handshake. */
+/** What this side's admission refused for: the key, the slot, or a name it may not pin now. */
+export type RefusalKind = Extract<AdmissionVerdict, { verdict: 'refuse' }>['kind'];
+
+/** A refusal that ended a session. */
 export interface Refusal {
-  kind: 'identity' | 'newPeer' | 'busy';
+  kind: RefusalKind;
   /** True when the other side refused; false when this side did. */
   remote: boolean;
-  /** The refusal, from its prefix (IDENTITY_REFUSAL, BUSY_REFUSAL, NEW_PEER_REFUSAL) on. */
+  /** The refusal as its side said it (`identity: …`, `busy: …`). */
   detail: string;
 }
 
@@ -19,19 +23,12 @@ export function reasonOf(error: unknown): string {
 }
 
 /**
- * The refusal a session's end was, if any. `end` is the reason its `ready` failed with
- * (reasonOf: "connection closed: …" when this side closed it, "peer left: …" when the other did),
- * or, `atAdoption`, the close reason of a session this side refused once its handshake was done,
- * which is a refusal of a new name or else one of the key.
+ * The refusal `end` was, if any. `ours` is the kind our own admission refused with, when it did:
+ * on the wire a refused new name is a kind of busy, and only we know which of the two it was.
+ * Another side's refusal is what its BYE code says (a peer without codes refuses as `peerLeft`).
  */
-export function refusalOf(end: string, atAdoption = false): Refusal | undefined {
-  if (atAdoption) return { kind: end.startsWith(NEW_PEER_REFUSAL) ? 'newPeer' : 'identity', remote: false, detail: end };
-  const from = (tag: string) => end.slice(end.indexOf(tag));
-  if (end.includes(IDENTITY_REFUSAL)) {
-    return { kind: 'identity', remote: !end.includes(`closed: ${IDENTITY_REFUSAL}`), detail: from(IDENTITY_REFUSAL) };
-  }
-  if (end.includes(`closed: ${NEW_PEER_REFUSAL}`)) return { kind: 'newPeer', remote: false, detail: from(NEW_PEER_REFUSAL) };
-  if (end.includes(`closed: ${BUSY_REFUSAL}`)) return { kind: 'busy', remote: false, detail: from(BUSY_REFUSAL) };
-  if (end.includes(BUSY_REFUSAL)) return { kind: 'busy', remote: true, detail: from(BUSY_REFUSAL) };
-  return undefined;
+export function refusalOf(end: SessionEnd | undefined, ours?: RefusalKind): Refusal | undefined {
+  if (!end || (end.kind !== 'identity' && end.kind !== 'busy')) return undefined;
+  const kind = !end.remote && ours === 'newPeer' ? 'newPeer' : end.kind;
+  return { kind, remote: end.remote, detail: end.detail };
 }

@@ -58,7 +58,7 @@ export async function handleConnect(context: ConnectContext, { host, port, finge
     peer = await session.ready;
   } catch (error) {
     const reason = reasonOf(error);
-    const refusal = refusalOf(reason);
+    const refusal = refusalOf(session.end, slot.refusalKindOf(session));
     if (refusal?.kind === 'identity') {
       if (refusal.remote) context.gatekeeper.refusedBy(target, peerFingerprint(secure), refusal.detail);
       throw new ControlError(ErrorCode.identityMismatch, refusal.remote ? `${target} refused us: ${refusal.detail}` : `refused ${target}: ${refusal.detail}`);
@@ -70,7 +70,7 @@ export async function handleConnect(context: ConnectContext, { host, port, finge
   }
   const outcome = slot.adopt(session, peer, fingerprint);
   if (outcome === 'refused') {
-    const code = refusalOf(session.closeReason ?? '', true)?.kind === 'newPeer' ? ErrorCode.busy : ErrorCode.identityMismatch;
+    const code = refusalOf(session.end, slot.refusalKindOf(session))?.kind === 'identity' ? ErrorCode.identityMismatch : ErrorCode.busy;
     throw new ControlError(code, `refused ${target}: ${session.closeReason}`);
   }
   if (outcome === 'busy') throw busyError(slot);

@@ -10,6 +10,7 @@ import { clipPeerText, quote } from '../peer/log-text.ts';
 import { peerFingerprint, secureAccepted } from '../peer/secure-transport.ts';
 import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
 import { IDENTITY_REFUSAL, refusalKind } from './admission.ts';
+import type { RefusalKind } from './close-reason.ts';
 import type { EventFeed } from './event-feed.ts';
 import type { Gatekeeper } from './gatekeeper.ts';
 import type { Logger } from './logger.ts';
@@ -50,6 +51,8 @@ export class PeerSlot {
   /** Whether the active session's `connected` was recorded, and so its `disconnected` will be. */
   private sessionRecorded = false;
   private closing = false;
+  /** What our admission refused each refused session for (its BYE says only identity or busy). */
+  private readonly refusals = new WeakMap<PeerSession, RefusalKind>();
 
   constructor(options: PeerSlotOptions) {
     this.options = options;
@@ -85,6 +88,11 @@ export class PeerSlot {
     socket.setNoDelay(true);
     const secure = secureAccepted(socket, this.options.peerContext);
     this.open(secure, 'in', from);
+  }
+
+  /** What this side refused `session` for, if it did. */
+  refusalKindOf(session: PeerSession): RefusalKind | undefined {
+    return this.refusals.get(session);
   }
 
   /** Closes every session, active and pending, and turns away connections from now on (the daemon is stopping). */
@@ -126,7 +134,9 @@ export class PeerSlot {
         } : {}),
         admit: (peer) => {
           const verdict = this.gatekeeper.check(peer, this.openPeer(), expectedFingerprint);
-          return verdict.verdict === 'refuse' ? { kind: refusalKind(verdict.kind), detail: verdict.reason } : undefined;
+          if (verdict.verdict !== 'refuse') return undefined;
+          this.refusals.set(session, verdict.kind);
+          return { kind: refusalKind(verdict.kind), detail: verdict.reason };
         },
       },
     });
@@ -142,6 +152,7 @@ export class PeerSlot {
     this.handshaking.delete(session);
     const verdict = this.gatekeeper.check(peer, this.openPeer(), expectedFingerprint);
     if (verdict.verdict === 'refuse') {
+      this.refusals.set(session, verdict.kind);
       session.close(refusalKind(verdict.kind), verdict.reason);
       return verdict.kind === 'busy' ? 'busy' : 'refused';
     }

@@ -106,7 +106,7 @@ describe('connection churn from strangers', { timeout: 120_000 }, () => {
       peer.autoConfirm = false;
       peer.hello({ name: `forger-${i}` });
       await peer.waitFor('hello');
-      peer.send({ kind: 'bye', reason: 'identity: forged' });
+      peer.send({ kind: 'bye', reason: 'identity: forged', code: 'identity' });
       await peer.waitClosed();
     }
     const events = (await peerEvents()).slice(before);
@@ -129,7 +129,7 @@ describe('connection churn from strangers', { timeout: 120_000 }, () => {
       peer.autoConfirm = false;
       accepted.push(peer);
       peer.waitFor('hello').then(() => {
-        peer.send({ kind: 'bye', reason: longRefusal });
+        peer.send({ kind: 'bye', reason: longRefusal, code: 'identity' });
         socket.end();
       }, () => undefined);
     });

@@ -97,7 +97,8 @@ function respond(peer: FramePeer, state: { transferMode: TransferMode }): void {
   peer.socket.once('close', () => clearInterval(timer));
 }
 
-type ListenerAnswer = { bye: string } | { hello: string };
+/** A BYE (with the code a refusing chatd sends), or a HELLO under a name. */
+type ListenerAnswer = { bye: string; code?: 'identity' | 'busy' } | { hello: string };
 
 /** A TLS listener with mallory's key: answers each daemon that dials it as `answer()` says. */
 async function listenHostile(identity: { key: string; cert: string }, answer: () => ListenerAnswer, onPeer: (peer: FramePeer) => void) {
@@ -110,7 +111,7 @@ async function listenHostile(identity: { key: string; cert: string }, answer: ()
     void peer.waitFor('hello').then(() => {
       const what = answer();
       if ('bye' in what) {
-        peer.send({ kind: 'bye', reason: what.bye });
+        peer.send({ kind: 'bye', reason: what.bye, ...(what.code ? { code: what.code } : {}) });
         socket.end();
         return;
       }
@@ -155,7 +156,7 @@ describe('hostile text from a peer, through every field and every output', { tim
     refuser.autoConfirm = false;
     refuser.hello({ name: HOSTILE_NAME });
     await refuser.waitFor('hello');
-    refuser.send({ kind: 'bye', reason: `identity: ${HOSTILE}` });
+    refuser.send({ kind: 'bye', reason: `identity: ${HOSTILE}`, code: 'identity' });
     await refuser.waitClosed();
     assert.deepEqual(await historyOf(home, 'bob'), []);
 
@@ -170,8 +171,8 @@ describe('hostile text from a peer, through every field and every output', { tim
     const target = `127.0.0.1:${listener.port}`;
     try {
       const refusals: Array<[ListenerAnswer, string]> = [
-        [{ bye: `busy: ${HOSTILE}` }, `chat: ${target} refused: busy: ${ESCAPED}\n`],
-        [{ bye: `identity: ${HOSTILE}` }, `chat: ${target} refused us: identity: ${ESCAPED}\n`],
+        [{ bye: `busy: ${HOSTILE}`, code: 'busy' }, `chat: ${target} refused: busy: ${ESCAPED}\n`],
+        [{ bye: `identity: ${HOSTILE}`, code: 'identity' }, `chat: ${target} refused us: identity: ${ESCAPED}\n`],
         [{ bye: HOSTILE }, `chat: handshake with ${target} failed: connection closed: peer left: ${ESCAPED}\n`],
       ];
       for (const [given, expected] of refusals) {
