@@ -127,6 +127,13 @@ const HANDSHAKE_CONFIRMATION_NONCE = 0;
 /** How long a closing session waits for its BYE to be flushed before it drops the socket. */
 const BYE_LINGER_MS = 2000;
 
+/**
+ * A keepalive check this much later than due (and later than one whole interval) means this
+ * process was frozen (SIGSTOP, a suspended laptop): what the peer sent meanwhile still waits
+ * unread in the socket, so the check does not judge the peer's silence until that is read.
+ */
+const FROZEN_CHECK_LATENESS_MS = 1000;
+
 /** Raised to callers of a session that ended, or whose peer refused something. */
 export class PeerError extends Error {
   override name = 'PeerError';
@@ -218,7 +225,12 @@ export class PeerSession {
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
     this.socket.on('error', (error) => this.finish(`socket error: ${error.message}`));
     this.socket.on('close', () => this.finish(this.peerInfo ? 'connection closed by peer' : 'connection closed during handshake'));
-    this.socket.on('end', () => this.socket.end());
+    // The peer sends nothing more: end now. Answering with end() would wait behind whatever of
+    // ours the peer does not read, and hold the link until the ping timeout.
+    this.socket.on('end', () => {
+      this.finish(this.peerInfo ? 'connection closed by peer' : 'connection closed during handshake');
+      this.socket.destroy();
+    });
     // The dialler speaks first; the listener answers with its HELLO, or with a BYE that says why
     // it refuses (busy, incompatible version, a changed key), so the dialler's `chat connect` can
     // report it. The dialler then confirms with a PING, or refuses the listener with a BYE.
@@ -550,9 +562,14 @@ export class PeerSession {
   private startKeepalive(): void {
     const { pingIntervalMs, silenceLimitMs } = this.keepalive;
     this.lastSignOfLife = Date.now();
+    let lastCheck = this.lastSignOfLife;
     this.keepaliveTimer = setInterval(() => {
       const now = Date.now();
-      if (this.reading.paused) {
+      const lateMs = now - lastCheck - pingIntervalMs;
+      lastCheck = now;
+      // Timers run before the socket is read: after a freeze the silence starts over from now, so
+      // the peer's frames waiting in the socket are read (and recorded) before it is judged.
+      if (this.reading.paused || lateMs > Math.max(pingIntervalMs, FROZEN_CHECK_LATENESS_MS)) {
         // While we do not read, the peer's answers wait in the socket: its silence proves nothing.
         // Our own pings still reach it, so a sender stalled by our slow disk knows we are alive.
         // (A peer that is not read because it does not read us is the output budget's to drop.)
