@@ -33,6 +33,24 @@ export interface PinnedPeerSummary {
   lastSeen: string;
 }
 
+/** The peer this daemon is redialling after a drop (peer-protocol.md, *Reconnecting*). */
+export interface ReconnectSummary {
+  /** The peer's name when it was last connected. */
+  name: string;
+  /** The key the redial expects (64 lowercase hex digits): any other is refused. */
+  fingerprint: string;
+  /** host:port being dialled. */
+  address: string;
+  /** The redial under way or next, counted from 1 in this outage. */
+  attempt: number;
+  /** When that redial starts, ISO 8601 UTC; null while it is under way. */
+  nextAttemptAt: string | null;
+  /** Milliseconds from now until then; null while it is under way. */
+  nextAttemptInMs: number | null;
+  /** Why the last redial failed; null before the first has. */
+  lastError: string | null;
+}
+
 export interface StatusResult {
   pid: number;
   name: string;

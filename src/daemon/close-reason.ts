@@ -4,6 +4,19 @@
  */
 import { BUSY_REFUSAL, IDENTITY_REFUSAL, NEW_PEER_REFUSAL } from './admission.ts';
 
+/** The BYE reason of `chat disconnect`: after it, on either side, nobody redials. */
+export const USER_DISCONNECT_REASON = 'disconnected by user';
+/** The BYE reason of a daemon that stops: its peer redials (the daemon may be restarting). */
+export const DAEMON_STOPPING_REASON = 'daemon stopping';
+
+/**
+ * Whether a session ended because a user asked: this side's `chat disconnect`, or the other
+ * side's, whose BYE reason the session reports as "peer left: …".
+ */
+export function endedByUser(reason: string): boolean {
+  return reason === USER_DISCONNECT_REASON || reason === `peer left: ${USER_DISCONNECT_REASON}`;
+}
+
 /** A refusal that ended a session's handshake. */
 export interface Refusal {
   kind: 'identity' | 'newPeer' | 'busy';
