@@ -63,6 +63,8 @@ export interface StatusResult {
   /** `connected` once a peer has completed the handshake. */
   connection: 'connected' | 'disconnected';
   peer: PeerSummary | null;
+  /** Set while the link dropped and this daemon redials the peer by itself; else null. */
+  reconnect: ReconnectSummary | null;
   home: string;
   log: string;
   startedAt: string;
@@ -76,7 +78,13 @@ export interface ConnectParams {
   fingerprint?: string;
 }
 export interface ConnectResult { peer: PeerSummary; alreadyConnected: boolean }
-export interface DisconnectResult { disconnected: boolean; peer: string | null }
+export interface DisconnectResult {
+  disconnected: boolean;
+  /** The peer that was connected. */
+  peer: string | null;
+  /** The peer this daemon would have redialled by itself, and now does not; null if none. */
+  reconnectStopped: string | null;
+}
 export interface SendParams { text: string }
 export interface SendResult { id: string; time: string; to: string }
 export interface TransferParams {

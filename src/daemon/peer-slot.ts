@@ -37,6 +37,10 @@ export interface PeerSlotOptions extends PeerContentOptions {
   handshakeTimeoutMs: number;
   keepalive: KeepaliveOptions | undefined;
   gatekeeper: Gatekeeper;
+  /** Told when a session becomes the active one, after its `connected` event. */
+  onAdopted?(peer: PeerInfo): void;
+  /** Told when the active session ends, after its `disconnected` event; `recorded`: both its events were. */
+  onEnded?(peer: PeerInfo, reason: string, recorded: boolean): void;
 }
 
 export class PeerSlot {
@@ -169,12 +173,14 @@ export class PeerSlot {
       `peer ${peer.address}: connected to ${quote(peer.name)} (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
         `${pin === 'pinned' ? ', first contact: key pinned' : ''}${change ? `; ${quote(change)}` : ''})`,
     );
-    if (!this.sessionRecorded) return previous ? 'duplicate' : 'adopted';
-    this.feed.record({
-      type: 'peer', state: 'connected', direction: peer.direction, time,
-      from: peer.name, to: this.options.name, address: peer.address, fingerprint: peer.fingerprint, firstContact: pin === 'pinned',
-      ...(change ? { reason: change } : {}),
-    });
+    if (this.sessionRecorded) {
+      this.feed.record({
+        type: 'peer', state: 'connected', direction: peer.direction, time,
+        from: peer.name, to: this.options.name, address: peer.address, fingerprint: peer.fingerprint, firstContact: pin === 'pinned',
+        ...(change ? { reason: change } : {}),
+      });
+    }
+    this.options.onAdopted?.(peer);
     return previous ? 'duplicate' : 'adopted';
   }
 
@@ -211,11 +217,13 @@ export class PeerSlot {
     this.active = undefined;
     const peer = session.peer!;
     this.log.info(`peer ${peer.address}: ${quote(peer.name)} disconnected: ${quote(reason)}`);
-    if (!this.sessionRecorded) return;
-    this.feed.recordSafely({
-      type: 'peer', state: 'disconnected', direction: peer.direction, time: new Date().toISOString(),
-      from: peer.name, to: this.options.name, address: peer.address, fingerprint: peer.fingerprint, reason: clipPeerText(reason),
-    });
+    if (this.sessionRecorded) {
+      this.feed.recordSafely({
+        type: 'peer', state: 'disconnected', direction: peer.direction, time: new Date().toISOString(),
+        from: peer.name, to: this.options.name, address: peer.address, fingerprint: peer.fingerprint, reason: clipPeerText(reason),
+      });
+    }
+    this.options.onEnded?.(peer, reason, this.sessionRecorded);
   }
 }
 
