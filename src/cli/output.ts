@@ -98,6 +98,7 @@ export function formatEvent(event: ChatEvent): HumanText {
         return human`${time}  * connected to ${who} (${event.address}${trust ? `; ${trust}` : ''})`;
       }
       if (event.state === 'refused') return human`${time}  * refused ${who} (${event.address}): ${event.reason ?? ''}`;
+      if (event.state === 'reconnecting') return human`${time}  * reconnecting to ${who} (${event.address}): ${event.reason ?? ''}`;
       return event.reason ? human`${time}  * ${who} disconnected (${event.reason})` : human`${time}  * ${who} disconnected`;
     }
   }

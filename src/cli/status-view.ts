@@ -1,5 +1,5 @@
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
-import type { StatusResult } from '../control/protocol.ts';
+import type { ReconnectSummary, StatusResult } from '../control/protocol.ts';
 import { human, joinLines, type HumanText } from './output.ts';
 
 /** `chat daemon status` for a person: one aligned key/value row per line. */
@@ -14,13 +14,19 @@ export function formatStatus(status: StatusResult): HumanText {
     ['identity', formatFingerprint(status.fingerprint)],
     ['profile', status.profile],
     ['listening', `${status.host}:${status.port}`],
-    ['connection', status.connection],
+    ['connection', status.reconnect ? reconnectLine(status.reconnect) : status.connection],
     ['peer', peer],
     ...(status.peer ? [['peer key', formatFingerprint(status.peer.fingerprint)] as [string, string]] : []),
     ['downloads', status.downloads],
     ['log', status.log],
   ];
   return joinLines(rows.map(([key, value]) => human`${key.padEnd(11)} ${value}`));
+}
+
+/** `reconnecting to bob (attempt 5, next in 16 s)`, or `(attempt 5, dialling now)` while it runs. */
+export function reconnectLine(reconnect: ReconnectSummary): HumanText {
+  const when = reconnect.nextAttemptInMs === null ? 'dialling now' : `next in ${Math.ceil(reconnect.nextAttemptInMs / 1000)} s`;
+  return human`reconnecting to ${reconnect.name} (attempt ${String(reconnect.attempt)}, ${when})`;
 }
 
 export function notRunningLine(profile: string): HumanText {

@@ -45,3 +45,11 @@ export function parsePingInterval(text: string): number {
   }
   return seconds;
 }
+
+/** --no-reconnect, as both chatd and `chat daemon start` describe it. */
+export const NO_RECONNECT_DESCRIPTION = 'Redial nobody by itself: neither the last peer when the daemon starts, nor the peer after a drop.';
+
+/** Whether the daemon redials by itself, from --no-reconnect (a flag: given or not). */
+export function reconnectEnabled(noReconnect: boolean | undefined): boolean {
+  return noReconnect !== true;
+}

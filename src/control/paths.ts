@@ -46,6 +46,8 @@ export interface ProfilePaths {
   identityDir: string;
   /** Peer names pinned to their keys. */
   knownPeersFile: string;
+  /** The peer a daemon that starts again redials (src/daemon/last-peer.ts). */
+  lastPeerFile: string;
 }
 
 export class InvalidProfileError extends Error {
@@ -94,6 +96,7 @@ export function resolveProfilePaths(options: { home?: string; profile?: string }
     defaultDownloads: path.join(dir, 'downloads'),
     identityDir: path.join(dir, 'identity'),
     knownPeersFile: path.join(dir, 'known_peers.json'),
+    lastPeerFile: path.join(dir, 'last_peer.json'),
   };
 }
 

@@ -33,6 +33,24 @@ export interface PinnedPeerSummary {
   lastSeen: string;
 }
 
+/** The peer this daemon is redialling after a drop (peer-protocol.md, *Reconnecting*). */
+export interface ReconnectSummary {
+  /** The peer's name when it was last connected. */
+  name: string;
+  /** The key the redial expects (64 lowercase hex digits): any other is refused. */
+  fingerprint: string;
+  /** host:port being dialled. */
+  address: string;
+  /** The redial under way or next, counted from 1 in this outage. */
+  attempt: number;
+  /** When that redial starts, ISO 8601 UTC; null while it is under way. */
+  nextAttemptAt: string | null;
+  /** Milliseconds from now until then; null while it is under way. */
+  nextAttemptInMs: number | null;
+  /** Why the last redial failed; null before the first has. */
+  lastError: string | null;
+}
+
 export interface StatusResult {
   pid: number;
   name: string;
@@ -45,6 +63,8 @@ export interface StatusResult {
   /** `connected` once a peer has completed the handshake. */
   connection: 'connected' | 'disconnected';
   peer: PeerSummary | null;
+  /** Set while the link dropped and this daemon redials the peer by itself; else null. */
+  reconnect: ReconnectSummary | null;
   home: string;
   log: string;
   startedAt: string;
@@ -58,7 +78,13 @@ export interface ConnectParams {
   fingerprint?: string;
 }
 export interface ConnectResult { peer: PeerSummary; alreadyConnected: boolean }
-export interface DisconnectResult { disconnected: boolean; peer: string | null }
+export interface DisconnectResult {
+  disconnected: boolean;
+  /** The peer that was connected. */
+  peer: string | null;
+  /** The peer this daemon would have redialled by itself, and now does not; null if none. */
+  reconnectStopped: string | null;
+}
 export interface SendParams { text: string }
 export interface SendResult { id: string; time: string; to: string }
 export interface TransferParams {

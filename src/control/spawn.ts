@@ -20,6 +20,8 @@ export interface DaemonStartOptions {
   maxFileSize?: number;
   /** Seconds. */
   pingInterval?: number;
+  /** False: --no-reconnect. */
+  reconnect?: boolean;
 }
 
 export class DaemonStartError extends Error {
@@ -49,6 +51,7 @@ export function spawnDaemon(paths: ProfilePaths, options: DaemonStartOptions): P
   if (options.downloads !== undefined) args.push('--downloads', options.downloads);
   if (options.maxFileSize !== undefined) args.push('--max-file-size', String(options.maxFileSize));
   if (options.pingInterval !== undefined) args.push('--ping-interval', String(options.pingInterval));
+  if (options.reconnect === false) args.push('--no-reconnect');
   const logFd = openSync(paths.logFile, 'a', 0o600);
   const child = spawn(process.execPath, args, {
     detached: true,

@@ -5,6 +5,11 @@
 import type { SessionEnd } from '../peer/session-end.ts';
 import type { AdmissionVerdict } from './admission.ts';
 
+/** The BYE reason of `chat disconnect` (code `disconnected`): after it, on either side, nobody redials. */
+export const USER_DISCONNECT_REASON = 'disconnected by user';
+/** The BYE reason of a daemon that stops (code `local`): its peer redials (the daemon may be restarting). */
+export const DAEMON_STOPPING_REASON = 'daemon stopping';
+
 /** What this side's admission refused for: the key, the slot, or a name it may not pin now. */
 export type RefusalKind = Extract<AdmissionVerdict, { verdict: 'refuse' }>['kind'];
 

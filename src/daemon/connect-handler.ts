@@ -9,10 +9,12 @@ import { ControlError } from '../control/server.ts';
 import { peerFingerprint, secureDialled } from '../peer/secure-transport.ts';
 import { formatAddress, type PeerInfo } from '../peer/session.ts';
 import { dial, DialError } from '../peer/tcp.ts';
-import { reasonOf, refusalOf } from './close-reason.ts';
+import { reasonOf, refusalOf, USER_DISCONNECT_REASON } from './close-reason.ts';
 import type { Gatekeeper } from './gatekeeper.ts';
 import type { Logger } from './logger.ts';
+import type { LastPeer } from './last-peer.ts';
 import type { PeerSlot } from './peer-slot.ts';
+import type { DialOutcome } from './reconnect.ts';
 
 export interface ConnectContext {
   slot: PeerSlot;
@@ -23,7 +25,15 @@ export interface ConnectContext {
   handshakeTimeoutMs: number;
 }
 
-export async function handleConnect(context: ConnectContext, { host, port, fingerprint }: ConnectParams): Promise<ConnectResult> {
+/**
+ * `wanted`: asked once the handshake is done, before the connection becomes active; false (a
+ * redial that `chat disconnect` cancelled meanwhile) closes it as the user's disconnect.
+ */
+export async function handleConnect(
+  context: ConnectContext,
+  { host, port, fingerprint }: ConnectParams,
+  wanted: () => boolean = () => true,
+): Promise<ConnectResult> {
   const { slot, log, handshakeTimeoutMs } = context;
   const current = slot.peer;
   // A different port cannot be the peer we have: refuse before the other daemon sees a
@@ -68,6 +78,10 @@ export async function handleConnect(context: ConnectContext, { host, port, finge
     if (refusal?.kind === 'busy') throw new ControlError(ErrorCode.busy, `${target} refused: ${refusal.detail}`);
     throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reason}`);
   }
+  if (!wanted()) {
+    session.close('disconnected', USER_DISCONNECT_REASON);
+    throw new ControlError(ErrorCode.connectFailed, `connecting to ${target} was cancelled: ${USER_DISCONNECT_REASON}`);
+  }
   const outcome = slot.adopt(session, peer, fingerprint);
   if (outcome === 'refused') {
     const code = refusalOf(session.end, slot.refusalKindOf(session))?.kind === 'identity' ? ErrorCode.identityMismatch : ErrorCode.busy;
@@ -79,4 +93,17 @@ export async function handleConnect(context: ConnectContext, { host, port, finge
 
 function busyError(slot: PeerSlot): ControlError {
   return new ControlError(ErrorCode.busy, `already connected to ${slot.peer?.name ?? 'another peer'}; run "chat disconnect" first`);
+}
+
+/** One redial of the reconnect policy: `connect` to `target` expecting its key, the outcome as a DialOutcome. */
+export async function redial(context: ConnectContext, target: LastPeer, wanted: () => boolean): Promise<DialOutcome> {
+  try {
+    await handleConnect(context, { host: target.host, port: target.port, fingerprint: target.fingerprint }, wanted);
+    return { outcome: 'connected' };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    // A key refused on either side, or a slot held by another peer: redialling would only be refused again.
+    const refused = error instanceof ControlError && (error.code === ErrorCode.identityMismatch || error.code === ErrorCode.busy);
+    return refused ? { outcome: 'refused', reason } : { outcome: 'failed', reason };
+  }
 }

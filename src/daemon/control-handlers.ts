@@ -27,9 +27,10 @@ import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import { quote } from '../peer/log-text.ts';
 import type { PeerSession } from '../peer/session.ts';
-import { reasonOf } from './close-reason.ts';
+import { reasonOf, USER_DISCONNECT_REASON } from './close-reason.ts';
 import { handleConnect, type ConnectContext } from './connect-handler.ts';
 import type { EventFeed } from './event-feed.ts';
+import type { Reconnector } from './reconnect.ts';
 
 /** How often a transfer reports progress to the command that started it. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -42,6 +43,7 @@ export interface ControlContext extends ConnectContext {
   knownPeers: KnownPeers;
   history: HistoryStore;
   feed: EventFeed;
+  reconnector: Reconnector;
   status(): StatusResult;
   stop(reason: string): void;
 }
@@ -54,7 +56,7 @@ export function controlHandlers(context: ControlContext): ControlHandlers {
       setImmediate(() => context.stop('stop requested over the control socket'));
       return { stopping: true as const };
     },
-    connect: (params) => handleConnect(context, params),
+    connect: (params) => context.reconnector.userConnect(params, () => handleConnect(context, params)),
     disconnect: () => disconnect(context),
     send: (params) => send(context, params),
     transfer: (params, connection) => transfer(context, params, connection),
@@ -69,12 +71,14 @@ export function controlHandlers(context: ControlContext): ControlHandlers {
   };
 }
 
-function disconnect({ slot }: ControlContext): DisconnectResult {
+/** Closes the active connection, and ends the redials: after `chat disconnect` nobody redials. */
+function disconnect({ slot, reconnector }: ControlContext): DisconnectResult {
+  const reconnectStopped = reconnector.userDisconnect() ?? null;
   const session = slot.session;
-  if (!session) return { disconnected: false, peer: null };
+  if (!session || session.isClosed) return { disconnected: false, peer: null, reconnectStopped };
   const name = session.peer!.name;
-  session.close('local', 'disconnected by user');
-  return { disconnected: true, peer: name };
+  session.close('disconnected', USER_DISCONNECT_REASON);
+  return { disconnected: true, peer: name, reconnectStopped };
 }
 
 function activeSession({ slot }: ControlContext): PeerSession {

@@ -1,6 +1,7 @@
 /**
- * chatd's lifecycle and wiring: it builds the parts (peer slot, admission, event feed, control
- * handlers) around one history, binds the peer port and the control socket, and stops them all.
+ * chatd's lifecycle and wiring: it builds the parts (peer slot, admission, event feed, reconnect
+ * policy, control handlers) around one history, binds the peer port and the control socket, and
+ * stops them all.
  */
 import { randomUUID } from 'node:crypto';
 import net, { type Server } from 'node:net';
@@ -17,11 +18,15 @@ import { createPeerContext } from '../peer/secure-transport.ts';
 import type { KeepaliveOptions } from '../peer/session.ts';
 import { listen } from '../peer/tcp.ts';
 import { HANDSHAKE_TIMEOUT_MS } from '../wire/limits.ts';
+import { DAEMON_STOPPING_REASON } from './close-reason.ts';
+import { redial, type ConnectContext } from './connect-handler.ts';
 import { controlHandlers } from './control-handlers.ts';
 import { EventFeed } from './event-feed.ts';
 import { Gatekeeper } from './gatekeeper.ts';
+import { LastPeerFile } from './last-peer.ts';
 import type { Logger } from './logger.ts';
 import { PeerSlot } from './peer-slot.ts';
+import { Reconnector } from './reconnect.ts';
 
 export interface DaemonConfig {
   paths: ProfilePaths;
@@ -41,6 +46,8 @@ export interface DaemonConfig {
   handshakeTimeoutMs?: number;
   /** Default: the control protocol's CONTROL_IDLE_TIMEOUT_MS. */
   controlIdleTimeoutMs?: number;
+  /** False with --no-reconnect: redial nobody by itself, neither the last peer at start nor after a drop. Default: true. */
+  reconnect?: boolean;
 }
 
 /**
@@ -54,6 +61,7 @@ export class ChatDaemon {
   private readonly feed: EventFeed;
   private readonly gatekeeper: Gatekeeper;
   private readonly slot: PeerSlot;
+  private readonly reconnector: Reconnector;
   private readonly history: HistoryStore;
   private readonly peerContext: SecureContext;
   private readonly handshakeTimeoutMs: number;
@@ -81,6 +89,22 @@ export class ChatDaemon {
       gatekeeper: this.gatekeeper,
       feed: this.feed,
       log,
+      onAdopted: (peer) => this.reconnector.adopted(peer),
+      onEnded: (peer, end, recorded) => this.reconnector.ended(peer, end, recorded),
+    });
+    const connectContext: ConnectContext = {
+      slot: this.slot, gatekeeper: this.gatekeeper, log, peerContext: this.peerContext, handshakeTimeoutMs: this.handshakeTimeoutMs,
+    };
+    const lastPeer = new LastPeerFile(config.paths.lastPeerFile);
+    this.reconnector = new Reconnector({
+      enabled: config.reconnect ?? true,
+      name,
+      dial: (target) => redial(connectContext, target, () => this.reconnector.wants(target.fingerprint)),
+      current: () => (this.slot.session && !this.slot.session.isClosed ? this.slot.peer : undefined),
+      load: () => lastPeer.load(),
+      save: (peer) => lastPeer.save(peer),
+      record: (event) => this.feed.recordSafely(event),
+      log,
     });
   }
 
@@ -102,6 +126,7 @@ export class ChatDaemon {
         history: this.history,
         feed: this.feed,
         slot: this.slot,
+        reconnector: this.reconnector,
         gatekeeper: this.gatekeeper,
         log: this.log,
         peerContext: this.peerContext,
@@ -116,6 +141,8 @@ export class ChatDaemon {
       `chatd ${this.config.version} started: name "${this.config.name}", fingerprint ${formatFingerprint(this.config.identity.fingerprint)}, ` +
         `peers on ${this.config.host}:${this.boundPort} (TLS 1.3), control ${this.config.paths.socket}, downloads ${this.config.downloads.path}${this.config.downloads.raceFree ? '' : ' (checked by path: no /proc/self/fd)'}`,
     );
+    // Once both serve: a redial that connects at once is already seen by `status` and `tail`.
+    this.reconnector.start();
   }
 
   /** Called once the daemon has stopped (after `stop`), even when a step of stopping failed. */
@@ -128,7 +155,8 @@ export class ChatDaemon {
     this.stopping ??= (async () => {
       try {
         this.log.info(`stopping: ${reason}`);
-        this.slot.closeAll('daemon stopping');
+        this.reconnector.stop();
+        this.slot.closeAll(DAEMON_STOPPING_REASON);
         await new Promise<void>((resolve) => (this.listener?.listening ? this.listener.close(() => resolve()) : resolve()));
         await this.control?.close();
         this.feed.close();
@@ -156,6 +184,7 @@ export class ChatDaemon {
       downloads: this.config.downloads.path,
       connection: peer ? 'connected' : 'disconnected',
       peer,
+      reconnect: peer ? null : this.reconnector.summary(),
       home: this.config.paths.home,
       log: this.config.paths.logFile,
       startedAt: this.startedAt,

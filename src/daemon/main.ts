@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PROFILE, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
-import { checkDisplayName, parseListenPort, parseMaxFileSize, parsePingInterval } from '../control/daemon-options.ts';
+import { checkDisplayName, parseListenPort, parseMaxFileSize, parsePingInterval, reconnectEnabled } from '../control/daemon-options.ts';
 import { prepareOwnedDirectory } from '../files/owner-only.ts';
 import { checkPathChain } from '../files/path-chain.ts';
 import { PinnedDirectory } from '../files/pinned-directory.ts';
@@ -22,7 +22,7 @@ import { AlreadyRunningError, acquirePidLock } from './pid-lock.ts';
 const SILENT_INTERVALS_BEFORE_DROP = 4;
 
 const USAGE = `usage: chatd [--home DIR] [--profile NAME] [--port N] [--host ADDR] [--name NAME] [--downloads DIR]
-             [--max-file-size SIZE] [--ping-interval SECONDS]
+             [--max-file-size SIZE] [--ping-interval SECONDS] [--no-reconnect]
 Runs the chat daemon in the foreground (for systemd, launchd, or a terminal). "chat daemon start"
 starts the same program in the background. Environment: CHAT_HOME, CHAT_PROFILE.`;
 
@@ -46,6 +46,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
         downloads: { type: 'string' },
         'max-file-size': { type: 'string' },
         'ping-interval': { type: 'string' },
+        'no-reconnect': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -101,7 +102,10 @@ export async function runDaemon(argv: string[]): Promise<void> {
       throw error;
     }
     const daemon = new ChatDaemon(
-      { paths, name, host: options.host, port, downloads, version: await readVersion(), identity, knownPeers, maxFileSize, keepalive, ...testTimings() },
+      {
+        paths, name, host: options.host, port, downloads, version: await readVersion(), identity, knownPeers, maxFileSize, keepalive,
+        reconnect: reconnectEnabled(options['no-reconnect']), ...testTimings(),
+      },
       history,
       log,
     );

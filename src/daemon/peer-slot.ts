@@ -8,7 +8,7 @@ import type { PeerSummary } from '../control/protocol.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import { clipPeerText, quote } from '../peer/log-text.ts';
 import { peerFingerprint, secureAccepted } from '../peer/secure-transport.ts';
-import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo } from '../peer/session.ts';
+import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo, type SessionEnd } from '../peer/session.ts';
 import { IDENTITY_REFUSAL, refusalKind } from './admission.ts';
 import type { RefusalKind } from './close-reason.ts';
 import type { EventFeed } from './event-feed.ts';
@@ -38,6 +38,10 @@ export interface PeerSlotOptions extends PeerContentOptions {
   handshakeTimeoutMs: number;
   keepalive: KeepaliveOptions | undefined;
   gatekeeper: Gatekeeper;
+  /** Told when a session becomes the active one, after its `connected` event. */
+  onAdopted?(peer: PeerInfo): void;
+  /** Told when the active session ends, after its `disconnected` event; `recorded`: both its events were. */
+  onEnded?(peer: PeerInfo, end: SessionEnd, recorded: boolean): void;
 }
 
 export class PeerSlot {
@@ -124,7 +128,7 @@ export class PeerSlot {
       handlers: {
         log: (line) => this.log.info(`peer ${address}: ${line}`),
         ...peerContentHandlers(() => session.peer!, address, () => session === this.active, this.options),
-        onClosed: (reason) => this.sessionClosed(session, reason),
+        onClosed: (reason, end) => this.sessionClosed(session, reason, end),
         // Incoming: adopt at once, so an offer in the same read as the confirmation finds it active.
         // Outgoing: `connect` adopts once `ready` resolves, and reports the outcome.
         ...(direction === 'in' ? {
@@ -180,12 +184,14 @@ export class PeerSlot {
       `peer ${peer.address}: connected to ${quote(peer.name)} (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
         `${pin === 'pinned' ? ', first contact: key pinned' : ''}${change ? `; ${quote(change)}` : ''})`,
     );
-    if (!this.sessionRecorded) return previous ? 'duplicate' : 'adopted';
-    this.feed.record({
-      type: 'peer', state: 'connected', direction: peer.direction, time,
-      from: peer.name, to: this.options.name, address: peer.address, fingerprint: peer.fingerprint, firstContact: pin === 'pinned',
-      ...(change ? { reason: change } : {}),
-    });
+    if (this.sessionRecorded) {
+      this.feed.record({
+        type: 'peer', state: 'connected', direction: peer.direction, time,
+        from: peer.name, to: this.options.name, address: peer.address, fingerprint: peer.fingerprint, firstContact: pin === 'pinned',
+        ...(change ? { reason: change } : {}),
+      });
+    }
+    this.options.onAdopted?.(peer);
     return previous ? 'duplicate' : 'adopted';
   }
 
@@ -209,7 +215,7 @@ export class PeerSlot {
     }
   }
 
-  private sessionClosed(session: PeerSession, reason: string): void {
+  private sessionClosed(session: PeerSession, reason: string, end: SessionEnd): void {
     this.handshaking.delete(session);
     if (session !== this.active) {
       if (session.peer) return;
@@ -222,11 +228,13 @@ export class PeerSlot {
     this.active = undefined;
     const peer = session.peer!;
     this.log.info(`peer ${peer.address}: ${quote(peer.name)} disconnected: ${quote(reason)}`);
-    if (!this.sessionRecorded) return;
-    this.feed.recordSafely({
-      type: 'peer', state: 'disconnected', direction: peer.direction, time: new Date().toISOString(),
-      from: peer.name, to: this.options.name, address: peer.address, fingerprint: peer.fingerprint, reason: clipPeerText(reason),
-    });
+    if (this.sessionRecorded) {
+      this.feed.recordSafely({
+        type: 'peer', state: 'disconnected', direction: peer.direction, time: new Date().toISOString(),
+        from: peer.name, to: this.options.name, address: peer.address, fingerprint: peer.fingerprint, reason: clipPeerText(reason),
+      });
+    }
+    this.options.onEnded?.(peer, end, this.sessionRecorded);
   }
 }
 

@@ -46,9 +46,11 @@ export interface PeerEvent extends EventBase {
   type: 'peer';
   /**
    * `direction` says who dialled: `out` when this daemon connected to the peer. `refused`: the
-   * peer's key did not match its pinned or expected fingerprint (see `reason`).
+   * peer's key did not match its pinned or expected fingerprint (see `reason`). `reconnecting`:
+   * the link dropped (or chatd started) and this daemon redials the peer by itself, once per
+   * outage however many redials it takes; `connected` follows when one succeeds.
    */
-  state: 'connected' | 'disconnected' | 'refused';
+  state: 'connected' | 'disconnected' | 'refused' | 'reconnecting';
   /** The peer's address as host:port. */
   address: string;
   /** SHA-256 of the key the peer presented (64 lowercase hex digits). */

@@ -19,6 +19,13 @@ export interface KeepaliveLink {
   paused(): boolean;
 }
 
+/**
+ * A check this much later than due (and later than one whole interval) means this process was
+ * frozen (SIGSTOP, a suspended laptop): what the peer sent meanwhile still waits unread in the
+ * socket, so the check does not judge the peer's silence until that is read.
+ */
+const FROZEN_CHECK_LATENESS_MS = 1000;
+
 export class Keepalive {
   private readonly options: KeepaliveOptions;
   private readonly link: KeepaliveLink;
@@ -42,10 +49,13 @@ export class Keepalive {
   start(): void {
     const { pingIntervalMs, silenceLimitMs } = this.options;
     this.lastSignOfLife = Date.now();
+    let lastCheck = this.lastSignOfLife;
     this.timer = setInterval(() => {
       const now = Date.now();
-      if (this.link.paused()) {
-        // While we do not read, the peer's answers wait in the socket: its silence proves nothing.
+      const lateMs = now - lastCheck - pingIntervalMs;
+      lastCheck = now;
+      if (this.link.paused() || lateMs > Math.max(pingIntervalMs, FROZEN_CHECK_LATENESS_MS)) {
+        // While we do not read (or were frozen), the peer's answers wait in the socket: its silence proves nothing.
         // Our own pings still reach it, so a sender stalled by our slow disk knows we are alive.
         // (A peer that is not read because it does not read us is the output budget's to drop.)
         this.lastSignOfLife = now;

@@ -8,7 +8,7 @@ export { BYE_CODES, isByeCode, type ByeCode } from '../wire/bye-codes.ts';
 
 /**
  * The kinds of end: the codes a BYE may carry (see BYE_CODES: identity, busy, protocol, timeout,
- * unread, duplicate, local, internal), and two that no BYE names.
+ * unread, duplicate, disconnected, local, internal), and two that no BYE names.
  */
 export type SessionEndKind =
   | ByeCode

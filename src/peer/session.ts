@@ -109,7 +109,12 @@ export class PeerSession {
     const transport = (detail: string) => this.finish({ kind: 'transport', remote: false, detail });
     this.socket.on('error', (error) => transport(`socket error: ${error.message}`));
     this.socket.on('close', () => transport(this.peer ? 'connection closed by peer' : 'connection closed during handshake'));
-    this.socket.on('end', () => this.socket.end());
+    // A FIN ends the connection at once: answering with our own half-close would wait behind
+    // whatever we still have queued for a peer that reads nothing.
+    this.socket.on('end', () => {
+      transport(this.peer ? 'connection closed by peer' : 'connection closed during handshake');
+      this.socket.destroy();
+    });
     this.handshake.start();
   }
 

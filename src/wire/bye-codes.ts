@@ -15,7 +15,9 @@ export const BYE_CODES = [
   'unread',
   /** Another connection with the same key was kept instead. */
   'duplicate',
-  /** Ended on purpose: the user disconnected, the daemon is stopping. */
+  /** The user ended it (`chat disconnect`): neither side redials after it. */
+  'disconnected',
+  /** Ended on purpose otherwise: the daemon is stopping (its peer redials: it may be restarting). */
   'local',
   /** Something failed on the sender's side (a history write): not the receiver's fault. */
   'internal',

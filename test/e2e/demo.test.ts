@@ -120,8 +120,9 @@ describe('Alice and Bob walkthrough', { timeout: 180_000 }, () => {
     assert.match(lines[2]!, /alice sent you holiday photo \(1\)\.jpg/);
   });
 
-  test('history survives a daemon restart', async () => {
+  test('history survives a daemon restart, and the restarted daemon redials its peer', async () => {
     const before = await historyOf(home, 'bob');
+    const aliceBefore = (await historyOf(home, 'alice')).at(-1)!.seq as number;
     const stopped = await home.run(['daemon', 'stop', '--profile', 'bob']);
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.equal(isAlive(bob.pid), false, 'stop waits until the process is gone');
@@ -133,8 +134,16 @@ describe('Alice and Bob walkthrough', { timeout: 180_000 }, () => {
     // The stop itself adds a "disconnected" event; everything before it is unchanged.
     assert.deepEqual(afterRestart.slice(0, before.length), before);
     assert.ok(afterRestart.slice(before.length).some((event) => event.type === 'peer' && event.state === 'disconnected'));
+    const aliceSaw = async () => (await historyOf(home, 'alice')).filter((event) => (event.seq as number) > aliceBefore && event.type === 'peer');
+    assert.equal((await aliceSaw())[0]?.state, 'disconnected', 'Alice noticed Bob leaving');
+    // Bob dialled Alice before: started again (on another port), he dials her again by himself.
+    const deadline = Date.now() + 20_000;
+    while (!(await aliceSaw()).some((event) => event.state === 'connected') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const aliceStatus = JSON.parse((await home.run(['daemon', 'status', '--profile', 'alice', '--json'])).stdout);
-    assert.equal(aliceStatus.connection, 'disconnected', 'Alice noticed Bob leaving');
+    assert.equal(aliceStatus.connection, 'connected', 'reconnected without a chat connect');
+    assert.equal(aliceStatus.peer.name, 'bob');
   });
 
   test('a single connect is enough for both to send', async () => {

@@ -1,7 +1,9 @@
 import { Flags } from '@oclif/core';
 import path from 'node:path';
 import { MAX_PORT, type StatusResult } from '../../control/protocol.ts';
-import { checkDisplayName, DaemonOptionError, parseMaxFileSize, parsePingInterval } from '../../control/daemon-options.ts';
+import {
+  checkDisplayName, DaemonOptionError, NO_RECONNECT_DESCRIPTION, parseMaxFileSize, parsePingInterval, reconnectEnabled,
+} from '../../control/daemon-options.ts';
 import { DEFAULT_MAX_FILE_SIZE, formatByteSize } from '../../text/sizes.ts';
 import { ensureDaemon } from '../../control/spawn.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
@@ -13,12 +15,15 @@ export default class DaemonStart extends BaseCommand {
   static override summary = 'Start this profile\'s chat daemon in the background.';
   static override description =
     'Starts chatd, which listens for your peer on a TCP port, and returns once it is ready. ' +
-    'Prints the port on standard output. If the daemon already runs, prints the same and exits 0.';
+    'Prints the port on standard output. If the daemon already runs, prints the same and exits 0. ' +
+    'A daemon that starts again redials the last peer it was connected to, unless the last connection ' +
+    'was ended by "chat disconnect" (or --no-reconnect is given).';
   static override examples = [
     { description: 'Start on any free port; prints the port', command: '<%= config.bin %> <%= command.id %>' },
     { description: 'Start as "alice" on port 7001', command: '<%= config.bin %> <%= command.id %> --profile alice --port 7001' },
     { description: 'Accept peers from other machines', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --port 7001' },
     { description: 'Script it', command: 'port=$(<%= config.bin %> <%= command.id %>)' },
+    { description: 'Start without redialling the last peer', command: '<%= config.bin %> <%= command.id %> --no-reconnect' },
   ];
   static override enableJsonFlag = true;
   static override flags = {
@@ -30,6 +35,7 @@ export default class DaemonStart extends BaseCommand {
       description: `Decline offered files larger than this (bytes, or 500M, 2G, 1T). Default: ${formatByteSize(DEFAULT_MAX_FILE_SIZE)}.`,
     }),
     'ping-interval': Flags.string({ description: 'Seconds between pings of a quiet peer (dropped after 4 silent intervals).', hidden: true }),
+    'no-reconnect': Flags.boolean({ description: NO_RECONNECT_DESCRIPTION }),
   };
 
   async run(): Promise<StatusResult & { alreadyRunning: boolean }> {
@@ -43,6 +49,7 @@ export default class DaemonStart extends BaseCommand {
       downloads: flags.downloads === undefined ? undefined : path.resolve(flags.downloads),
       maxFileSize,
       pingInterval,
+      reconnect: reconnectEnabled(flags['no-reconnect']),
     });
     this.say(human`${status.port}`);
     if (!this.jsonEnabled()) {
