@@ -21,6 +21,7 @@ import { controlHandlers } from './control-handlers.ts';
 import { EventFeed } from './event-feed.ts';
 import { Gatekeeper } from './gatekeeper.ts';
 import type { Logger } from './logger.ts';
+import { Outbox } from './outbox.ts';
 import { PeerSlot } from './peer-slot.ts';
 
 export interface DaemonConfig {
@@ -54,6 +55,7 @@ export class ChatDaemon {
   private readonly feed: EventFeed;
   private readonly gatekeeper: Gatekeeper;
   private readonly slot: PeerSlot;
+  private readonly outbox: Outbox;
   private readonly history: HistoryStore;
   private readonly peerContext: SecureContext;
   private readonly handshakeTimeoutMs: number;
@@ -72,6 +74,7 @@ export class ChatDaemon {
     this.feed = new EventFeed(history, log);
     const { name, knownPeers, downloads, maxFileSize, keepalive } = config;
     this.gatekeeper = new Gatekeeper({ name, fingerprint: config.identity.fingerprint, knownPeers, feed: this.feed, log });
+    this.outbox = new Outbox({ name, ledger: history.messages, feed: this.feed, log });
     this.slot = new PeerSlot({
       name, downloads, maxFileSize, keepalive,
       instance: randomUUID(),
@@ -80,6 +83,8 @@ export class ChatDaemon {
       handshakeTimeoutMs: this.handshakeTimeoutMs,
       gatekeeper: this.gatekeeper,
       feed: this.feed,
+      ledger: history.messages,
+      onAdopted: (session, peer) => this.outbox.attach(session, peer),
       log,
     });
   }
@@ -101,6 +106,7 @@ export class ChatDaemon {
         knownPeers: this.config.knownPeers,
         history: this.history,
         feed: this.feed,
+        outbox: this.outbox,
         slot: this.slot,
         gatekeeper: this.gatekeeper,
         log: this.log,

@@ -37,6 +37,8 @@ export interface PeerSlotOptions extends PeerContentOptions {
   handshakeTimeoutMs: number;
   keepalive: KeepaliveOptions | undefined;
   gatekeeper: Gatekeeper;
+  /** Told each time a session becomes the active one (the outbox sends what is queued for its key). */
+  onAdopted?(session: PeerSession, peer: PeerInfo): void;
 }
 
 export class PeerSlot {
@@ -169,12 +171,14 @@ export class PeerSlot {
       `peer ${peer.address}: connected to ${quote(peer.name)} (${peer.direction}, protocol ${peer.version}, key ${formatFingerprint(peer.fingerprint)}` +
         `${pin === 'pinned' ? ', first contact: key pinned' : ''}${change ? `; ${quote(change)}` : ''})`,
     );
-    if (!this.sessionRecorded) return previous ? 'duplicate' : 'adopted';
-    this.feed.record({
-      type: 'peer', state: 'connected', direction: peer.direction, time,
-      from: peer.name, to: this.options.name, address: peer.address, fingerprint: peer.fingerprint, firstContact: pin === 'pinned',
-      ...(change ? { reason: change } : {}),
-    });
+    if (this.sessionRecorded) {
+      this.feed.record({
+        type: 'peer', state: 'connected', direction: peer.direction, time,
+        from: peer.name, to: this.options.name, address: peer.address, fingerprint: peer.fingerprint, firstContact: pin === 'pinned',
+        ...(change ? { reason: change } : {}),
+      });
+    }
+    this.options.onAdopted?.(session, peer);
     return previous ? 'duplicate' : 'adopted';
   }
 

@@ -259,14 +259,19 @@ export class PeerSession {
     return this.closedReason;
   }
 
-  /** Sends one message; resolves once the peer's daemon has acknowledged it. */
-  async sendMessage(text: string): Promise<SentMessage> {
+  /**
+   * Sends one message; resolves once the peer's daemon has acknowledged it. A message sent again
+   * (after a reconnection) keeps its `id` and `time`: that is how the peer knows it.
+   */
+  async sendMessage(text: string, given: Partial<SentMessage> = {}): Promise<SentMessage> {
     this.assertOpen();
     // The peer would treat both as protocol violations and drop the connection.
     if (text.length === 0) throw new PeerError('message is empty');
     if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) throw new PeerError(`message exceeds ${MAX_MESSAGE_BYTES} bytes`);
-    const id = randomUUID();
-    const time = new Date().toISOString();
+    const id = given.id ?? randomUUID();
+    const time = given.time ?? new Date().toISOString();
+    // Its ACK could not tell the two apart.
+    if (this.pendingAcks.has(id)) throw new PeerError(`message ${id} is already on its way`);
     const acked = new Promise<void>((resolve, reject) => this.pendingAcks.set(id, { resolve, reject }));
     this.send({ kind: 'message', id, time, text });
     await acked;

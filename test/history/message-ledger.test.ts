@@ -17,11 +17,11 @@ const MALLORY = 'ee'.repeat(32);
 type Out = Omit<MessageEvent, 'seq'> & { direction: 'out'; fingerprint: string };
 type In = Omit<MessageEvent, 'seq'> & { direction: 'in' };
 
-function outgoing(text: string, to = 'bob', fingerprint = BOB, id = randomUUID()): Out {
+function outgoing(text: string, to = 'bob', fingerprint = BOB, id: string = randomUUID()): Out {
   return { type: 'message', direction: 'out', id, time: new Date().toISOString(), from: 'alice', to, text, fingerprint };
 }
 
-function incoming(text: string, id = randomUUID(), from = 'bob'): In {
+function incoming(text: string, id: string = randomUUID(), from = 'bob'): In {
   return { type: 'message', direction: 'in', id, time: '2026-01-02T03:04:05.678+01:00', from, to: 'alice', text };
 }
 
