@@ -55,7 +55,7 @@ export class Outbox {
   private readonly options: OutboxOptions;
   private readonly ledger: MessageLedger;
   private current: Attachment | undefined;
-  private pumpScheduled: NodeJS.Immediate | undefined;
+  private pumpScheduled = false;
   /** Who waits for a message to leave `queued` (a `send` with `waitMs`). */
   private readonly waiters = new Map<string, Set<(state: OutgoingState) => void>>();
 
@@ -161,10 +161,15 @@ export class Outbox {
     };
   }
 
-  /** Once per turn at most: a burst of sends, or of acknowledgements, refills the window once. */
+  /**
+   * Soon, and once for many: the sends of one commit, or the ACKs of one read, settle together,
+   * and the first pump that runs after them finds them all (what is queued is read from the history).
+   */
   private schedulePump(): void {
-    this.pumpScheduled ??= setImmediate(() => {
-      this.pumpScheduled = undefined;
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
       if (this.current) this.pump(this.current);
     });
   }

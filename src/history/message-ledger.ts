@@ -95,6 +95,7 @@ export class SqliteMessageLedger implements MessageLedger {
   private readonly insert: StatementSync;
   private readonly findIncoming: StatementSync;
   private readonly findOutgoing: StatementSync;
+  private readonly findOutgoingState: StatementSync;
   private readonly updateState: StatementSync;
   private readonly selectQueued: StatementSync;
   private readonly selectQueuedPeers: StatementSync;
@@ -110,6 +111,7 @@ export class SqliteMessageLedger implements MessageLedger {
     // (see the note in store.ts).
     this.insert = db.prepare('INSERT INTO messages (direction, id, peer, seq, state) VALUES (?, ?, ?, ?, ?)');
     this.findIncoming = db.prepare("SELECT seq FROM messages WHERE direction = 'in' AND id = ? AND peer = ?");
+    this.findOutgoingState = db.prepare("SELECT state FROM messages WHERE direction = 'out' AND id = ?");
     this.findOutgoing = db.prepare(
       'SELECT m.seq, k.fingerprint, m.state, e.body FROM messages m JOIN peer_keys k ON k.key = m.peer JOIN events e ON e.seq = m.seq ' +
         "WHERE m.direction = 'out' AND m.id = ?",
@@ -138,7 +140,7 @@ export class SqliteMessageLedger implements MessageLedger {
   }
 
   queue(event: OutgoingEvent): ChatEvent {
-    if (this.outgoing(event.id)) throw new Error(`message ${event.id} is in the history already`);
+    if (this.stateOf(event.id)) throw new Error(`message ${event.id} is in the history already`);
     const stored = this.append({ ...event, state: 'queued' });
     this.insert.run('out', idBytes(event.id), this.keyOf(event.fingerprint, true)!, stored.seq, 'queued');
     return stored;
@@ -153,8 +155,8 @@ export class SqliteMessageLedger implements MessageLedger {
   }
 
   settle(event: Omit<MessageStateEvent, 'seq'>): ChatEvent | undefined {
-    const message = this.outgoing(event.id);
-    if (!message || !SETTLES[event.state].includes(message.state)) return undefined;
+    const state = this.stateOf(event.id);
+    if (!state || !SETTLES[event.state].includes(state)) return undefined;
     this.updateState.run(event.state, idBytes(event.id));
     return this.append(event);
   }
@@ -178,6 +180,11 @@ export class SqliteMessageLedger implements MessageLedger {
 
   setLastPeer(peer: Recipient, time: string): void {
     this.upsertLastPeer.run(peer.fingerprint, peer.name, time);
+  }
+
+  private stateOf(id: string): OutgoingState | undefined {
+    const [row] = this.findOutgoingState.all(idBytes(id)) as unknown as Array<{ state: OutgoingState }>;
+    return row?.state;
   }
 
   /**

@@ -61,6 +61,10 @@ class SqliteHistoryStore implements HistoryStore {
   private readonly selectLatest: StatementSync;
   private readonly selectAfter: StatementSync;
   private readonly selectBefore: StatementSync;
+  /** Prepared once: a batch runs them for every write in it. */
+  private readonly savepoint: StatementSync;
+  private readonly release: StatementSync;
+  private readonly rollbackTo: StatementSync;
 
   constructor(file: string) {
     this.db = new DatabaseSync(file);
@@ -90,6 +94,9 @@ class SqliteHistoryStore implements HistoryStore {
     this.selectBefore = this.db.prepare(
       'SELECT seq, body FROM (SELECT seq, body FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC',
     );
+    this.savepoint = this.db.prepare('SAVEPOINT work');
+    this.release = this.db.prepare('RELEASE work');
+    this.rollbackTo = this.db.prepare('ROLLBACK TO work');
     this.messages = new SqliteMessageLedger(this.db, (event) => this.append(event));
   }
 
@@ -144,13 +151,13 @@ class SqliteHistoryStore implements HistoryStore {
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for (const work of works) {
-        this.db.exec('SAVEPOINT work');
+        this.savepoint.run();
         try {
           outcomes.push({ ok: true, value: work() });
-          this.db.exec('RELEASE work');
+          this.release.run();
         } catch (error) {
-          this.db.exec('ROLLBACK TO work');
-          this.db.exec('RELEASE work');
+          this.rollbackTo.run();
+          this.release.run();
           outcomes.push({ ok: false, error });
         }
       }
