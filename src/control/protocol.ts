@@ -163,6 +163,7 @@ export const ErrorCode = {
   connectFailed: 1002,
   fileUnreadable: 1003,
   transferFailed: 1004,
+  /** No longer sent: a `send` whose connection ends before the acknowledgement stays queued. */
   peerLost: 1005,
   busy: 1006,
   timeout: 1007,

@@ -145,6 +145,22 @@ describe('the outbox: sending while the peer is away', { timeout: 240_000 }, () 
     assert.match(bad.stderr, /--id: invalid value "not-a-uuid": expected a UUID/);
   });
 
+  test('a restart of the sender while the peer is away: what was queued is kept, and new messages queue for the last peer', async () => {
+    await bobAway();
+    const before = await send(['--no-wait', 'queued before the restart']);
+    assert.equal(before.code, 4, before.stderr);
+    assert.equal((await home.run(['daemon', 'stop', '--profile', 'alice'])).code, 0);
+    await home.startDaemon('alice');
+    const after = await send(['--timeout', '0.2', 'queued after the restart']);
+    assert.equal(after.code, 4, after.stderr);
+    assert.equal(after.stdout, QUEUED_LINE, 'still for bob: the last peer is remembered');
+    assert.deepEqual((await outbox()).peers[0]!.messages.map((message) => message.text), ['queued before the restart', 'queued after the restart']);
+    await bobBack();
+    await outboxEmptied();
+    const bobs = messages(await historyOf(home, 'bob'), 'in').map((event) => event.text);
+    assert.deepEqual(bobs.slice(-2), ['queued before the restart', 'queued after the restart']);
+  });
+
   test('chat outbox drop: one by id, then --all; nothing dropped is delivered, and the history says so', async () => {
     await bobAway();
     const ids: string[] = [];
