@@ -5,11 +5,12 @@
 // messages, no TLS+fsync contender; a few seconds), --json (print the results to stdout instead of the table).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
 import { ControlClient } from '../src/control/client.ts';
 import type { ChatEvent } from '../src/history/events.ts';
@@ -67,7 +68,19 @@ interface Results {
     /** The larger of the two daemons' growth from the small to the large transfer, by medians. */
     growthMiB: number;
   };
-  messages: { count: number; p50Ms: number; p99Ms: number; perSecond: number; tcpPingPongP50Ms: number; tcpPingPongP99Ms: number };
+  messages: {
+    count: number; p50Ms: number; p99Ms: number; perSecond: number; tcpPingPongP50Ms: number; tcpPingPongP99Ms: number;
+    /** One SQLite commit with synchronous=FULL (WAL), as the history makes them, on the disk the daemons use. */
+    fsyncCommitP50Ms: number; fsyncCommitP99Ms: number;
+    /** How many fsynced commits one message costs, by p50: the queued record and the receiver's commit are on its path. */
+    p50VsFsyncCommit: number;
+  };
+  /**
+   * Row 3b: `count` sends at once on one control connection, until each is answered delivered (on
+   * both disks, fsynced), against `count` fsynced commits one per message (no group commit) and all
+   * in one commit, on the same disk.
+   */
+  messageBurst: { count: number; seconds: number; perSecond: number; commitEachPerSecond: number; oneCommitPerSecond: number; vsCommitEach: number };
   messagesDuringTransfer: { count: number; p50Ms: number; maxMs: number };
   startup: { runs: number; nodeMs: Stat; sendMs: Stat; statusMs: Stat; sendVsNode: number; statusVsNode: number };
   controlRpc: { count: number; p50Ms: number; p99Ms: number };
@@ -152,7 +165,7 @@ const transferTimeoutMs = (bytes: number) => TRANSFER_TIMEOUT_FLOOR_MS + Math.ce
  * `homes` before any daemon starts, so the caller's cleanup stops them even when starting or
  * connecting fails halfway.
  */
-async function startPair(homes: ChatHome[]): Promise<{ home: ChatHome; alice: { pid: number }; bob: { pid: number; downloads: string } }> {
+async function startPair(homes: ChatHome[]): Promise<{ home: ChatHome; alice: { pid: number }; bob: { pid: number; port: number; downloads: string } }> {
   const home = await ChatHome.create();
   homes.push(home);
   const alice = await home.startDaemon('alice');
@@ -282,6 +295,49 @@ async function messageLatencies(sender: ControlClient, receiver: ControlClient, 
     if (spacingMs > 0) await sleep(spacingMs);
   }
   return latencies;
+}
+
+/**
+ * `count` sends at once on one connection; seconds until every one is answered delivered. On a
+ * fresh peer connection, so the receiver's pacing starts with its whole burst (MESSAGE_BURST).
+ */
+async function messageBurst(sender: ControlClient, bobPort: number, count: number): Promise<number> {
+  await sender.request('disconnect', {});
+  await sender.request('connect', { host: '127.0.0.1', port: bobPort });
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: count }, (_, i) => sender.request('send', { text: `burst ${i}` })));
+  const seconds = (performance.now() - started) / 1000;
+  const late = results.filter((result) => result.state !== 'delivered').length;
+  if (late > 0) throw new Error(`${late} of ${count} burst messages were not delivered within the send timeout`);
+  return seconds;
+}
+
+/**
+ * The history's own kind of commit (WAL, synchronous=FULL, one JSON row) in `dir`: each of `count`
+ * in its own transaction, timed one by one, then `count` more in one transaction.
+ */
+function fsyncedCommits(dir: string, count: number): { each: number[]; oneCommitSeconds: number } {
+  const file = path.join(dir, 'commits.db');
+  const db = new DatabaseSync(file);
+  try {
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO events (body) VALUES (?)');
+    const body = JSON.stringify({ type: 'message', direction: 'in', id: '5f0c8a52-8a47-4b1e-9d61-2f1c3c1b7e01', time: new Date().toISOString(), from: 'alice', to: 'bob', text: 'bench message' });
+    const each: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      insert.run(body);
+      each.push(performance.now() - started);
+    }
+    const started = performance.now();
+    db.exec('BEGIN');
+    for (let i = 0; i < count; i++) insert.run(body);
+    db.exec('COMMIT');
+    return { each, oneCommitSeconds: (performance.now() - started) / 1000 };
+  } finally {
+    db.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  }
 }
 
 async function tcpPingPong(count: number): Promise<number[]> {
@@ -447,6 +503,12 @@ async function main(): Promise<void> {
     const latencies = await messageLatencies(aliceControl, bobControl, messageCount);
     const ping = sortedCopy(await tcpPingPong(messageCount));
     const latencySorted = sortedCopy(latencies);
+    // The same disk as the daemons' histories: both live under os.tmpdir().
+    const commits = fsyncedCommits(work, messageCount);
+    const commitSorted = sortedCopy(commits.each);
+
+    log('row 3b: a burst of messages (group commit) ...');
+    const burstSeconds = await messageBurst(aliceControl, pair.bob.port, messageCount);
 
     log('row 6: control RPC round trip ...');
     const rpc: number[] = [];
@@ -545,6 +607,17 @@ async function main(): Promise<void> {
         perSecond: latencies.length / (latencies.reduce((a, b) => a + b, 0) / 1000),
         tcpPingPongP50Ms: percentile(ping, 50),
         tcpPingPongP99Ms: percentile(ping, 99),
+        fsyncCommitP50Ms: percentile(commitSorted, 50),
+        fsyncCommitP99Ms: percentile(commitSorted, 99),
+        p50VsFsyncCommit: percentile(latencySorted, 50) / percentile(commitSorted, 50),
+      },
+      messageBurst: {
+        count: messageCount,
+        seconds: burstSeconds,
+        perSecond: messageCount / burstSeconds,
+        commitEachPerSecond: messageCount / (commits.each.reduce((a, b) => a + b, 0) / 1000),
+        oneCommitPerSecond: messageCount / commits.oneCommitSeconds,
+        vsCommitEach: messageCount / burstSeconds / (messageCount / (commits.each.reduce((a, b) => a + b, 0) / 1000)),
       },
       messagesDuringTransfer: {
         count: during.length,
@@ -590,7 +663,11 @@ function table(r: Results): string {
       `send ${s(r.memory.senderLargeMiB, 0)} / recv ${s(r.memory.receiverLargeMiB, 0)} at ${f(r.memory.largeBytes / MiB, 0)} MiB`,
       `growth send ${f(r.memory.senderLargeMiB.median - r.memory.senderSmallMiB.median, 0)} / recv ${f(r.memory.receiverLargeMiB.median - r.memory.receiverSmallMiB.median, 0)} MiB (${r.memory.runs} pairs each)`],
     ['3 message latency ms', `p50 ${f(r.messages.p50Ms, 3)} p99 ${f(r.messages.p99Ms, 3)}; ${f(r.messages.perSecond, 0)}/s`,
-      `TCP ping-pong p50 ${f(r.messages.tcpPingPongP50Ms, 3)} p99 ${f(r.messages.tcpPingPongP99Ms, 3)}`, `p50 ratio ${f(r.messages.p50Ms / r.messages.tcpPingPongP50Ms, 1)}`],
+      `TCP ping-pong p50 ${f(r.messages.tcpPingPongP50Ms, 3)} p99 ${f(r.messages.tcpPingPongP99Ms, 3)}; fsynced commit p50 ${f(r.messages.fsyncCommitP50Ms, 3)} p99 ${f(r.messages.fsyncCommitP99Ms, 3)}`,
+      `p50/ping-pong ${f(r.messages.p50Ms / r.messages.tcpPingPongP50Ms, 1)}; p50/commit ${f(r.messages.p50VsFsyncCommit, 1)}`],
+    ['3b message burst /s', `${r.messageBurst.count} sends at once, all delivered: ${f(r.messageBurst.perSecond, 0)}/s (${f(r.messageBurst.seconds * 1000, 0)} ms)`,
+      `fsynced commits: one per message ${f(r.messageBurst.commitEachPerSecond, 0)}/s; all in one ${f(r.messageBurst.oneCommitPerSecond, 0)}/s`,
+      `chat/one commit each ${f(r.messageBurst.vsCommitEach, 2)}`],
     ['4 message during transfer', `p50 ${f(r.messagesDuringTransfer.p50Ms, 2)} ms, max ${f(r.messagesDuringTransfer.maxMs, 2)} ms`, `${r.messagesDuringTransfer.count} messages`, ''],
     ['5 CLI start-up ms', `send ${s(r.startup.sendMs, 0)}; status ${s(r.startup.statusMs, 0)}`, `node -e 0 ${s(r.startup.nodeMs, 0)}`,
       `send/node ${f(r.startup.sendVsNode, 2)}; status/node ${f(r.startup.statusVsNode, 2)}`],

@@ -4,8 +4,11 @@ import { ErrorCode } from '../control/protocol.ts';
 import { UntrustedSocketError } from '../control/socket-trust.ts';
 import { DaemonStartError } from '../control/spawn.ts';
 
-/** The contract's exit codes. */
-export const ExitCode = { ok: 0, failure: 1, usage: 2, notRunning: 3 } as const;
+/**
+ * The contract's exit codes. `queued` (`chat send`): the message is safe on this side's disk and
+ * will be delivered when the peer is reachable; do not send it again.
+ */
+export const ExitCode = { ok: 0, failure: 1, usage: 2, notRunning: 3, queued: 4 } as const;
 
 /** A failure the CLI reports as one line, with a stable code for --json and an exit code. */
 export class CliError extends Error {

@@ -5,21 +5,28 @@
  * error) returns false and the full oclif CLI handles it, so its messages stay the only ones.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ControlClient, DaemonNotRunningError, SEND_TIMEOUT_MS } from '../control/client.ts';
+import { ControlClient, DaemonNotRunningError } from '../control/client.ts';
 import { DEFAULT_PROFILE, defaultChatHome, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
+import type { SendParams } from '../control/protocol.ts';
 import { ExitCode } from './errors.ts';
 import { composeMessage } from './message-input.ts';
-import { human } from './output.ts';
 import { reportFailure } from './report.ts';
+import { parseMessageId, parseTimeoutSeconds, requestSend, sendOutcomeLine } from './send-request.ts';
 import { formatStatus, notRunningLine } from './status-view.ts';
 import { writeHuman, writeJson as printJson } from './terminal.ts';
+
+type Values = Record<string, string | boolean | undefined>;
 
 interface FastCommand {
   id: string;
   /** How many leading words name the command. */
   words: number;
   positionals: boolean;
-  run(paths: ProfilePaths, positionals: string[], json: boolean): Promise<number>;
+  /** Its own flags, besides --profile and --json. */
+  options: NonNullable<ParseArgsConfig['options']>;
+  /** The flags' values as the command takes them, or undefined for oclif to report what is wrong. */
+  check?(values: Values): Values | undefined;
+  run(paths: ProfilePaths, positionals: string[], json: boolean, values: Values): Promise<number>;
 }
 
 const COMMANDS: FastCommand[] = [
@@ -27,14 +34,35 @@ const COMMANDS: FastCommand[] = [
     id: 'send',
     words: 1,
     positionals: true,
-    async run(paths, positionals, json) {
+    options: { timeout: { type: 'string' }, wait: { type: 'boolean' }, 'no-wait': { type: 'boolean' }, id: { type: 'string' } },
+    check(values) {
+      const checked: Values = {};
+      if (values.timeout !== undefined) {
+        const ms = parseTimeoutSeconds(String(values.timeout));
+        if (ms === undefined) return undefined;
+        checked.waitMs = String(ms);
+      }
+      // Which of the two came last, oclif decides.
+      if (values.wait && values['no-wait']) return undefined;
+      if (values['no-wait']) checked.waitMs = '0';
+      if (values.id !== undefined) {
+        const id = parseMessageId(String(values.id));
+        if (id === undefined) return undefined;
+        checked.id = id;
+      }
+      return checked;
+    },
+    async run(paths, positionals, json, values) {
       const text = await composeMessage(positionals);
       const client = await ControlClient.connect(paths);
       try {
-        const result = await client.request('send', { text }, SEND_TIMEOUT_MS);
+        const params: SendParams = { text };
+        if (values.id !== undefined) params.id = String(values.id);
+        if (values.waitMs !== undefined) params.waitMs = Number(values.waitMs);
+        const result = await requestSend(client, params);
         if (json) printJson(result);
-        else writeHuman('stdout', human`delivered to ${result.to}`);
-        return ExitCode.ok;
+        else writeHuman('stdout', sendOutcomeLine(result));
+        return result.state === 'queued' ? ExitCode.queued : ExitCode.ok;
       } finally {
         client.close();
       }
@@ -44,6 +72,7 @@ const COMMANDS: FastCommand[] = [
     id: 'daemon status',
     words: 2,
     positionals: false,
+    options: {},
     async run(paths, _positionals, json) {
       let client: ControlClient;
       try {
@@ -66,7 +95,7 @@ const COMMANDS: FastCommand[] = [
   },
 ];
 
-const FLAGS: ParseArgsConfig['options'] = {
+const FLAGS: NonNullable<ParseArgsConfig['options']> = {
   profile: { type: 'string', short: 'p' },
   json: { type: 'boolean' },
 };
@@ -75,21 +104,26 @@ const FLAGS: ParseArgsConfig['options'] = {
 export async function runFastPath(argv: string[]): Promise<boolean> {
   const command = COMMANDS.find((candidate) => candidate.id === argv.slice(0, candidate.words).join(' '));
   if (!command || process.env.CHAT_NO_FAST_PATH) return false;
-  let values: { profile?: string | undefined; json?: boolean | undefined };
+  let values: Values;
   let positionals: string[];
   try {
-    const parsed = parseArgs({ args: argv.slice(command.words), options: FLAGS, allowPositionals: true, strict: true });
-    values = parsed.values as typeof values;
+    const parsed = parseArgs({ args: argv.slice(command.words), options: { ...FLAGS, ...command.options }, allowPositionals: true, strict: true, tokens: true });
+    // A flag given twice: oclif says what it makes of that.
+    const names = parsed.tokens.filter((token) => token.kind === 'option').map((token) => token.name);
+    if (new Set(names).size !== names.length) return false;
+    values = parsed.values as Values;
     positionals = parsed.positionals;
   } catch {
     return false;
   }
   if (!command.positionals && positionals.length > 0) return false;
-  const profile = values.profile ?? process.env.CHAT_PROFILE;
+  const checked = command.check ? command.check(values) : {};
+  if (!checked) return false;
+  const profile = (values.profile as string | undefined) ?? process.env.CHAT_PROFILE;
   const json = values.json === true;
   try {
     const paths = resolveProfilePaths({ home: process.env.CHAT_HOME || defaultChatHome(), profile });
-    process.exitCode = await command.run(paths, positionals, json);
+    process.exitCode = await command.run(paths, positionals, json, checked);
   } catch (error) {
     process.exitCode = reportFailure(error, { profile: profile || DEFAULT_PROFILE, json, commandId: command.id });
   }

@@ -87,6 +87,10 @@ export function formatEvent(event: ChatEvent): HumanText {
   switch (event.type) {
     case 'message':
       return human`${time}  ${who}: ${humanLines(event.text, time.text.length + who.text.length + 4)}`;
+    case 'message-state':
+      return event.state === 'delivered'
+        ? human`${time}  * delivered to ${event.to} (message ${event.id})`
+        : human`${time}  * dropped from the outbox, for ${event.to} (message ${event.id})`;
     case 'file':
       return event.direction === 'in'
         ? human`${time}  ${who} sent you ${event.name} (${formatBytes(event.size)}, sha256 ${event.sha256}) -> ${event.path}`

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { CONNECT_TIMEOUT_MS, SEND_TIMEOUT_MS, type ControlClient } from '../control/client.ts';
+import { CONNECT_TIMEOUT_MS, type ControlClient } from '../control/client.ts';
 import type { ChatEvent } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { toCliError } from '../cli/errors.ts';
 import { followEvents } from '../cli/event-feed.ts';
 import { formatBytes, formatEvent, human, type HumanText } from '../cli/output.ts';
+import { requestSend, sendOutcomeLine } from '../cli/send-request.ts';
 import { parsePeerTarget } from '../cli/target.ts';
 import { clearTerminalLine, writeHuman } from '../cli/terminal.ts';
 
@@ -42,6 +43,8 @@ class ConsoleSession {
   private readonly interactive: boolean;
   private connected = false;
   private ownName = '';
+  /** Ids of lines this console reported as queued, not delivered yet. */
+  private readonly queued = new Set<string>();
 
   constructor(client: ControlClient, lines: Interface, interactive: boolean) {
     this.client = client;
@@ -94,8 +97,12 @@ class ConsoleSession {
         this.print(human`* sent ${result.name} (${formatBytes(result.size)}, sha256 ${result.sha256})`);
         return;
       }
-      await this.client.request('send', { text: line }, SEND_TIMEOUT_MS);
+      const sent = await requestSend(this.client, { text: line });
       if (!this.interactive) this.print(human`${this.ownName}: ${line}`);
+      if (sent.state === 'queued') {
+        this.queued.add(sent.id);
+        this.print(human`* ${sendOutcomeLine(sent)}`);
+      }
     } catch (error) {
       this.failures++;
       const cliError = toCliError(error, '');
@@ -107,6 +114,11 @@ class ConsoleSession {
 
   private showEvent(event: ChatEvent): void {
     if (event.type === 'peer') this.connected = event.state === 'connected' || this.connected && event.state !== 'disconnected';
+    // A line it said was queued: say when it is delivered.
+    if (event.type === 'message-state' && this.queued.delete(event.id)) {
+      this.print(formatEvent(event));
+      return;
+    }
     // Our own messages were typed here; our own files are reported by the transfer itself.
     if (event.direction === 'out' && event.type !== 'peer') return;
     this.print(formatEvent(event));

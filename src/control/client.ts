@@ -35,8 +35,11 @@ const CLIENT_ID = 'chatd';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** `connect`: the daemon's own dial gives up after HANDSHAKE_TIMEOUT_MS; this leaves room for its answer. */
 export const CONNECT_TIMEOUT_MS = 25_000;
-/** `send`: a peer busy with a large transfer still acknowledges quickly; a lost peer fails sooner. */
-export const SEND_TIMEOUT_MS = 60_000;
+/**
+ * `send`: the daemon answers within the `waitMs` it was given, counted from the moment the message
+ * is on its disk; this is the margin for that commit and the answer.
+ */
+export const SEND_ANSWER_MARGIN_MS = 30_000;
 
 /** A connection to this profile's daemon: typed requests, notifications, and its end. */
 export class ControlClient {

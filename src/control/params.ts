@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseFingerprint } from '../identity/fingerprint-notation.ts';
 import { MAX_MESSAGE_BYTES, MAX_PORT } from '../wire/limits.ts';
 import { ControlError } from './control-error.ts';
-import { ErrorCode, type MethodName, type ParamsOf } from './protocol.ts';
+import { ErrorCode, MAX_SEND_WAIT_MS, MESSAGE_ID_PATTERN, type MethodName, type ParamsOf } from './protocol.ts';
 
 /** Longest host name or address `connect` takes (a DNS name is at most 253 characters). */
 const MAX_HOST_LENGTH = 255;
@@ -25,6 +25,7 @@ const validators: Validators = {
   subscribe: none,
   identity: none,
   peers: none,
+  outbox: none,
   connect(params) {
     only(params, ['host', 'port', 'fingerprint']);
     const { host, port, fingerprint } = params;
@@ -38,11 +39,29 @@ const validators: Validators = {
     return { host, port, fingerprint: expected };
   },
   send(params) {
-    only(params, ['text']);
-    const { text } = params;
+    only(params, ['text', 'id', 'waitMs']);
+    const { text, id, waitMs } = params;
     if (typeof text !== 'string' || text.length === 0) invalid('the message is empty');
     if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) invalid(`the message is longer than ${MAX_MESSAGE_BYTES} bytes`);
-    return { text };
+    const send: ParamsOf<'send'> = { text };
+    if (id !== undefined) send.id = messageId(id);
+    if (waitMs !== undefined) {
+      if (typeof waitMs !== 'number' || !Number.isSafeInteger(waitMs) || waitMs < 0 || waitMs > MAX_SEND_WAIT_MS) {
+        invalid(`"waitMs" must be an integer from 0 to ${MAX_SEND_WAIT_MS} (milliseconds)`);
+      }
+      send.waitMs = waitMs;
+    }
+    return send;
+  },
+  'outbox.drop'(params) {
+    only(params, ['id', 'all']);
+    const { id, all } = params;
+    if ((id === undefined) === (all === undefined)) invalid('give "id" (one message) or "all": true, not both or neither');
+    if (all !== undefined) {
+      if (all !== true) invalid('"all" must be true');
+      return { all };
+    }
+    return { id: messageId(id) };
   },
   transfer(params) {
     only(params, ['path', 'progress']);
@@ -83,6 +102,13 @@ function only(params: Record<string, unknown>, names: string[]): void {
   for (const key of Object.keys(params)) {
     if (!names.includes(key)) invalid(names.length === 0 ? `this method takes no params, got "${key}"` : `unknown param "${key}" (takes ${names.map((name) => `"${name}"`).join(', ')})`);
   }
+}
+
+/** A message id is a UUID; upper-case digits are taken, and stored as the peer protocol writes them. */
+function messageId(value: unknown): string {
+  const id = typeof value === 'string' ? value.toLowerCase() : undefined;
+  if (id === undefined || !MESSAGE_ID_PATTERN.test(id)) invalid('"id" must be a UUID (8-4-4-4-12 hex digits)');
+  return id;
 }
 
 function count(value: unknown, name: string): number {

@@ -85,8 +85,47 @@ export interface DisconnectResult {
   /** The peer this daemon would have redialled by itself, and now does not; null if none. */
   reconnectStopped: string | null;
 }
-export interface SendParams { text: string }
-export interface SendResult { id: string; time: string; to: string }
+export interface SendParams {
+  text: string;
+  /**
+   * The message's id (a UUID), chosen by the caller so that it can retry safely: a send with an id
+   * that was sent already is that same message, never a second one. Default: a fresh one.
+   */
+  id?: string;
+  /** How long to wait for the peer's acknowledgement before answering `queued`; default DEFAULT_SEND_WAIT_MS. */
+  waitMs?: number;
+}
+/** `delivered`: the peer's daemon has it on its disk. `queued`: not yet; it is sent when the peer is reachable. */
+export type SendState = 'delivered' | 'queued';
+export interface SendResult {
+  id: string;
+  /** When it was queued, ISO 8601 UTC: the `time` both histories keep. */
+  time: string;
+  /** The recipient's name. */
+  to: string;
+  /** The recipient's key: the message goes to no other. */
+  fingerprint: string;
+  state: SendState;
+}
+/** A message waiting in the outbox. */
+export interface OutboxMessage { id: string; seq: number; time: string; text: string }
+export interface OutboxPeer {
+  name: string;
+  fingerprint: string;
+  /** Messages queued for this key, all of them. */
+  count: number;
+  /** The first of them, oldest (next to go) first: at most MAX_OUTBOX_LISTED. */
+  messages: OutboxMessage[];
+}
+export interface OutboxResult {
+  /** Each key with queued messages, the one waiting longest first. */
+  peers: OutboxPeer[];
+  /** Some peer has more messages than `messages` lists (see MAX_OUTBOX_LISTED, MAX_HISTORY_RESPONSE_BYTES). */
+  truncated: boolean;
+}
+/** One message by id, or every queued message. */
+export type OutboxDropParams = { id: string } | { all: true };
+export interface OutboxDropResult { dropped: number }
 export interface TransferParams {
   /** Absolute path, read by the daemon (same user). */
   path: string;
@@ -124,6 +163,8 @@ export interface ControlMethods {
   identity: { params: Record<string, never>; result: IdentityResult };
   peers: { params: Record<string, never>; result: PeersResult };
   'peers.forget': { params: ForgetPeerParams; result: ForgetPeerResult };
+  outbox: { params: Record<string, never>; result: OutboxResult };
+  'outbox.drop': { params: OutboxDropParams; result: OutboxDropResult };
 }
 export type MethodName = keyof ControlMethods;
 export type ParamsOf<M extends MethodName> = ControlMethods[M]['params'];
@@ -139,7 +180,8 @@ export interface ControlNotifications {
 
 /**
  * Application error codes (JSON-RPC `error.code`), in the range 1000-1099. The CLI maps
- * `invalidParams` to exit code 2 and every other error to exit code 1.
+ * `invalidParams` to exit code 2 and every other error to exit code 1 (a `send` answered
+ * `queued` is not an error: the CLI exits 4 for it).
  */
 export const ErrorCode = {
   invalidParams: -32602,
@@ -147,18 +189,26 @@ export const ErrorCode = {
   connectFailed: 1002,
   fileUnreadable: 1003,
   transferFailed: 1004,
+  /** No longer sent: a `send` whose connection ends before the acknowledgement stays queued. */
   peerLost: 1005,
   busy: 1006,
   timeout: 1007,
   identityMismatch: 1008,
   unknownPeer: 1009,
   answerTooLarge: 1010,
+  notQueued: 1011,
   internal: 1099,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
 
 /** Events in a history page when `limit` is not given. */
 export const DEFAULT_HISTORY_PAGE = 10;
+/** How long `send` waits for the acknowledgement when `waitMs` is not given (`chat send --timeout`'s default). */
+export const DEFAULT_SEND_WAIT_MS = 10_000;
+/** The longest `waitMs`: an hour. Past it a caller should look at the outbox (or `subscribe`) instead. */
+export const MAX_SEND_WAIT_MS = 3_600_000;
+/** Messages `outbox` lists per peer (it counts them all): a long outbox is a count, not a 4 MiB answer. */
+export const MAX_OUTBOX_LISTED = 100;
 /** Most events the daemon returns in one history response. */
 export const MAX_HISTORY_PAGE = 1000;
 /**
@@ -171,5 +221,7 @@ export const MAX_HISTORY_RESPONSE_BYTES = 1024 * 1024;
  * checks it before it connects; larger text goes as a file (`chat transfer`).
  */
 export { MAX_MESSAGE_BYTES } from '../wire/limits.ts';
+/** A message id: a UUID in lower case, as the peer protocol writes it. */
+export { UUID_PATTERN as MESSAGE_ID_PATTERN } from '../wire/frames.ts';
 /** Ports are 1-65535; 0 ("any") is only meaningful for listening. */
 export { MAX_PORT } from '../wire/limits.ts';

@@ -16,8 +16,6 @@ import {
   type ForgetPeerResult,
   type HistoryParams,
   type HistoryResult,
-  type SendParams,
-  type SendResult,
   type StatusResult,
   type TransferParams,
   type TransferResult,
@@ -31,6 +29,8 @@ import { reasonOf, USER_DISCONNECT_REASON } from './close-reason.ts';
 import { handleConnect, type ConnectContext } from './connect-handler.ts';
 import type { EventFeed } from './event-feed.ts';
 import type { Reconnector } from './reconnect.ts';
+import type { Outbox } from './outbox.ts';
+import { dropFromOutbox, handleSend, listOutbox } from './outbox-handlers.ts';
 
 /** How often a transfer reports progress to the command that started it. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -44,6 +44,7 @@ export interface ControlContext extends ConnectContext {
   history: HistoryStore;
   feed: EventFeed;
   reconnector: Reconnector;
+  outbox: Outbox;
   status(): StatusResult;
   stop(reason: string): void;
 }
@@ -58,7 +59,7 @@ export function controlHandlers(context: ControlContext): ControlHandlers {
     },
     connect: (params) => context.reconnector.userConnect(params, () => handleConnect(context, params)),
     disconnect: () => disconnect(context),
-    send: (params) => send(context, params),
+    send: (params) => handleSend(context.outbox, params),
     transfer: (params, connection) => transfer(context, params, connection),
     history: (params) => historyPage(context.history, params),
     subscribe: (_params, connection) => {
@@ -68,6 +69,8 @@ export function controlHandlers(context: ControlContext): ControlHandlers {
     identity: () => ({ name: context.name, fingerprint: context.fingerprint }),
     peers: () => ({ peers: context.knownPeers.list() }),
     'peers.forget': (params) => forgetPeer(context, params),
+    outbox: () => listOutbox(context.outbox),
+    'outbox.drop': (params) => dropFromOutbox(context.outbox, params),
   };
 }
 
@@ -87,22 +90,6 @@ function activeSession({ slot }: ControlContext): PeerSession {
     throw new ControlError(ErrorCode.notConnected, 'not connected to a peer; run "chat connect PORT" first');
   }
   return session;
-}
-
-async function send(context: ControlContext, { text }: SendParams): Promise<SendResult> {
-  const session = activeSession(context);
-  const peerName = session.peer!.name;
-  let sent;
-  try {
-    sent = await session.sendMessage(text);
-  } catch (error) {
-    throw new ControlError(ErrorCode.peerLost, `message not delivered: ${reasonOf(error)}`);
-  }
-  context.feed.record({
-    type: 'message', direction: 'out', id: sent.id, time: sent.time,
-    from: context.name, to: peerName, text,
-  });
-  return { id: sent.id, time: sent.time, to: peerName };
 }
 
 async function transfer(context: ControlContext, { path: filePath, progress }: TransferParams, connection: ControlConnection): Promise<TransferResult> {

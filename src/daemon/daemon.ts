@@ -25,6 +25,7 @@ import { EventFeed } from './event-feed.ts';
 import { Gatekeeper } from './gatekeeper.ts';
 import { LastPeerFile } from './last-peer.ts';
 import type { Logger } from './logger.ts';
+import { Outbox } from './outbox.ts';
 import { PeerSlot } from './peer-slot.ts';
 import { Reconnector } from './reconnect.ts';
 
@@ -62,6 +63,7 @@ export class ChatDaemon {
   private readonly gatekeeper: Gatekeeper;
   private readonly slot: PeerSlot;
   private readonly reconnector: Reconnector;
+  private readonly outbox: Outbox;
   private readonly history: HistoryStore;
   private readonly peerContext: SecureContext;
   private readonly handshakeTimeoutMs: number;
@@ -80,6 +82,7 @@ export class ChatDaemon {
     this.feed = new EventFeed(history, log);
     const { name, knownPeers, downloads, maxFileSize, keepalive } = config;
     this.gatekeeper = new Gatekeeper({ name, fingerprint: config.identity.fingerprint, knownPeers, feed: this.feed, log });
+    this.outbox = new Outbox({ name, ledger: history.messages, feed: this.feed, log });
     this.slot = new PeerSlot({
       name, downloads, maxFileSize, keepalive,
       instance: randomUUID(),
@@ -88,8 +91,12 @@ export class ChatDaemon {
       handshakeTimeoutMs: this.handshakeTimeoutMs,
       gatekeeper: this.gatekeeper,
       feed: this.feed,
+      ledger: history.messages,
       log,
-      onAdopted: (peer) => this.reconnector.adopted(peer),
+      onAdopted: (session, peer) => {
+        this.reconnector.adopted(peer);
+        this.outbox.attach(session, peer);
+      },
       onEnded: (peer, end, recorded) => this.reconnector.ended(peer, end, recorded),
     });
     const connectContext: ConnectContext = {
@@ -125,6 +132,7 @@ export class ChatDaemon {
         knownPeers: this.config.knownPeers,
         history: this.history,
         feed: this.feed,
+        outbox: this.outbox,
         slot: this.slot,
         reconnector: this.reconnector,
         gatekeeper: this.gatekeeper,

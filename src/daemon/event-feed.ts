@@ -3,7 +3,8 @@
  * control client, and connection events only within the budget that keeps churn off the disk.
  */
 import type { ControlConnection } from '../control/server.ts';
-import type { NewEvent } from '../history/events.ts';
+import type { ChatEvent, NewEvent } from '../history/events.ts';
+import { GroupCommit } from '../history/group-commit.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { Logger } from './logger.ts';
 import {
@@ -20,10 +21,13 @@ export class EventFeed {
   private readonly subscribers = new Set<ControlConnection>();
   /** Connections and refusals are recorded in the history, but churn must not fill the disk. */
   private readonly peerEvents = new PeerEventBudget((skipped) => this.reportSkipped(skipped));
+  /** Messages in and out: what arrives together is committed together. */
+  private readonly group: GroupCommit;
 
   constructor(history: HistoryStore, log: Logger) {
     this.history = history;
     this.log = log;
+    this.group = new GroupCommit(history);
   }
 
   /** Sends `connection` every event recorded from now until it closes. */
@@ -34,8 +38,21 @@ export class EventFeed {
 
   /** Stores the event and notifies the subscribers; throws when the history cannot store it. */
   record(event: NewEvent): void {
-    const stored = this.history.append(event);
-    for (const subscriber of this.subscribers) subscriber.notify('event', stored);
+    this.notify(this.history.append(event));
+  }
+
+  private notify(event: ChatEvent): void {
+    for (const subscriber of this.subscribers) subscriber.notify('event', event);
+  }
+
+  /**
+   * Runs `work` against the history in the next group commit (GroupCommit); once that is on the
+   * disk, notifies the subscribers of the events it stored, and resolves with its value.
+   */
+  async commit<T>(work: () => { value: T; events: ChatEvent[] }): Promise<T> {
+    const { value, events } = await this.group.run(work);
+    for (const event of events) this.notify(event);
+    return value;
   }
 
   /** For events about the connection itself: failing to record one must not break the caller. */
@@ -60,9 +77,10 @@ export class EventFeed {
     return this.peerEvents.connection(fingerprint, firstContact);
   }
 
-  /** Reports what the budget skipped, then closes the history. */
+  /** Commits what is pending, reports what the budget skipped, then closes the history. */
   close(): void {
     try {
+      this.group.flush();
       this.peerEvents.flush();
     } finally {
       this.history.close();

@@ -1,7 +1,8 @@
 /**
- * Where what a connected peer sends goes: its messages and the files it delivered into the event
- * feed, its file offers past the storage check first.
+ * Where what a connected peer sends goes: its messages (once each) and the files it delivered into
+ * the event feed, its file offers past the storage check first.
  */
+import type { MessageLedger } from '../history/message-ledger.ts';
 import { quote } from '../peer/log-text.ts';
 import type { PeerInfo, SessionHandlers } from '../peer/session.ts';
 import type { EventFeed } from './event-feed.ts';
@@ -12,6 +13,8 @@ export interface PeerContentOptions extends StorageLimits {
   /** This daemon's name, the `to` of what it receives. */
   name: string;
   feed: EventFeed;
+  /** Which messages each key has sent: one sent again (after a reconnection) is not recorded twice. */
+  ledger: MessageLedger;
   log: Logger;
 }
 
@@ -25,12 +28,17 @@ export function peerContentHandlers(
   isActive: () => boolean,
   options: PeerContentOptions,
 ): Pick<SessionHandlers, 'onMessage' | 'acceptFile' | 'onFileReceived'> {
-  const { name, downloads, feed, log } = options;
+  const { name, downloads, feed, ledger, log } = options;
   return {
+    // The acknowledgement waits for this: for the commit (with the others of its burst) to be on
+    // the disk. A message this key sent before is acknowledged again, and not recorded again.
     onMessage: (message) => {
-      feed.record({
-        type: 'message', direction: 'in', id: message.id, time: message.time,
-        from: peer().name, to: name, text: message.text,
+      const { name: from, fingerprint } = peer();
+      return feed.commit(() => {
+        const stored = ledger.receive({
+          type: 'message', direction: 'in', id: message.id, time: message.time, from, to: name, text: message.text,
+        }, fingerprint);
+        return { value: undefined, events: stored ? [stored] : [] };
       });
     },
     acceptFile: (offer, reservedBytes) => {

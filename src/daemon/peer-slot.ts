@@ -38,8 +38,8 @@ export interface PeerSlotOptions extends PeerContentOptions {
   handshakeTimeoutMs: number;
   keepalive: KeepaliveOptions | undefined;
   gatekeeper: Gatekeeper;
-  /** Told when a session becomes the active one, after its `connected` event. */
-  onAdopted?(peer: PeerInfo): void;
+  /** Told when a session becomes the active one, after its `connected` event (the outbox sends what is queued for its key). */
+  onAdopted?(session: PeerSession, peer: PeerInfo): void;
   /** Told when the active session ends, after its `disconnected` event; `recorded`: both its events were. */
   onEnded?(peer: PeerInfo, end: SessionEnd, recorded: boolean): void;
 }
@@ -191,7 +191,7 @@ export class PeerSlot {
         ...(change ? { reason: change } : {}),
       });
     }
-    this.options.onAdopted?.(peer);
+    this.options.onAdopted?.(session, peer);
     return previous ? 'duplicate' : 'adopted';
   }
 

@@ -28,7 +28,33 @@ export interface MessageEvent extends EventBase {
   /** Message id (UUID), the same on both sides. */
   id: string;
   text: string;
+  /**
+   * `out` only: SHA-256 of the key it is addressed to (64 lowercase hex digits); it is sent to no
+   * other. Absent from messages that older builds recorded. (An incoming message's key is its
+   * connection's, in the `peer` event before it: not repeated in every message a peer can send.)
+   */
+  fingerprint?: string;
+  /**
+   * `out` only: `queued`, the state it was recorded in when `send` took it (it is recorded before
+   * it is sent). Its delivery is a later `message-state` event. Absent from messages that older
+   * builds recorded, once delivered.
+   */
+  state?: 'queued';
 }
+
+/** What became of an outgoing message after it was queued: delivered (acknowledged by the peer) or dropped from the outbox. */
+export interface MessageStateEvent extends EventBase {
+  type: 'message-state';
+  direction: 'out';
+  /** The message's id, as in its `message` event. */
+  id: string;
+  state: MessageState;
+  /** The key the message is addressed to. */
+  fingerprint: string;
+}
+
+/** Delivery states an outgoing message moves to after `queued`. */
+export type MessageState = 'delivered' | 'dropped';
 
 export interface FileEvent extends EventBase {
   type: 'file';
@@ -60,10 +86,11 @@ export interface PeerEvent extends EventBase {
   reason?: string;
 }
 
-export type ChatEvent = MessageEvent | FileEvent | PeerEvent;
+export type ChatEvent = MessageEvent | MessageStateEvent | FileEvent | PeerEvent;
 
 /** An event before the history gives it its sequence number. */
 export type NewEvent =
   | Omit<MessageEvent, 'seq'>
+  | Omit<MessageStateEvent, 'seq'>
   | Omit<FileEvent, 'seq'>
   | Omit<PeerEvent, 'seq'>;

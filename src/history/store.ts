@@ -1,5 +1,6 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { ChatEvent, NewEvent } from './events.ts';
+import { MESSAGE_TABLES, SqliteMessageLedger, type MessageLedger } from './message-ledger.ts';
 
 /**
  * The durable, ordered event log of one profile. Everything the daemon remembers goes through this
@@ -14,10 +15,21 @@ export interface HistoryStore {
   before(seq: number, limit: number): ChatEvent[];
   /** Up to `limit` events with a sequence number greater than `seq`, oldest first. */
   after(seq: number, limit: number): ChatEvent[];
+  /**
+   * Runs every work in one transaction, each in a savepoint of its own: a work that throws is
+   * undone alone, the others are kept, and the one commit is one fsync for all of them. Throws
+   * (and keeps nothing) only when the commit itself fails.
+   */
+  batch(works: ReadonlyArray<() => unknown>): WorkOutcome[];
+  /** Messages by id, and the state of outgoing ones: the outbox (its writes belong in a `batch`). */
+  readonly messages: MessageLedger;
   close(): void;
 }
 
-const SCHEMA_VERSION = 1;
+export type WorkOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** 1: the event log. 2: the messages table (de-duplication, outbox) and the last peer. */
+const SCHEMA_VERSION = 2;
 
 /**
  * Pages written to the WAL before SQLite checkpoints them into the database and starts the WAL
@@ -43,19 +55,26 @@ export function openHistory(file: string): HistoryStore {
 }
 
 class SqliteHistoryStore implements HistoryStore {
+  readonly messages: MessageLedger;
   private readonly db: DatabaseSync;
   private readonly insert: StatementSync;
   private readonly selectLatest: StatementSync;
   private readonly selectAfter: StatementSync;
   private readonly selectBefore: StatementSync;
+  /** Prepared once: a batch runs them for every write in it. */
+  private readonly savepoint: StatementSync;
+  private readonly release: StatementSync;
+  private readonly rollbackTo: StatementSync;
 
   constructor(file: string) {
     this.db = new DatabaseSync(file);
-    // WAL: readers never block the writer; NORMAL sync survives a crash of the daemon (not of the
-    // machine), which is the promise an acknowledgement makes today.
+    // WAL: readers never block the writer. FULL: a commit returns once the WAL is fsynced, so what
+    // the daemon acknowledged (a message received, a message queued) survives a power loss, not
+    // only a crash of the daemon. A burst costs one fsync: writes that arrive together share one
+    // commit (`batch`, GroupCommit).
     try {
       this.db.exec(
-        'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; ' +
+        'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; ' +
           `PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}; PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES};`,
       );
       this.migrate();
@@ -75,6 +94,10 @@ class SqliteHistoryStore implements HistoryStore {
     this.selectBefore = this.db.prepare(
       'SELECT seq, body FROM (SELECT seq, body FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC',
     );
+    this.savepoint = this.db.prepare('SAVEPOINT work');
+    this.release = this.db.prepare('RELEASE work');
+    this.rollbackTo = this.db.prepare('ROLLBACK TO work');
+    this.messages = new SqliteMessageLedger(this.db, (event) => this.append(event));
   }
 
   private migrate(): void {
@@ -82,16 +105,27 @@ class SqliteHistoryStore implements HistoryStore {
     if (row.user_version > SCHEMA_VERSION) {
       throw new Error(`history database was written by a newer chat (schema ${row.user_version})`);
     }
-    if (row.user_version < 1) {
-      this.db.exec(`
-        CREATE TABLE IF NOT EXISTS events (
-          seq  INTEGER PRIMARY KEY AUTOINCREMENT,
-          time TEXT NOT NULL,
-          type TEXT NOT NULL,
-          body TEXT NOT NULL
-        );
-        PRAGMA user_version = ${SCHEMA_VERSION};
-      `);
+    if (row.user_version === SCHEMA_VERSION) return;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      if (row.user_version < 1) {
+        this.db.exec(`
+          CREATE TABLE IF NOT EXISTS events (
+            seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+            time TEXT NOT NULL,
+            type TEXT NOT NULL,
+            body TEXT NOT NULL
+          );
+        `);
+      }
+      // Messages recorded under schema 1 are not entered: version 2 of the peer protocol never
+      // resent one, so none of them can come again.
+      if (row.user_version < 2) this.db.exec(MESSAGE_TABLES);
+      this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
     }
   }
 
@@ -110,6 +144,29 @@ class SqliteHistoryStore implements HistoryStore {
 
   after(seq: number, limit: number): ChatEvent[] {
     return this.selectAfter.all(seq, limit).map(toEvent);
+  }
+
+  batch(works: ReadonlyArray<() => unknown>): WorkOutcome[] {
+    const outcomes: WorkOutcome[] = [];
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const work of works) {
+        this.savepoint.run();
+        try {
+          outcomes.push({ ok: true, value: work() });
+          this.release.run();
+        } catch (error) {
+          this.rollbackTo.run();
+          this.release.run();
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+    return outcomes;
   }
 
   close(): void {

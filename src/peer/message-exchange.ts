@@ -29,14 +29,16 @@ export class MessageExchange {
     this.onMessage = onMessage;
   }
 
-  /** Sends one message; resolves once the peer's daemon has acknowledged it. */
-  async send(text: string): Promise<SentMessage> {
+  /** Sends one message (a resent one keeps its `id` and `time`); resolves once the peer's daemon has acknowledged it. */
+  async send(text: string, given: Partial<SentMessage> = {}): Promise<SentMessage> {
     this.link.assertOpen();
     // The peer would treat both as protocol violations and drop the connection.
     if (text.length === 0) throw new PeerError('message is empty');
     if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES) throw new PeerError(`message exceeds ${MAX_MESSAGE_BYTES} bytes`);
-    const id = randomUUID();
-    const time = new Date().toISOString();
+    const id = given.id ?? randomUUID();
+    const time = given.time ?? new Date().toISOString();
+    // Its ACK could not tell the two apart.
+    if (this.pendingAcks.has(id)) throw new PeerError(`message ${id} is already on its way`);
     const acked = new Promise<void>((resolve, reject) => this.pendingAcks.set(id, { resolve, reject }));
     this.link.send({ kind: 'message', id, time, text });
     await acked;

@@ -141,9 +141,12 @@ export class PeerSession {
     return this.ended && describeEnd(this.ended);
   }
 
-  /** Sends one message; resolves once the peer's daemon has acknowledged it. */
-  sendMessage(text: string): Promise<SentMessage> {
-    return this.messages.send(text);
+  /**
+   * Sends one message; resolves once the peer's daemon has acknowledged it. A message sent again
+   * (after a reconnection) keeps its `id` and `time`: that is how the peer knows it.
+   */
+  sendMessage(text: string, given: Partial<SentMessage> = {}): Promise<SentMessage> {
+    return this.messages.send(text, given);
   }
 
   /** Streams a file that the caller has already checked (see TransferSender.send). */

@@ -5,11 +5,15 @@
 
 /**
  * Version of the peer protocol this build speaks (sent in HELLO). 1 ran over plain TCP; 2 runs
- * the same frames inside TLS 1.3 with a certificate on both sides.
+ * the same frames inside TLS 1.3 with a certificate on both sides; 3 promises exactly-once
+ * messages: a receiver de-duplicates by id and key, so a sender may send a message again.
  */
-export const PROTOCOL_VERSION = 2;
-/** Oldest peer protocol version this build still accepts: there is no plaintext mode. */
-export const MIN_PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
+/**
+ * Oldest peer protocol version this build still accepts: 3, since a version 2 receiver records a
+ * resent message twice (and there is no plaintext mode).
+ */
+export const MIN_PROTOCOL_VERSION = 3;
 /** Protocol tag in HELLO, so a stray client of another program is recognised at once. */
 export const PROTOCOL_NAME = 'chat-peer';
 

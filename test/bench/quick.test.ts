@@ -46,8 +46,11 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
   // The difference may be zero or even negative (GC timing): only that it was computed.
   assert.ok(Number.isFinite(r.memory.growthMiB), 'memory.growthMiB');
 
-  for (const field of ['p50Ms', 'p99Ms', 'perSecond', 'tcpPingPongP50Ms', 'tcpPingPongP99Ms']) positive(r.messages[field], `messages.${field}`);
+  for (const field of ['p50Ms', 'p99Ms', 'perSecond', 'tcpPingPongP50Ms', 'tcpPingPongP99Ms', 'fsyncCommitP50Ms', 'fsyncCommitP99Ms', 'p50VsFsyncCommit']) {
+    positive(r.messages[field], `messages.${field}`);
+  }
   assert.equal(r.messages.count, 100);
+  for (const field of ['count', 'seconds', 'perSecond', 'commitEachPerSecond', 'oneCommitPerSecond', 'vsCommitEach']) positive(r.messageBurst[field], `messageBurst.${field}`);
 
   for (const field of ['count', 'p50Ms', 'maxMs']) positive(r.messagesDuringTransfer[field], `messagesDuringTransfer.${field}`);
 

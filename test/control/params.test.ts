@@ -5,10 +5,11 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ControlError } from '../../src/control/control-error.ts';
 import { checkParams } from '../../src/control/params.ts';
-import { ErrorCode, MAX_MESSAGE_BYTES, type MethodName } from '../../src/control/protocol.ts';
+import { ErrorCode, MAX_MESSAGE_BYTES, MAX_SEND_WAIT_MS, type MethodName } from '../../src/control/protocol.ts';
 import { MAX_PORT } from '../../src/wire/limits.ts';
 
-const METHODS: MethodName[] = ['status', 'stop', 'connect', 'disconnect', 'send', 'transfer', 'history', 'subscribe', 'identity', 'peers', 'peers.forget'];
+const METHODS: MethodName[] = ['status', 'stop', 'connect', 'disconnect', 'send', 'transfer', 'history', 'subscribe', 'identity', 'peers', 'peers.forget', 'outbox', 'outbox.drop'];
+const ID = '5f0c8a52-8a47-4b1e-9d61-2f1c3c1b7e01';
 const FINGERPRINT = 'ab'.repeat(32);
 
 function refused(method: MethodName, params: unknown, message?: RegExp): void {
@@ -21,7 +22,7 @@ function refused(method: MethodName, params: unknown, message?: RegExp): void {
 
 describe('control params', () => {
   test('methods without params take nothing, omitted or {}; anything else is refused', () => {
-    for (const method of ['status', 'stop', 'disconnect', 'subscribe', 'identity', 'peers'] as const) {
+    for (const method of ['status', 'stop', 'disconnect', 'subscribe', 'identity', 'peers', 'outbox'] as const) {
       assert.deepEqual(checkParams(method, undefined), {});
       assert.deepEqual(checkParams(method, {}), {});
       refused(method, { now: true }, /takes no params, got "now"/);
@@ -49,6 +50,21 @@ describe('control params', () => {
     refused('send', { text: 5 }, /empty/);
     refused('send', { text: 'x'.repeat(MAX_MESSAGE_BYTES + 1) }, /longer than/);
     refused('send', { text: 'hi', to: 'bob' }, /unknown param "to"/);
+    // A caller's id, in any case, is handed on as the peer protocol writes it.
+    assert.deepEqual(checkParams('send', { text: 'hi', id: ID.toUpperCase(), waitMs: 0 }), { text: 'hi', id: ID, waitMs: 0 });
+    assert.deepEqual(checkParams('send', { text: 'hi', waitMs: MAX_SEND_WAIT_MS }), { text: 'hi', waitMs: MAX_SEND_WAIT_MS });
+    for (const id of ['', 'x', 42, `${ID}0`, ID.replaceAll('-', '')]) refused('send', { text: 'hi', id }, /"id" must be a UUID/);
+    for (const waitMs of [-1, 1.5, '10', MAX_SEND_WAIT_MS + 1, null]) refused('send', { text: 'hi', waitMs }, /"waitMs"/);
+  });
+
+  test('outbox.drop', () => {
+    assert.deepEqual(checkParams('outbox.drop', { id: ID }), { id: ID });
+    assert.deepEqual(checkParams('outbox.drop', { all: true }), { all: true });
+    refused('outbox.drop', {}, /not both or neither/);
+    refused('outbox.drop', { id: ID, all: true }, /not both or neither/);
+    refused('outbox.drop', { all: false }, /"all" must be true/);
+    refused('outbox.drop', { id: 'x' }, /"id" must be a UUID/);
+    refused('outbox.drop', { ids: [ID] }, /unknown param "ids"/);
   });
 
   test('transfer', () => {

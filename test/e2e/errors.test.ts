@@ -209,7 +209,7 @@ describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
   });
 
   test('every command has --help with examples (exit 0)', async () => {
-    const commands = [['daemon', 'start'], ['daemon', 'stop'], ['daemon', 'status'], ['connect'], ['disconnect'], ['send'], ['transfer'], ['tail'], ['console']];
+    const commands = [['daemon', 'start'], ['daemon', 'stop'], ['daemon', 'status'], ['connect'], ['disconnect'], ['send'], ['transfer'], ['tail'], ['console'], ['outbox'], ['outbox', 'drop']];
     for (const command of commands) {
       const result = await home.run([...command, '--help']);
       assert.equal(result.code, 0, `${command.join(' ')}: ${result.stderr}`);

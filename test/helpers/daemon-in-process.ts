@@ -135,6 +135,21 @@ export class WatchedHistory implements HistoryStore {
     return this.store.after(seq, limit);
   }
 
+  get messages(): HistoryStore['messages'] {
+    return this.store.messages;
+  }
+
+  /** The messages table appends through the store itself: what a batch stored is read back. */
+  batch(works: ReadonlyArray<() => unknown>): ReturnType<HistoryStore['batch']> {
+    const from = this.events.at(-1)?.seq ?? this.store.latest(1)[0]?.seq ?? 0;
+    const outcomes = this.store.batch(works);
+    for (const event of this.store.after(from, Number.MAX_SAFE_INTEGER)) {
+      if (event.seq > (this.events.at(-1)?.seq ?? 0)) this.events.push(event);
+    }
+    this.changes.notify();
+    return outcomes;
+  }
+
   close(): void {
     this.store.close();
   }

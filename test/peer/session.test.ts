@@ -430,6 +430,12 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       await assertClosedBy(bob, raw, /^protocol error: no common protocol version/);
     });
 
+    test('a version 2 peer (it would record a resent message twice) is refused with the versions', async () => {
+      const { raw, bob } = await rawAgainstSession();
+      raw.hello({ version: 2, minVersion: 2 });
+      await assertClosedBy(bob, raw, /^protocol error: no common protocol version \(we speak 3-3, peer 2-2\)$/);
+    });
+
     test('a newer peer that still accepts our version settles on ours', async () => {
       const { raw, bob } = await rawAgainstSession();
       raw.hello({ version: 7, minVersion: MIN_PROTOCOL_VERSION, name: 'mallory', listenPort: 5555 });
