@@ -161,10 +161,25 @@ describe('peer bounds', { timeout: 60_000 }, () => {
     // A long handshake deadline, so only the frame limit can end these connections within SOON_MS.
     const PATIENT = { handshakeTimeoutMs: 60_000 };
 
-    test('a HELLO announcing a large body, then trickling it, is dropped as soon as its header is in', async () => {
+    /** A raw peer (that confirms nothing by itself) against a patient session that listens (`in`) or dials (`out`); nothing said yet. */
+    async function rawAgainstPatient(direction: 'in' | 'out'): Promise<{ raw: FramePeer; end: Endpoint }> {
       const pair = await socketPair();
-      const raw = new FramePeer(pair.client);
-      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
+      const [ours, theirs] = direction === 'in' ? [pair.client, pair.server] : [pair.server, pair.client];
+      const raw = new FramePeer(ours);
+      raw.autoConfirm = false;
+      return { raw, end: startEndpoint(theirs, direction, direction === 'in' ? 'bob' : 'alice', PATIENT) };
+    }
+
+    /** The same, once the raw peer has the session's HELLO (and, against a listener, has sent its own): what it sends next stands in for its HELLO or its confirmation. */
+    async function rawWithTheirHello(direction: 'in' | 'out'): Promise<{ raw: FramePeer; end: Endpoint }> {
+      const both = await rawAgainstPatient(direction);
+      if (direction === 'in') both.raw.hello();
+      await both.raw.waitFor('hello', () => true, SOON_MS);
+      return both;
+    }
+
+    test('a HELLO announcing a large body, then trickling it, is dropped as soon as its header is in', async () => {
+      const { raw, end: bob } = await rawAgainstPatient('in');
       raw.write(frameHeader(MAX_FRAME_BYTES, FrameType.hello));
       trickle(raw);
       assert.equal(await within(bob.closed, 'the drop'), handshakeFrameRefused(MAX_FRAME_BYTES));
@@ -172,43 +187,27 @@ describe('peer bounds', { timeout: 60_000 }, () => {
     });
 
     test('one byte over MAX_HELLO_FRAME_BYTES is refused too', async () => {
-      const pair = await socketPair();
-      const raw = new FramePeer(pair.client);
-      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
+      const { raw, end: bob } = await rawAgainstPatient('in');
       raw.write(frameHeader(MAX_HELLO_FRAME_BYTES + 1, FrameType.hello));
       assert.equal(await within(bob.closed, 'the drop'), handshakeFrameRefused(MAX_HELLO_FRAME_BYTES + 1));
     });
 
     test('the frame in place of the dialler\'s confirmation has the same limit', async () => {
-      const pair = await socketPair();
-      const raw = new FramePeer(pair.client);
-      raw.autoConfirm = false;
-      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
-      raw.hello();
-      await raw.waitFor('hello', () => true, SOON_MS);
+      const { raw, end: bob } = await rawWithTheirHello('in');
       raw.write(frameHeader(MAX_MESSAGE_BYTES, FrameType.message));
       trickle(raw);
       assert.equal(await within(bob.closed, 'the drop'), handshakeFrameRefused(MAX_MESSAGE_BYTES));
     });
 
     test('a dialler drops a listener whose HELLO announces a large body', async () => {
-      const pair = await socketPair();
-      const raw = new FramePeer(pair.server);
-      raw.autoConfirm = false;
-      const alice = startEndpoint(pair.client, 'out', 'alice', PATIENT);
-      await raw.waitFor('hello', () => true, SOON_MS);
+      const { raw, end: alice } = await rawWithTheirHello('out');
       raw.write(frameHeader(MAX_FRAME_BYTES, FrameType.hello));
       trickle(raw);
       assert.equal(await within(alice.closed, 'the drop'), handshakeFrameRefused(MAX_FRAME_BYTES));
     });
 
     test('right behind the confirmation, in the same write, a frame may be as large as any', async () => {
-      const pair = await socketPair();
-      const raw = new FramePeer(pair.client);
-      raw.autoConfirm = false;
-      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
-      raw.hello();
-      await raw.waitFor('hello', () => true, SOON_MS);
+      const { raw, end: bob } = await rawWithTheirHello('in');
       const big = message('x'.repeat(MAX_MESSAGE_BYTES));
       raw.write(Buffer.concat([encodeFrame({ kind: 'ping', nonce: 0 }), encodeFrame(big)]));
       await raw.waitFor('messageAck', (ack) => ack.id === big.id, SOON_MS);
