@@ -2,11 +2,11 @@
 // while the daemon runs, and every message is stored.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WAL_BOUND_BYTES } from '../../src/history/store.ts';
 import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
+import { sizeOf } from '../helpers/measure.ts';
 import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
 
 /**
@@ -17,14 +17,6 @@ import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
 const MESSAGES = 4_000;
 /** Messages sent before waiting for the last one's acknowledgement: the peer never gets far ahead. */
 const WINDOW = 100;
-
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
 
 describe('a message flood from a peer', { timeout: 180_000 }, () => {
   let home: ChatHome;

@@ -10,15 +10,10 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { encodeFrame } from '../../src/wire/frames.ts';
 import { ChatHome, historyOf, isAlive, type RunResult } from '../helpers/chat.ts';
+import { residentBytes } from '../helpers/measure.ts';
 import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
 
 const MiB = 1024 * 1024;
-
-function residentBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(match, 'VmRSS in /proc/PID/status');
-  return Number(match[1]) * 1024;
-}
 
 function oneLine(result: RunResult): string {
   const lines = result.stderr.trim().split('\n').filter((line) => !line.startsWith('See: '));
