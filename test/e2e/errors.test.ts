@@ -7,15 +7,14 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ChatHome, CLI, collect, historyOf, type RunResult } from '../helpers/chat.ts';
+import { errorLine } from '../helpers/error-line.ts';
 
 /** The handshake timeout of the daemon that dials a silent port. */
 const SHORT_HANDSHAKE_MS = 1_000;
 
 /** One line on stderr, no stack trace. */
 function assertOneLineError(result: RunResult, pattern: RegExp): void {
-  const lines = result.stderr.trim().split('\n').filter((line) => !line.startsWith('See: '));
-  assert.equal(lines.length, 1, `expected one error line, got:\n${result.stderr}`);
-  assert.match(lines[0]!, pattern);
+  assert.match(errorLine(result), pattern);
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
 }
 
