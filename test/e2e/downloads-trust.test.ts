@@ -17,14 +17,7 @@ const CHANGED = /^the receiver's downloads directory changed since chatd started
 const DECLINED = /^chat: transfer of .*authorized_keys failed: peer declined the file: the receiver's downloads directory changed since chatd started$/;
 
 describe('a downloads directory whose path another user can change', { timeout: 120_000 }, () => {
-  let home: ChatHome;
-
-  before(async () => {
-    home = await ChatHome.create();
-  });
-  after(async () => {
-    await home.cleanup();
-  });
+  const home = ChatHome.forSuite();
 
   /** `chat daemon start` and chatd itself both refuse, with one line naming `pattern`. */
   async function refusedBoth(profile: string, downloads: string, pattern: RegExp): Promise<void> {

@@ -6,7 +6,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { encodeFrame } from '../../src/wire/frames.ts';
 import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
@@ -62,14 +62,7 @@ const QUICK_SILENCE_MS = 4 * QUICK_PING_S * 1000;
 const HANDSHAKE_MS = 3_000;
 
 describe('security of the peer link', { timeout: 240_000 }, () => {
-  let home: ChatHome;
-
-  before(async () => {
-    home = await ChatHome.create();
-  });
-  after(async () => {
-    await home.cleanup();
-  });
+  const home = ChatHome.forSuite();
 
   test('a recording proxy between the daemons sees no message text and no file bytes', async () => {
     await home.startDaemon('alice');
