@@ -5,12 +5,12 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { MAX_LOGGED_PEER_TEXT_BYTES } from '../../src/peer/log-text.ts';
 import { ChatHome, isAlive } from '../helpers/chat.ts';
 import type { FramePeer } from '../helpers/frame-peer.ts';
 import { sizeOf } from '../helpers/measure.ts';
-import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
+import { connectTlsPeer, identityForSuite } from '../helpers/tls-peer.ts';
 
 /** A line of chatd.log as the logger writes it. */
 const LOG_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (info|warn|error) /;
@@ -53,17 +53,8 @@ function churn(port: number, count: number): Promise<void[]> {
 }
 
 describe('chatd.log against a hostile peer', { timeout: 180_000 }, () => {
-  let home: ChatHome;
-  let mallory: Awaited<ReturnType<typeof createTestIdentity>>;
-
-  before(async () => {
-    home = await ChatHome.create();
-    mallory = await createTestIdentity();
-  });
-  after(async () => {
-    await home.cleanup();
-    await mallory.remove();
-  });
+  const home = ChatHome.forSuite();
+  const mallory = identityForSuite();
 
   async function connected(port: number): Promise<FramePeer> {
     const peer = await connectTlsPeer(port, mallory);
