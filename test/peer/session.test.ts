@@ -232,6 +232,14 @@ async function rawAgainstSession(bobOptions: Partial<EndpointOptions> = {}): Pro
   return { raw, bob, pair };
 }
 
+/** The same, once the raw peer has said HELLO and the session is ready. */
+async function rawAfterHandshake(bobOptions: Partial<EndpointOptions> = {}): Promise<{ raw: RawPeer; bob: Endpoint; pair: SocketPair }> {
+  const both = await rawAgainstSession(bobOptions);
+  both.raw.hello();
+  await within(both.bob.session.ready, 'ready');
+  return both;
+}
+
 /** The session ended with `pattern`, told the raw peer why (BYE) and the connection is gone. */
 async function assertClosedBy(bob: Endpoint, raw: RawPeer, pattern: RegExp): Promise<string> {
   const reason = await within(bob.closed, 'onClosed');
@@ -532,9 +540,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     });
 
     test('a completed handshake is not cut by the handshake timer', async () => {
-      const { raw, bob } = await rawAgainstSession({ handshakeTimeoutMs: SHORT_HANDSHAKE_MS });
-      raw.hello();
-      await within(bob.session.ready, 'ready');
+      const { raw, bob } = await rawAfterHandshake({ handshakeTimeoutMs: SHORT_HANDSHAKE_MS });
       // A second session with the same deadline, started later and never greeted: once its timer
       // has fired, the first one's would have too (timers of one duration fire in creation order).
       const later = await rawAgainstSession({ handshakeTimeoutMs: SHORT_HANDSHAKE_MS });
@@ -579,9 +585,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     });
 
     test('a connected peer that goes silent is dropped after the silence limit', async () => {
-      const { raw, bob } = await rawAgainstSession({ keepalive: fast });
-      raw.hello();
-      await within(bob.session.ready, 'ready');
+      const { raw, bob } = await rawAfterHandshake({ keepalive: fast });
       // The raw peer reads but never answers: the session pings, then gives up.
       const started = Date.now();
       const reason = await within(bob.closed, 'the dead peer to be dropped');
@@ -684,17 +688,13 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     });
 
     test('an acknowledgement for an unknown message id closes the connection', async () => {
-      const { raw, bob } = await rawAgainstSession();
-      raw.hello();
-      await within(bob.session.ready, 'ready');
+      const { raw, bob } = await rawAfterHandshake();
       raw.send({ kind: 'messageAck', id: randomUUID() });
       await assertClosedBy(bob, raw, /^protocol error: acknowledgement for unknown message [0-9a-f-]{36}$/);
     });
 
     test('a message from a raw peer is acknowledged with its id', async () => {
-      const { raw, bob } = await rawAgainstSession();
-      raw.hello();
-      await within(bob.session.ready, 'ready');
+      const { raw, bob } = await rawAfterHandshake();
       const id = randomUUID();
       raw.send({ kind: 'message', id, time: '2025-01-02T03:04:05.678Z', text: 'ping?' });
       await raw.waitFor('messageAck', (ack) => ack.id === id);
@@ -850,9 +850,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
 
     test('a sender that disconnects midway leaves neither the file nor a temporary file', async () => {
       const downloads = await tempDir('dl');
-      const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
-      raw.hello();
-      await within(bob.session.ready, 'ready');
+      const { raw, bob } = await rawAfterHandshake({ downloadsDir: downloads });
       const id = randomUUID();
       raw.send({ kind: 'fileOffer', id, name: 'half.bin', size: 1 * MiB });
       await raw.waitFor('fileAccept', (accept) => accept.id === id);
@@ -866,9 +864,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
 
     test('a sender that disconnects right after its offer leaves no temporary file', async () => {
       const downloads = await tempDir('dl');
-      const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
-      raw.hello();
-      await within(bob.session.ready, 'ready');
+      const { raw, bob } = await rawAfterHandshake({ downloadsDir: downloads });
       // The offer's temporary file is created while the connection closes: it must be made and then removed.
       const cleanedUp = tempFileMadeAndRemoved(downloads);
       raw.socket.end(encodeFrame({ kind: 'fileOffer', id: randomUUID(), name: 'ghost.bin', size: 1000 }));
@@ -879,9 +875,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
 
     test('a SHA-256 that does not match is reported to the sender and nothing is stored', async () => {
       const downloads = await tempDir('dl');
-      const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
-      raw.hello();
-      await within(bob.session.ready, 'ready');
+      const { raw, bob } = await rawAfterHandshake({ downloadsDir: downloads });
       const id = randomUUID();
       raw.send({ kind: 'fileOffer', id, name: 'tampered.bin', size: 3 });
       await raw.waitFor('fileAccept', (accept) => accept.id === id && accept.offset === 0);
@@ -1064,9 +1058,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     }
 
     test('the same hostile bytes split one byte per write are caught too', async () => {
-      const { raw, bob } = await rawAgainstSession();
-      raw.hello();
-      await within(bob.session.ready, 'ready');
+      const { raw, bob } = await rawAfterHandshake();
       for (const byte of rawFrame(0x7f, '{}')) {
         raw.write(Buffer.from([byte]));
         await delay(1);
@@ -1076,9 +1068,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
 
     test('more chunk bytes than offered close the connection and drop the temporary file', async () => {
       const downloads = await tempDir('dl');
-      const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
-      raw.hello();
-      await within(bob.session.ready, 'ready');
+      const { raw, bob } = await rawAfterHandshake({ downloadsDir: downloads });
       const id = randomUUID();
       raw.send({ kind: 'fileOffer', id, name: 'ten.bin', size: 10 });
       await raw.waitFor('fileAccept', (accept) => accept.id === id);
