@@ -10,6 +10,7 @@ import { MAX_PENDING_HANDSHAKES } from '../../src/daemon/peer-slot.ts';
 import { startInProcessDaemon, WAIT_MS, type InProcessDaemon } from '../helpers/daemon-in-process.ts';
 import type { FramePeer } from '../helpers/frame-peer.ts';
 import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
+import { within } from '../helpers/within.ts';
 
 /** Idle sockets past the limit: each pushes out one older pending connection. */
 const EXTRA = 8;
@@ -47,19 +48,6 @@ async function openIdle(port: number, count: number): Promise<IdleSocket[]> {
     sockets.push(idle);
   }
   return sockets;
-}
-
-/** Bounded wait for `promise`. */
-async function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms); }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function drops(node: InProcessDaemon): Array<{ dropped: string; newcomer: string; pending: number }> {
@@ -115,7 +103,7 @@ describe('the handshake queue of an in-process daemon', { timeout: 60_000 }, () 
       const bye = await stuck.waitFor('bye');
       assert.equal(bye.reason, `dropped: ${MAX_PENDING_HANDSHAKES} handshakes pending`);
       await stuck.waitClosed();
-      await within(Promise.all(idle.slice(0, EXTRA - 1).map((s) => s.closed)), 'the dropped idle sockets to close');
+      await within(Promise.all(idle.slice(0, EXTRA - 1).map((s) => s.closed)), 'the dropped idle sockets to close', WAIT_MS);
       const dropReason = new RegExp(`^peer (\\S+): dropped before handshake: "dropped: ${MAX_PENDING_HANDSHAKES} handshakes pending"$`);
       const loggedDrops = await node.log.waitFor(dropReason, EXTRA);
       assert.deepEqual(
@@ -179,7 +167,7 @@ describe('the handshake queue of an in-process daemon', { timeout: 60_000 }, () 
     try {
       const started = Date.now();
       const idle = await openIdle(node.port, 3);
-      await within(Promise.all(idle.map((s) => s.closed)), 'the idle sockets to close');
+      await within(Promise.all(idle.map((s) => s.closed)), 'the idle sockets to close', WAIT_MS);
       const elapsed = Date.now() - started;
       assert.ok(elapsed >= SHORT_DEADLINE_MS - 50, `closed after ${elapsed} ms, before the deadline`);
       assert.ok(elapsed < SHORT_DEADLINE_MS + 5_000, `closed only after ${elapsed} ms`);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
 
 /** Everything a child prints, kept from the start, so no line is missed between two waits. */
@@ -20,17 +20,13 @@ function transcript(child: ReturnType<ChatHome['spawn']>): (pattern: RegExp, tim
 }
 
 describe('chat console', { timeout: 120_000 }, () => {
-  let home: ChatHome;
+  const home = ChatHome.forSuite();
   let bob: { port: number; pid: number; downloads: string };
   let alice: { pid: number };
 
   before(async () => {
-    home = await ChatHome.create();
     alice = await home.startDaemon('alice');
     bob = await home.startDaemon('bob');
-  });
-  after(async () => {
-    await home.cleanup();
   });
 
   test('piped input: asks for the port first, then sends lines and files in order', async () => {

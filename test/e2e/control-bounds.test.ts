@@ -1,13 +1,13 @@
 // What one local client can make the daemon hold on its control socket: batch length, answer size,
 // idle connections; and `chat send` of a text too large for a message, refused before it connects.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { MAX_CONTROL_ANSWER_BYTES, MAX_CONTROL_BATCH_LENGTH, MAX_CONTROL_CONNECTIONS } from '../../src/control/limits.ts';
 import { resolveProfilePaths } from '../../src/control/paths.ts';
 import { ErrorCode, MAX_HISTORY_RESPONSE_BYTES, MAX_MESSAGE_BYTES } from '../../src/control/protocol.ts';
 import { ChatHome, historyOf, waitForLine } from '../helpers/chat.ts';
+import { residentBytes } from '../helpers/measure.ts';
 
 const ANSWER_WAIT_MS = 30_000;
 /** Generous: catches a daemon that keeps hundreds of MiB of answers, not a few MiB of heap. */
@@ -66,11 +66,6 @@ class RawControlClient {
   close(): void {
     this.socket.destroy();
   }
-}
-
-function rssOf(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match![1]) * 1024;
 }
 
 /** The idle timeout of the daemon in the idle-client test (the real CONTROL_IDLE_TIMEOUT_MS is 30 s). */
@@ -132,13 +127,13 @@ describe('control socket bounds', { timeout: 240_000 }, () => {
       client.send({ jsonrpc: '2.0', id: 0, method: 'history', params: { limit: 1000 } });
       const single = (await client.next()).message as RpcAnswer;
       assert.ok(Array.isArray((single.result as { events: unknown[] }).events), 'a single page is answered');
-      const before = rssOf(bob.pid);
+      const before = residentBytes(bob.pid);
       client.send(Array.from({ length: 300 }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'history', params: { limit: 1000 } })));
       const answer = (await client.next()).message as RpcAnswer;
       assert.equal(answer.id, null);
       assert.equal(answer.error?.code, -32600);
       assert.match(answer.error!.message, new RegExp(`at most ${MAX_CONTROL_BATCH_LENGTH} calls.*has 300`));
-      const growth = rssOf(bob.pid) - before;
+      const growth = residentBytes(bob.pid) - before;
       t.diagnostic(`daemon RSS ${before} -> ${before + growth} bytes`);
       assert.ok(growth < RSS_GROWTH_BOUND_BYTES, `RSS grew by ${growth} bytes`);
       // The connection is still usable.
@@ -152,7 +147,7 @@ describe('control socket bounds', { timeout: 240_000 }, () => {
   test(`a batch of ${MAX_CONTROL_BATCH_LENGTH} history pages, too large as one answer: the big ones become errors, every id is answered`, async (t) => {
     const client = await new RawControlClient(socketPath).connected();
     try {
-      const before = rssOf(bob.pid);
+      const before = residentBytes(bob.pid);
       const ids = Array.from({ length: MAX_CONTROL_BATCH_LENGTH }, (_, i) => i + 1);
       client.send(ids.map((id) => ({ jsonrpc: '2.0', id, method: 'history', params: { limit: 1000 } })));
       const { message, bytes } = await client.next();
@@ -165,7 +160,7 @@ describe('control socket bounds', { timeout: 240_000 }, () => {
       assert.ok(tooLarge.length > 0 && pages.length > 0, `${tooLarge.length} errors, ${pages.length} pages`);
       assert.match(tooLarge[0]!.error!.message, /MAX_CONTROL_ANSWER_BYTES.*ask for less/);
       assert.ok(bytes <= MAX_CONTROL_ANSWER_BYTES + 1024, `answer of ${bytes} bytes`);
-      const growth = rssOf(bob.pid) - before;
+      const growth = residentBytes(bob.pid) - before;
       t.diagnostic(`daemon RSS ${before} -> ${before + growth} bytes`);
       assert.ok(growth < RSS_GROWTH_BOUND_BYTES, `RSS grew by ${growth} bytes`);
     } finally {

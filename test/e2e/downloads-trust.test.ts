@@ -7,7 +7,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ChatHome, collect, isAlive, ROOT, type RunResult } from '../helpers/chat.ts';
+import { ChatHome, collect, isAlive, ROOT } from '../helpers/chat.ts';
+import { errorLine } from '../helpers/error-line.ts';
 import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
 
 /** Another user, for the directories that must not belong to one. */
@@ -15,27 +16,14 @@ const NOBODY = 65534;
 const CHANGED = /^the receiver's downloads directory changed since chatd started$/;
 const DECLINED = /^chat: transfer of .*authorized_keys failed: peer declined the file: the receiver's downloads directory changed since chatd started$/;
 
-function oneLine(result: RunResult): string {
-  const lines = result.stderr.trim().split('\n').filter((line) => !line.startsWith('See: '));
-  assert.equal(lines.length, 1, `one error line, got:\n${result.stderr}`);
-  return lines[0]!;
-}
-
 describe('a downloads directory whose path another user can change', { timeout: 120_000 }, () => {
-  let home: ChatHome;
-
-  before(async () => {
-    home = await ChatHome.create();
-  });
-  after(async () => {
-    await home.cleanup();
-  });
+  const home = ChatHome.forSuite();
 
   /** `chat daemon start` and chatd itself both refuse, with one line naming `pattern`. */
   async function refusedBoth(profile: string, downloads: string, pattern: RegExp): Promise<void> {
     const started = await home.run(['daemon', 'start', '--profile', profile, '--downloads', downloads]);
     assert.equal(started.code, 1, `chat daemon start should fail: ${started.stdout}${started.stderr}`);
-    assert.match(oneLine(started), pattern);
+    assert.match(errorLine(started), pattern);
     const chatd = await collect(
       spawn(process.execPath, [path.join(ROOT, 'bin', 'chatd.js'), '--home', home.dir, '--profile', profile, '--downloads', downloads], {
         env: home.env(),
@@ -131,7 +119,7 @@ describe('a downloads directory swapped while chatd runs', { timeout: 180_000 },
     try {
       const sent = await home.run(['transfer', '--profile', 'alice', file]);
       assert.equal(sent.code, 1, sent.stdout);
-      assert.match(oneLine(sent), DECLINED);
+      assert.match(errorLine(sent), DECLINED);
       assert.deepEqual(readdirSync(elsewhere), [], 'nothing in the link target, not even a .part');
       assert.deepEqual(readdirSync(original), [], 'nothing in the original either');
       assert.ok(isAlive(bob.pid), 'the receiver keeps running');
@@ -147,7 +135,7 @@ describe('a downloads directory swapped while chatd runs', { timeout: 180_000 },
     try {
       const sent = await home.run(['transfer', '--profile', 'alice', file]);
       assert.equal(sent.code, 1, sent.stdout);
-      assert.match(oneLine(sent), DECLINED);
+      assert.match(errorLine(sent), DECLINED);
       assert.deepEqual(readdirSync(bob.downloads), [], 'nothing in the new directory');
       assert.deepEqual(readdirSync(original), [], 'nothing in the original');
       assert.match(logOf('bob'), /changed since chatd started: it is now another directory \(device \d+ inode \d+, was device \d+ inode \d+\)/);

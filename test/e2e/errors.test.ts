@@ -5,17 +5,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { ChatHome, CLI, collect, historyOf, type RunResult } from '../helpers/chat.ts';
+import { errorLine } from '../helpers/error-line.ts';
 
 /** The handshake timeout of the daemon that dials a silent port. */
 const SHORT_HANDSHAKE_MS = 1_000;
 
 /** One line on stderr, no stack trace. */
 function assertOneLineError(result: RunResult, pattern: RegExp): void {
-  const lines = result.stderr.trim().split('\n').filter((line) => !line.startsWith('See: '));
-  assert.equal(lines.length, 1, `expected one error line, got:\n${result.stderr}`);
-  assert.match(lines[0]!, pattern);
+  assert.match(errorLine(result), pattern);
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
 }
 
@@ -26,17 +25,13 @@ function nobodyUid(): number {
 }
 
 describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
-  let home: ChatHome;
+  const home = ChatHome.forSuite();
   let alice: { port: number };
   let bob: { port: number; downloads: string };
 
   before(async () => {
-    home = await ChatHome.create();
     alice = await home.startDaemon('alice');
     bob = await home.startDaemon('bob');
-  });
-  after(async () => {
-    await home.cleanup();
   });
 
   test('commands that need a daemon say it is not running and how to start it (exit 1)', async () => {

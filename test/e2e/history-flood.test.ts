@@ -2,12 +2,12 @@
 // while the daemon runs, and every message is stored.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { WAL_BOUND_BYTES } from '../../src/history/store.ts';
 import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
-import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
+import { sizeOf } from '../helpers/measure.ts';
+import { connectTlsPeer, identityForSuite } from '../helpers/tls-peer.ts';
 
 /**
  * Enough to grow the unbounded WAL of the bug (about 8.7 KB per event) several times past the
@@ -18,26 +18,9 @@ const MESSAGES = 4_000;
 /** Messages sent before waiting for the last one's acknowledgement: the peer never gets far ahead. */
 const WINDOW = 100;
 
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
 describe('a message flood from a peer', { timeout: 180_000 }, () => {
-  let home: ChatHome;
-  let mallory: Awaited<ReturnType<typeof createTestIdentity>>;
-
-  before(async () => {
-    home = await ChatHome.create();
-    mallory = await createTestIdentity();
-  });
-  after(async () => {
-    await home.cleanup();
-    await mallory.remove();
-  });
+  const home = ChatHome.forSuite();
+  const mallory = identityForSuite();
 
   test(`${MESSAGES} messages keep history.db-wal under WAL_BOUND_BYTES while the daemon runs`, async (t) => {
     const bob = await home.startDaemon('bob');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey, createHash, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { formatFingerprint } from '../../src/identity/fingerprint-notation.ts';
 import { ChatHome, historyOf, type RunResult } from '../helpers/chat.ts';
 
@@ -21,21 +21,17 @@ function modeOf(file: string): number {
 }
 
 describe('identities and pinned peers', { timeout: 180_000 }, () => {
-  let home: ChatHome;
+  const home = ChatHome.forSuite();
   let alice: { port: number; pid: number };
   let bob: { port: number; pid: number };
   let aliceId: Identity;
   let bobId: Identity;
 
   before(async () => {
-    home = await ChatHome.create();
     alice = await home.startDaemon('alice');
     bob = await home.startDaemon('bob');
     aliceId = json<Identity>(await home.run(['id', '--profile', 'alice', '--json']));
     bobId = json<Identity>(await home.run(['id', '--profile', 'bob', '--json']));
-  });
-  after(async () => {
-    await home.cleanup();
   });
 
   test('chat id prints the name and the SHA-256 of the public key in the profile\'s certificate', async () => {

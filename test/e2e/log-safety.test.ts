@@ -2,14 +2,15 @@
 // no more than a clip of any string it chose, and no more disk than the rotation cap.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { MAX_LOGGED_PEER_TEXT_BYTES } from '../../src/peer/log-text.ts';
 import { ChatHome, isAlive } from '../helpers/chat.ts';
 import type { FramePeer } from '../helpers/frame-peer.ts';
-import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
+import { sizeOf } from '../helpers/measure.ts';
+import { connectTlsPeer, identityForSuite } from '../helpers/tls-peer.ts';
 
 /** A line of chatd.log as the logger writes it. */
 const LOG_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (info|warn|error) /;
@@ -26,14 +27,6 @@ function longestRun(text: string, char: string): number {
   let longest = 0;
   for (const run of text.match(new RegExp(`${char}+`, 'g')) ?? []) longest = Math.max(longest, run.length);
   return longest;
-}
-
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
 }
 
 /** How long the daemon may keep a garbage connection open: its handshake deadline, and then some. */
@@ -60,17 +53,8 @@ function churn(port: number, count: number): Promise<void[]> {
 }
 
 describe('chatd.log against a hostile peer', { timeout: 180_000 }, () => {
-  let home: ChatHome;
-  let mallory: Awaited<ReturnType<typeof createTestIdentity>>;
-
-  before(async () => {
-    home = await ChatHome.create();
-    mallory = await createTestIdentity();
-  });
-  after(async () => {
-    await home.cleanup();
-    await mallory.remove();
-  });
+  const home = ChatHome.forSuite();
+  const mallory = identityForSuite();
 
   async function connected(port: number): Promise<FramePeer> {
     const peer = await connectTlsPeer(port, mallory);

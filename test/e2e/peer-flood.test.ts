@@ -11,6 +11,7 @@ import { encodeFrame, FrameType, type Frame, type MessageFrame } from '../../src
 import { MAX_FRAME_BYTES, MAX_HELLO_FRAME_BYTES, MESSAGE_BURST, MESSAGES_PER_SECOND } from '../../src/wire/limits.ts';
 import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
 import type { FramePeer } from '../helpers/frame-peer.ts';
+import { mb, residentBytes } from '../helpers/measure.ts';
 import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
 import { MAX_PENDING_HANDSHAKES } from '../../src/daemon/peer-slot.ts';
 
@@ -23,14 +24,6 @@ const RSS_KEPT_AFTER = 60 * MiB;
 const RSS_ABORT = 400 * MiB;
 /** --ping-interval for the daemon: a peer that leaves its answers unread 4 intervals (2 s) is dropped. */
 const PING_INTERVAL_S = 0.5;
-
-function residentBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(match, 'VmRSS in /proc/PID/status');
-  return Number(match[1]) * 1024;
-}
-
-const mb = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
 
 interface FloodResult {
   sent: number;

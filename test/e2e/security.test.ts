@@ -6,25 +6,15 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { encodeFrame } from '../../src/wire/frames.ts';
-import { ChatHome, historyOf, isAlive, type RunResult } from '../helpers/chat.ts';
+import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
+import { errorLine } from '../helpers/error-line.ts';
+import { residentBytes } from '../helpers/measure.ts';
 import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
 
 const MiB = 1024 * 1024;
-
-function residentBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(match, 'VmRSS in /proc/PID/status');
-  return Number(match[1]) * 1024;
-}
-
-function oneLine(result: RunResult): string {
-  const lines = result.stderr.trim().split('\n').filter((line) => !line.startsWith('See: '));
-  assert.equal(lines.length, 1, `one error line, got:\n${result.stderr}`);
-  return lines[0]!;
-}
 
 /** One chunk the proxy passed on: which way, and when. */
 interface RelayedChunk {
@@ -72,14 +62,7 @@ const QUICK_SILENCE_MS = 4 * QUICK_PING_S * 1000;
 const HANDSHAKE_MS = 3_000;
 
 describe('security of the peer link', { timeout: 240_000 }, () => {
-  let home: ChatHome;
-
-  before(async () => {
-    home = await ChatHome.create();
-  });
-  after(async () => {
-    await home.cleanup();
-  });
+  const home = ChatHome.forSuite();
 
   test('a recording proxy between the daemons sees no message text and no file bytes', async () => {
     await home.startDaemon('alice');
@@ -267,7 +250,7 @@ describe('security of the peer link', { timeout: 240_000 }, () => {
     writeFileSync(file, randomBytes(2048));
     const refused = await home.run(['transfer', '--profile', 'big-sender', file]);
     assert.equal(refused.code, 1);
-    assert.match(oneLine(refused), /declined.*\(2\.0 KiB\) is larger than the receiver accepts \(1\.0 KiB/);
+    assert.match(errorLine(refused), /declined.*\(2\.0 KiB\) is larger than the receiver accepts \(1\.0 KiB/);
     assert.deepEqual(readdirSync(small.downloads), [], 'nothing stored');
     const fits = path.join(home.dir, 'one-kib.bin');
     writeFileSync(fits, randomBytes(1024));
@@ -301,7 +284,7 @@ describe('security of the peer link', { timeout: 240_000 }, () => {
     const refusedStart = async (profile: string, extra: string[], pattern: RegExp) => {
       const result = await home.run(['daemon', 'start', '--profile', profile, ...extra]);
       assert.equal(result.code, 1, `start should fail: ${result.stdout}`);
-      assert.match(oneLine(result), pattern);
+      assert.match(errorLine(result), pattern);
     };
     // Prepare a profile, then break it in different ways.
     await home.startDaemon('victim');

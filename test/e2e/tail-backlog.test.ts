@@ -14,6 +14,7 @@ import type { MessageFrame } from '../../src/wire/frames.ts';
 import { MAX_MESSAGE_BYTES } from '../../src/wire/limits.ts';
 import { ChatHome } from '../helpers/chat.ts';
 import type { FramePeer } from '../helpers/frame-peer.ts';
+import { mb, residentBytes } from '../helpers/measure.ts';
 import { connectTlsPeer, createTestIdentity } from '../helpers/tls-peer.ts';
 
 const MiB = 1024 * 1024;
@@ -23,14 +24,6 @@ const TAILS = 8;
 const FLOOD = 48;
 /** What the daemon's RSS may grow by while the tails are stopped (before the bound: over 100 MiB). */
 const RSS_GROWTH_LIMIT = 40 * MiB;
-
-function residentBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(match, 'VmRSS in /proc/PID/status');
-  return Number(match[1]) * 1024;
-}
-
-const mb = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
 
 /** What one tail printed: seq and id of each event (not the text: 12 MiB per tail), and its stderr. */
 interface TailTranscript {

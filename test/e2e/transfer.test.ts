@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { ControlClient } from '../../src/control/client.ts';
 import { resolveProfilePaths } from '../../src/control/paths.ts';
 import { ChatHome, CLI, collect, historyOf, isAlive } from '../helpers/chat.ts';
@@ -58,23 +58,19 @@ async function waitFor(predicate: () => Promise<boolean>, what: string, timeoutM
 const partFiles = async (dir: string) => (await readdir(dir)).filter((name) => name.endsWith('.part'));
 
 describe('large transfers', { timeout: 300_000 }, () => {
-  let home: ChatHome;
+  const home = ChatHome.forSuite();
   let alice: { port: number; pid: number; downloads: string };
   let bob: { port: number; pid: number; downloads: string };
   let bigFile: string;
   let bigSha256: string;
 
   before(async () => {
-    home = await ChatHome.create();
     alice = await home.startDaemon('alice');
     bob = await home.startDaemon('bob');
     const connected = await home.run(['connect', '--profile', 'alice', String(bob.port)]);
     assert.equal(connected.code, 0, connected.stderr);
     bigFile = path.join(home.dir, 'big.bin');
     bigSha256 = await writeRandomFile(bigFile, BIG_FILE_BYTES);
-  });
-  after(async () => {
-    await home.cleanup();
   });
 
   test('200 MB arrive intact while messages keep flowing both ways', async () => {

@@ -3,9 +3,11 @@
  * of every daemon a test started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -51,6 +53,13 @@ export class ChatHome {
 
   static async create(options: ChatHomeOptions = {}): Promise<ChatHome> {
     return new ChatHome(await mkdtemp(path.join(os.tmpdir(), 'chat-e2e-')), options);
+  }
+
+  /** A home for the suite (describe) this is called in: made now, cleaned up by an after() hook once its tests are done. */
+  static forSuite(options: ChatHomeOptions = {}): ChatHome {
+    const home = new ChatHome(mkdtempSync(path.join(os.tmpdir(), 'chat-e2e-')), options);
+    after(() => home.cleanup());
+    return home;
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import tls from 'node:tls';
 import { loadOrCreateIdentity, type Identity } from '../../src/identity/identity.ts';
 import { PEER_ALPN } from '../../src/peer/secure-transport.ts';
@@ -18,6 +19,22 @@ export async function createTestIdentity(): Promise<Identity & { remove(): Promi
   const dir = await mkdtemp(path.join(os.tmpdir(), 'chat-test-identity-'));
   const identity = await loadOrCreateIdentity(path.join(dir, 'identity'));
   return { ...identity, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A fresh identity for the suite (describe) this is called in: a before() hook fills it in and an
+ * after() hook removes it, so read it in tests and in hooks registered after this call.
+ */
+export function identityForSuite(): Identity {
+  const identity: Identity = { key: '', cert: '', fingerprint: '', keyFile: '', certFile: '' };
+  let remove = async (): Promise<void> => undefined;
+  before(async () => {
+    const { remove: removeDir, ...made } = await createTestIdentity();
+    remove = removeDir;
+    Object.assign(identity, made);
+  });
+  after(() => remove());
+  return identity;
 }
 
 /** Completes TCP + TLS (with `identity`'s certificate, unless null) and resolves once encrypted. */

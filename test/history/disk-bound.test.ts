@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { NewEvent } from '../../src/history/events.ts';
 import { openHistory, WAL_BOUND_BYTES } from '../../src/history/store.ts';
+import { sizeOf } from '../helpers/measure.ts';
 
 /** The flood of the bug report: 100,000 tiny messages. */
 const EVENTS = 100_000;
@@ -17,14 +17,6 @@ const CHECK_EVERY = 500;
 /** Messages per commit: a flood arrives in bursts, and what arrives together is committed together (GroupCommit). */
 const BATCH = 100;
 const MALLORY = 'ab'.repeat(32);
-
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
 
 describe('history on disk under a flood', { timeout: 180_000 }, () => {
   let root: string;

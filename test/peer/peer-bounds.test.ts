@@ -26,6 +26,7 @@ import {
 } from '../../src/wire/limits.ts';
 import { FramePeer } from '../helpers/frame-peer.ts';
 import { createSocketPair, type SocketPair } from '../helpers/socket-pair.ts';
+import { within } from '../helpers/within.ts';
 
 const MiB = 1024 * 1024;
 const SOON_MS = 5_000;
@@ -47,18 +48,6 @@ async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'chat-bounds-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
-}
-
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms); }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 interface Endpoint {
@@ -113,7 +102,7 @@ async function rawAgainstSession(options: EndpointOptions = {}): Promise<{ raw: 
   const raw = new FramePeer(pair.client);
   const bob = startEndpoint(pair.server, 'in', 'bob', options);
   raw.hello();
-  await within(bob.session.ready, SOON_MS, 'the handshake');
+  await within(bob.session.ready, 'the handshake');
   // The confirmation's PONG, so that what the raw peer has read ends here.
   await raw.waitFor('pong', (pong) => pong.nonce === 0);
   return { raw, bob, pair };
@@ -172,54 +161,53 @@ describe('peer bounds', { timeout: 60_000 }, () => {
     // A long handshake deadline, so only the frame limit can end these connections within SOON_MS.
     const PATIENT = { handshakeTimeoutMs: 60_000 };
 
-    test('a HELLO announcing a large body, then trickling it, is dropped as soon as its header is in', async () => {
+    /** A raw peer (that confirms nothing by itself) against a patient session that listens (`in`) or dials (`out`); nothing said yet. */
+    async function rawAgainstPatient(direction: 'in' | 'out'): Promise<{ raw: FramePeer; end: Endpoint }> {
       const pair = await socketPair();
-      const raw = new FramePeer(pair.client);
-      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
+      const [ours, theirs] = direction === 'in' ? [pair.client, pair.server] : [pair.server, pair.client];
+      const raw = new FramePeer(ours);
+      raw.autoConfirm = false;
+      return { raw, end: startEndpoint(theirs, direction, direction === 'in' ? 'bob' : 'alice', PATIENT) };
+    }
+
+    /** The same, once the raw peer has the session's HELLO (and, against a listener, has sent its own): what it sends next stands in for its HELLO or its confirmation. */
+    async function rawWithTheirHello(direction: 'in' | 'out'): Promise<{ raw: FramePeer; end: Endpoint }> {
+      const both = await rawAgainstPatient(direction);
+      if (direction === 'in') both.raw.hello();
+      await both.raw.waitFor('hello', () => true, SOON_MS);
+      return both;
+    }
+
+    test('a HELLO announcing a large body, then trickling it, is dropped as soon as its header is in', async () => {
+      const { raw, end: bob } = await rawAgainstPatient('in');
       raw.write(frameHeader(MAX_FRAME_BYTES, FrameType.hello));
       trickle(raw);
-      assert.equal(await within(bob.closed, SOON_MS, 'the drop'), handshakeFrameRefused(MAX_FRAME_BYTES));
+      assert.equal(await within(bob.closed, 'the drop'), handshakeFrameRefused(MAX_FRAME_BYTES));
       await raw.waitClosed(SOON_MS);
     });
 
     test('one byte over MAX_HELLO_FRAME_BYTES is refused too', async () => {
-      const pair = await socketPair();
-      const raw = new FramePeer(pair.client);
-      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
+      const { raw, end: bob } = await rawAgainstPatient('in');
       raw.write(frameHeader(MAX_HELLO_FRAME_BYTES + 1, FrameType.hello));
-      assert.equal(await within(bob.closed, SOON_MS, 'the drop'), handshakeFrameRefused(MAX_HELLO_FRAME_BYTES + 1));
+      assert.equal(await within(bob.closed, 'the drop'), handshakeFrameRefused(MAX_HELLO_FRAME_BYTES + 1));
     });
 
     test('the frame in place of the dialler\'s confirmation has the same limit', async () => {
-      const pair = await socketPair();
-      const raw = new FramePeer(pair.client);
-      raw.autoConfirm = false;
-      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
-      raw.hello();
-      await raw.waitFor('hello', () => true, SOON_MS);
+      const { raw, end: bob } = await rawWithTheirHello('in');
       raw.write(frameHeader(MAX_MESSAGE_BYTES, FrameType.message));
       trickle(raw);
-      assert.equal(await within(bob.closed, SOON_MS, 'the drop'), handshakeFrameRefused(MAX_MESSAGE_BYTES));
+      assert.equal(await within(bob.closed, 'the drop'), handshakeFrameRefused(MAX_MESSAGE_BYTES));
     });
 
     test('a dialler drops a listener whose HELLO announces a large body', async () => {
-      const pair = await socketPair();
-      const raw = new FramePeer(pair.server);
-      raw.autoConfirm = false;
-      const alice = startEndpoint(pair.client, 'out', 'alice', PATIENT);
-      await raw.waitFor('hello', () => true, SOON_MS);
+      const { raw, end: alice } = await rawWithTheirHello('out');
       raw.write(frameHeader(MAX_FRAME_BYTES, FrameType.hello));
       trickle(raw);
-      assert.equal(await within(alice.closed, SOON_MS, 'the drop'), handshakeFrameRefused(MAX_FRAME_BYTES));
+      assert.equal(await within(alice.closed, 'the drop'), handshakeFrameRefused(MAX_FRAME_BYTES));
     });
 
     test('right behind the confirmation, in the same write, a frame may be as large as any', async () => {
-      const pair = await socketPair();
-      const raw = new FramePeer(pair.client);
-      raw.autoConfirm = false;
-      const bob = startEndpoint(pair.server, 'in', 'bob', PATIENT);
-      raw.hello();
-      await raw.waitFor('hello', () => true, SOON_MS);
+      const { raw, end: bob } = await rawWithTheirHello('in');
       const big = message('x'.repeat(MAX_MESSAGE_BYTES));
       raw.write(Buffer.concat([encodeFrame({ kind: 'ping', nonce: 0 }), encodeFrame(big)]));
       await raw.waitFor('messageAck', (ack) => ack.id === big.id, SOON_MS);
@@ -232,7 +220,7 @@ describe('peer bounds', { timeout: 60_000 }, () => {
     test('a PING flood that never reads its PONGs: reading stops at the high-water mark, then the peer is dropped', async () => {
       const { raw, bob, pair } = await rawAgainstSession({ rates: UNPACED, keepalive: FAST_KEEPALIVE });
       const flood = await floodWithoutReading(raw, pair.server, (i) => ({ kind: 'ping', nonce: i + 1 }), 30_000);
-      const reason = await within(bob.closed, SOON_MS, 'the drop');
+      const reason = await within(bob.closed, 'the drop');
       assert.match(reason, /^peer does not read: \d+ bytes of answers unread, none of our output taken for \d+ s$/);
       // One read's worth of answers (64 KiB of PINGs) may land after the mark; nothing beyond.
       assert.ok(flood.maxQueued <= OUTPUT_HIGH_WATER_BYTES + 256 * 1024, `queued ${flood.maxQueued} bytes for the peer`);
@@ -249,7 +237,7 @@ describe('peer bounds', { timeout: 60_000 }, () => {
         sentIds.push(frame.id);
         return frame;
       }, 30_000);
-      assert.match(await within(bob.closed, SOON_MS, 'the drop'), /^peer does not read: /);
+      assert.match(await within(bob.closed, 'the drop'), /^peer does not read: /);
       assert.ok(flood.maxQueued <= OUTPUT_HIGH_WATER_BYTES + 256 * 1024, `queued ${flood.maxQueued} bytes for the peer`);
       assert.ok(bob.messages.length > 10_000, `messages handled: ${bob.messages.length}`);
       assert.deepEqual(bob.messages.map((m) => m.id), sentIds.slice(0, bob.messages.length), 'in order, none lost or doubled');
@@ -269,10 +257,10 @@ describe('peer bounds', { timeout: 60_000 }, () => {
         sends.push(sent);
         await delay(1);
       }
-      const reason = await within(bob.closed, SOON_MS, 'the drop');
+      const reason = await within(bob.closed, 'the drop');
       assert.match(reason, new RegExp(`^peer does not read: \\d+ bytes queued for it, over the ${MAX_QUEUED_OUTPUT_BYTES}-byte limit$`));
       assert.ok(maxQueued <= MAX_QUEUED_OUTPUT_BYTES + 300 * 1024, `queued ${maxQueued} bytes`);
-      for (const sent of sends) await assert.rejects(within(sent, SOON_MS, 'a pending send'), PeerError);
+      for (const sent of sends) await assert.rejects(within(sent, 'a pending send'), PeerError);
       // The peer does not read, so it cannot see the BYE or the close; our side must not wait for it.
       const deadline = Date.now() + SOON_MS;
       while (!pair.server.destroyed && Date.now() < deadline) await delay(10);
@@ -285,7 +273,7 @@ describe('peer bounds', { timeout: 60_000 }, () => {
       const raw = new FramePeer(pair.client);
       const alice = startEndpoint(pair.server, 'in', 'alice', { keepalive: FAST_KEEPALIVE });
       raw.hello();
-      await within(alice.session.ready, SOON_MS, 'the handshake');
+      await within(alice.session.ready, 'the handshake');
 
       // The receiver reads at most 512 KiB per 50 ms (about 10 MB/s) and answers like chatd would.
       let budget = 512 * 1024;
@@ -333,11 +321,11 @@ describe('peer bounds', { timeout: 60_000 }, () => {
         await handle.close();
         return file;
       }));
-      const results = await within(Promise.all(files.map((file, i) => alice.session.sendFile(file, `f${i}.bin`, 8 * MiB))), 40_000, 'the three transfers');
+      const results = await within(Promise.all(files.map((file, i) => alice.session.sendFile(file, `f${i}.bin`, 8 * MiB))), 'the three transfers', 40_000);
       assert.equal(results.length, 3);
       assert.equal(alice.session.isClosed, false, `still connected (${alice.session.closeReason})`);
       assert.ok(maxQueued > MAX_QUEUED_OUTPUT_BYTES, `file data really queued past the bound: at most ${maxQueued} bytes`);
-      await within(alice.session.sendMessage('still here'), SOON_MS, 'a message after the transfers');
+      await within(alice.session.sendMessage('still here'), 'a message after the transfers');
     });
   });
 
@@ -416,13 +404,13 @@ describe('peer bounds', { timeout: 60_000 }, () => {
       const tiny: Partial<FrameRates> = { frames: { perSecond: 5, burst: 5 } };
       const alice = startEndpoint(pair.client, 'out', 'alice', { rates: tiny });
       const bob = startEndpoint(pair.server, 'in', 'bob', { rates: tiny, downloadsDir: downloads });
-      await within(Promise.all([alice.session.ready, bob.session.ready]), SOON_MS, 'the handshake');
+      await within(Promise.all([alice.session.ready, bob.session.ready]), 'the handshake');
       const file = path.join(source, 'big.bin');
       const handle = await open(file, 'w');
       await handle.write(randomBytes(16 * MiB));
       await handle.close();
       // 1000 chunks: at 5 frames/s that would take minutes.
-      await within(alice.session.sendFile(file, 'big.bin', 16 * MiB), 20_000, 'the transfer');
+      await within(alice.session.sendFile(file, 'big.bin', 16 * MiB), 'the transfer', 20_000);
       assert.equal(bob.files.length, 1);
     });
   });
@@ -436,7 +424,7 @@ describe('peer bounds', { timeout: 60_000 }, () => {
         encodeFrame({ kind: 'fileOffer', id, name: 'early.bin', size: 3 }),
         encodeFrame({ kind: 'fileChunk', id, data: Buffer.from('abc') }),
       ]));
-      const reason = await within(bob.closed, SOON_MS, 'the violation');
+      const reason = await within(bob.closed, 'the violation');
       assert.equal(reason, `protocol error: file chunk for transfer ${id} before it was accepted`);
       assert.equal(raw.frames.some((f) => f.kind === 'fileAccept'), false);
       await raw.waitClosed(SOON_MS);
@@ -451,7 +439,7 @@ describe('peer bounds', { timeout: 60_000 }, () => {
         encodeFrame({ kind: 'fileOffer', id, name: 'empty.bin', size: 0 }),
         encodeFrame({ kind: 'fileEnd', id, sha256: createHash('sha256').digest('hex') }),
       ]));
-      assert.equal(await within(bob.closed, SOON_MS, 'the violation'), `protocol error: file end for transfer ${id} before it was accepted`);
+      assert.equal(await within(bob.closed, 'the violation'), `protocol error: file end for transfer ${id} before it was accepted`);
       assert.deepEqual(bob.files, []);
       await waitForEmpty(downloads);
     });

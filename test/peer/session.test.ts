@@ -37,6 +37,7 @@ import {
 } from '../../src/wire/limits.ts';
 import { FramePeer, type FrameOf } from '../helpers/frame-peer.ts';
 import { createSocketPair, type SocketPair } from '../helpers/socket-pair.ts';
+import { within } from '../helpers/within.ts';
 
 const MiB = 1024 * 1024;
 /** What a TLS transport would report as the other side's key; the session only passes it on. */
@@ -97,18 +98,6 @@ function gate(): { promise: Promise<void>; open(): void } {
   });
   socketCleanups.push(() => release());
   return { promise, open: () => release() };
-}
-
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, ms = SOON_MS): Promise<void> {
@@ -202,7 +191,7 @@ async function connectedPair(
   const pair = await socketPair();
   const alice = startEndpoint(pair.client, 'out', { name: 'alice', listenPort: 4001, ...aliceOptions });
   const bob = startEndpoint(pair.server, 'in', { name: 'bob', listenPort: 4002, ...bobOptions });
-  await within(Promise.all([alice.session.ready, bob.session.ready]), SOON_MS, 'both handshakes');
+  await within(Promise.all([alice.session.ready, bob.session.ready]), 'both handshakes');
   return { pair, alice, bob };
 }
 
@@ -243,13 +232,21 @@ async function rawAgainstSession(bobOptions: Partial<EndpointOptions> = {}): Pro
   return { raw, bob, pair };
 }
 
+/** The same, once the raw peer has said HELLO and the session is ready. */
+async function rawAfterHandshake(bobOptions: Partial<EndpointOptions> = {}): Promise<{ raw: RawPeer; bob: Endpoint; pair: SocketPair }> {
+  const both = await rawAgainstSession(bobOptions);
+  both.raw.hello();
+  await within(both.bob.session.ready, 'ready');
+  return both;
+}
+
 /** The session ended with `pattern`, told the raw peer why (BYE) and the connection is gone. */
 async function assertClosedBy(bob: Endpoint, raw: RawPeer, pattern: RegExp): Promise<string> {
-  const reason = await within(bob.closed, SOON_MS, 'onClosed');
+  const reason = await within(bob.closed, 'onClosed');
   assert.match(reason, pattern);
   assert.deepEqual(bob.closedReasons, [reason], 'onClosed runs exactly once');
   assert.equal(bob.session.isClosed, true);
-  await within(raw.closed, SOON_MS, 'the raw socket to close');
+  await within(raw.closed, 'the raw socket to close');
   const bye = raw.frames.find((frame) => frame.kind === 'bye');
   assert.ok(bye, 'the session says BYE before closing');
   assert.equal(bye.reason, reason.slice(0, 200));
@@ -439,7 +436,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     test('a newer peer that still accepts our version settles on ours', async () => {
       const { raw, bob } = await rawAgainstSession();
       raw.hello({ version: 7, minVersion: MIN_PROTOCOL_VERSION, name: 'mallory', listenPort: 5555 });
-      const peer = await within(bob.session.ready, SOON_MS, 'ready');
+      const peer = await within(bob.session.ready, 'ready');
       assert.equal(peer.version, PROTOCOL_VERSION);
       assert.equal(peer.name, 'mallory');
       assert.equal(peer.instance, raw.instance);
@@ -462,7 +459,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       assert.equal(bob.session.peer, undefined);
       assert.equal(bob.session.claimedPeer?.name, 'mallory');
       raw.send({ kind: 'ping', nonce: 0 });
-      const peer = await within(bob.session.ready, SOON_MS, 'ready');
+      const peer = await within(bob.session.ready, 'ready');
       assert.equal(peer.name, 'mallory');
       await raw.waitFor('pong', (pong) => pong.nonce === 0);
     });
@@ -486,8 +483,8 @@ describe('PeerSession', { timeout: 60_000 }, () => {
         admit: (peer) => (peer.fingerprint === 'cd'.repeat(32) ? 'identity: not the key we expected' : undefined),
       });
       const bob = startEndpoint(pair.server, 'in', { name: 'bob' });
-      await assert.rejects(within(alice.session.ready, SOON_MS, 'alice'), /identity: not the key we expected/);
-      await assert.rejects(within(bob.session.ready, SOON_MS, 'bob'), /peer left: identity: not the key we expected/);
+      await assert.rejects(within(alice.session.ready, 'alice'), /identity: not the key we expected/);
+      await assert.rejects(within(bob.session.ready, 'bob'), /peer left: identity: not the key we expected/);
       assert.equal(bob.session.peer, undefined, 'the listener never counted it as connected');
       assert.equal(bob.session.claimedPeer?.name, 'alice');
     });
@@ -503,9 +500,9 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       const raw = new RawPeer(pair.client);
       const bob = startEndpoint(pair.server, 'in', { name: 'bob', peerFingerprint: null });
       raw.hello();
-      const reason = await within(bob.closed, SOON_MS, 'onClosed');
+      const reason = await within(bob.closed, 'onClosed');
       assert.match(reason, /hello before the peer was authenticated/);
-      await within(raw.closed, SOON_MS, 'the raw socket to close');
+      await within(raw.closed, 'the raw socket to close');
       assert.equal(raw.frames.some((frame) => frame.kind === 'hello'), false);
     });
 
@@ -549,9 +546,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     });
 
     test('a completed handshake is not cut by the handshake timer', async () => {
-      const { raw, bob } = await rawAgainstSession({ handshakeTimeoutMs: SHORT_HANDSHAKE_MS });
-      raw.hello();
-      await within(bob.session.ready, SOON_MS, 'ready');
+      const { raw, bob } = await rawAfterHandshake({ handshakeTimeoutMs: SHORT_HANDSHAKE_MS });
       // A second session with the same deadline, started later and never greeted: once its timer
       // has fired, the first one's would have too (timers of one duration fire in creation order).
       const later = await rawAgainstSession({ handshakeTimeoutMs: SHORT_HANDSHAKE_MS });
@@ -596,12 +591,10 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     });
 
     test('a connected peer that goes silent is dropped after the silence limit', async () => {
-      const { raw, bob } = await rawAgainstSession({ keepalive: fast });
-      raw.hello();
-      await within(bob.session.ready, SOON_MS, 'ready');
+      const { raw, bob } = await rawAfterHandshake({ keepalive: fast });
       // The raw peer reads but never answers: the session pings, then gives up.
       const started = Date.now();
-      const reason = await within(bob.closed, SOON_MS, 'the dead peer to be dropped');
+      const reason = await within(bob.closed, 'the dead peer to be dropped');
       assert.match(reason, /no sign of life from the peer .*ping timeout/);
       assert.ok(Date.now() - started >= 300, 'not before the silence limit');
       assert.ok(raw.frames.some((frame) => frame.kind === 'ping' && frame.nonce > 0), 'it was pinged first');
@@ -662,7 +655,6 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       const fromBob = Array.from({ length: 25 }, (_, i) => `b${i}`);
       const sent = await within(
         Promise.all([...fromAlice.map((t) => alice.session.sendMessage(t)), ...fromBob.map((t) => bob.session.sendMessage(t))]),
-        SOON_MS,
         'all acks',
       );
       assert.equal(new Set(sent.map((s) => s.id)).size, 50, 'ids are unique');
@@ -697,22 +689,18 @@ describe('PeerSession', { timeout: 60_000 }, () => {
         assert.ok(error instanceof PeerError);
         return true;
       });
-      const reason = await within(bob.closed, SOON_MS, 'bob onClosed');
+      const reason = await within(bob.closed, 'bob onClosed');
       assert.match(reason, /^could not record message: .*disk full/);
     });
 
     test('an acknowledgement for an unknown message id closes the connection', async () => {
-      const { raw, bob } = await rawAgainstSession();
-      raw.hello();
-      await within(bob.session.ready, SOON_MS, 'ready');
+      const { raw, bob } = await rawAfterHandshake();
       raw.send({ kind: 'messageAck', id: randomUUID() });
       await assertClosedBy(bob, raw, /^protocol error: acknowledgement for unknown message [0-9a-f-]{36}$/);
     });
 
     test('a message from a raw peer is acknowledged with its id', async () => {
-      const { raw, bob } = await rawAgainstSession();
-      raw.hello();
-      await within(bob.session.ready, SOON_MS, 'ready');
+      const { raw, bob } = await rawAfterHandshake();
       const id = randomUUID();
       raw.send({ kind: 'message', id, time: '2025-01-02T03:04:05.678Z', text: 'ping?' });
       await raw.waitFor('messageAck', (ack) => ack.id === id);
@@ -722,7 +710,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     test('an empty text is rejected locally instead of tearing down the connection', async () => {
       const { alice, bob } = await connectedPair();
       await assert.rejects(alice.session.sendMessage(''), PeerError);
-      await within(alice.session.sendMessage('after the empty one'), SOON_MS, 'ack');
+      await within(alice.session.sendMessage('after the empty one'), 'ack');
       assert.equal(bob.session.isClosed, false, `bob closed: ${bob.closedReasons.join(', ')}`);
     });
   });
@@ -744,8 +732,8 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       const progress: number[] = [];
       const sent = await within(
         alice.session.sendFile(file.path, 'data.bin', file.size, (bytes) => progress.push(bytes)),
-        SOON_MS * 2,
         'sendFile',
+        SOON_MS * 2,
       );
       order.push('sent');
 
@@ -792,7 +780,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       const { alice, bob } = await connectedPair({}, { downloadsDir: downloads });
       const file = path.join(source, 'empty.txt');
       await writeFile(file, '');
-      const sent = await within(alice.session.sendFile(file, 'empty.txt', 0), SOON_MS, 'sendFile');
+      const sent = await within(alice.session.sendFile(file, 'empty.txt', 0), 'sendFile');
       assert.equal(sent.size, 0);
       assert.equal(sent.sha256, createHash('sha256').digest('hex'));
       assert.deepEqual(await listDir(downloads), ['empty.txt']);
@@ -830,7 +818,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       const { alice } = await connectedPair({}, { downloadsDir: downloads });
       const file = await randomFile(source, 'f.bin', 256 * 1024);
       const sends = Array.from({ length: MAX_INCOMING_TRANSFERS + 1 }, (_, i) => alice.session.sendFile(file.path, `f${i}.bin`, file.size));
-      const results = await within(Promise.allSettled(sends), SOON_MS * 2, 'all transfers');
+      const results = await within(Promise.allSettled(sends), 'all transfers', SOON_MS * 2);
       const rejected = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, String(r.reason)] as const] : []));
       assert.equal(rejected.length, 1, JSON.stringify(rejected));
       assert.equal(rejected[0]![0], MAX_INCOMING_TRANSFERS);
@@ -854,23 +842,21 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       });
       const progress: number[] = [];
       await assert.rejects(
-        within(alice.session.sendFile(file.path, 'big.bin', file.size, (n) => progress.push(n)), SOON_MS * 2, 'sendFile to fail'),
+        within(alice.session.sendFile(file.path, 'big.bin', file.size, (n) => progress.push(n)), 'sendFile to fail', SOON_MS * 2),
         PeerError,
       );
       assert.ok(listingAtCut, 'the cut happened');
       assert.ok(listingAtCut.some(isTempName), `a temporary file existed during the transfer: ${JSON.stringify(listingAtCut)}`);
       assert.ok((progress.at(-1) ?? 0) < file.size, 'the transfer really was cut short');
-      await within(bob.closed, SOON_MS, 'bob onClosed');
-      await within(alice.closed, SOON_MS, 'alice onClosed');
+      await within(bob.closed, 'bob onClosed');
+      await within(alice.closed, 'alice onClosed');
       assert.deepEqual(bob.files, []);
       assert.deepEqual(await listAfterTempFilesGone(downloads), []);
     });
 
     test('a sender that disconnects midway leaves neither the file nor a temporary file', async () => {
       const downloads = await tempDir('dl');
-      const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
-      raw.hello();
-      await within(bob.session.ready, SOON_MS, 'ready');
+      const { raw, bob } = await rawAfterHandshake({ downloadsDir: downloads });
       const id = randomUUID();
       raw.send({ kind: 'fileOffer', id, name: 'half.bin', size: 1 * MiB });
       await raw.waitFor('fileAccept', (accept) => accept.id === id);
@@ -878,28 +864,24 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       raw.send({ kind: 'fileChunk', id, data: randomBytes(FILE_CHUNK_BYTES) });
       await waitUntil(() => readdirSync(downloads).some(isTempName), 'the temporary file');
       raw.socket.destroy();
-      assert.equal(await within(bob.closed, SOON_MS, 'onClosed'), 'connection closed by peer');
+      assert.equal(await within(bob.closed, 'onClosed'), 'connection closed by peer');
       assert.deepEqual(await listAfterTempFilesGone(downloads), []);
     });
 
     test('a sender that disconnects right after its offer leaves no temporary file', async () => {
       const downloads = await tempDir('dl');
-      const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
-      raw.hello();
-      await within(bob.session.ready, SOON_MS, 'ready');
+      const { raw, bob } = await rawAfterHandshake({ downloadsDir: downloads });
       // The offer's temporary file is created while the connection closes: it must be made and then removed.
       const cleanedUp = tempFileMadeAndRemoved(downloads);
       raw.socket.end(encodeFrame({ kind: 'fileOffer', id: randomUUID(), name: 'ghost.bin', size: 1000 }));
-      await within(bob.closed, SOON_MS, 'onClosed');
+      await within(bob.closed, 'onClosed');
       await cleanedUp;
       assert.deepEqual(await listDir(downloads), []);
     });
 
     test('a SHA-256 that does not match is reported to the sender and nothing is stored', async () => {
       const downloads = await tempDir('dl');
-      const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
-      raw.hello();
-      await within(bob.session.ready, SOON_MS, 'ready');
+      const { raw, bob } = await rawAfterHandshake({ downloadsDir: downloads });
       const id = randomUUID();
       raw.send({ kind: 'fileOffer', id, name: 'tampered.bin', size: 3 });
       await raw.waitFor('fileAccept', (accept) => accept.id === id && accept.offset === 0);
@@ -936,9 +918,9 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       );
       await waitUntil(() => sentBytes >= 4 * MiB, 'the transfer to be under way', SOON_MS * 2);
 
-      const aliceToBob = await within(alice.session.sendMessage('are you getting this?'), SOON_MS, 'ack from bob');
+      const aliceToBob = await within(alice.session.sendMessage('are you getting this?'), 'ack from bob');
       const atFirstAck = { settled: transferSettled, sentBytes };
-      const bobToAlice = await within(bob.session.sendMessage('yes, still receiving'), SOON_MS, 'ack from alice');
+      const bobToAlice = await within(bob.session.sendMessage('yes, still receiving'), 'ack from alice');
       const atSecondAck = { settled: transferSettled, sentBytes };
 
       assert.equal(atFirstAck.settled, false, 'alice\'s message was acknowledged before the transfer finished');
@@ -947,7 +929,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       assert.equal(bob.messages.at(-1)!.id, aliceToBob.id);
       assert.equal(alice.messages.at(-1)!.id, bobToAlice.id);
 
-      const sent = await within(transfer, 30_000, 'the 64 MiB transfer');
+      const sent = await within(transfer, 'the 64 MiB transfer', 30_000);
       assert.equal(sent.sha256, file.sha256);
       assert.equal(bob.files[0]!.sha256, file.sha256);
       assert.equal(await sha256Of(path.join(downloads, 'huge.bin')), file.sha256);
@@ -978,7 +960,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       const queued = pair.client.writableLength;
       assert.ok(queued <= SEND_BLOCKS * FILE_READ_BYTES + QUEUE_SLACK_BYTES, `${queued} bytes queued in the sender's socket`);
       pair.server.resume();
-      const sent = await within(transfer, 30_000, 'the transfer after resuming');
+      const sent = await within(transfer, 'the transfer after resuming', 30_000);
       assert.equal(sent.sha256, file.sha256);
       assert.equal(bob.files[0]!.sha256, file.sha256);
     });
@@ -990,13 +972,13 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       const file = await randomFile(source, 'growing.log', 100_000);
       await appendFile(file.path, 'one more line\n'); // appended after the size was taken
       // Exactly the measured bytes are offered and sent: the transfer succeeds with their hash.
-      const sent = await within(alice.session.sendFile(file.path, 'growing.log', file.size), SOON_MS, 'sendFile');
+      const sent = await within(alice.session.sendFile(file.path, 'growing.log', file.size), 'sendFile');
       assert.equal(sent.size, file.size);
       assert.equal(sent.sha256, file.sha256);
       assert.deepEqual(bob.files.map((f) => [f.name, f.size, f.sha256]), [['growing.log', file.size, file.sha256]]);
       assert.equal(await sha256Of(path.join(downloads, 'growing.log')), file.sha256);
       // And the connection carries on: a message after it is acknowledged.
-      await within(alice.session.sendMessage('after the growing file'), SOON_MS, 'ack');
+      await within(alice.session.sendMessage('after the growing file'), 'ack');
       assert.equal(bob.session.isClosed, false, `bob closed: ${bob.closedReasons.join(', ')}`);
       assert.equal(alice.session.isClosed, false, `alice closed: ${alice.closedReasons.join(', ')}`);
     });
@@ -1072,7 +1054,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
         const { raw, bob } = await rawAgainstSession();
         if (afterHello) {
           raw.hello();
-          await within(bob.session.ready, SOON_MS, 'ready');
+          await within(bob.session.ready, 'ready');
         }
         await attack(raw);
         const closedWith = await assertClosedBy(bob, raw, /^protocol error: /);
@@ -1082,9 +1064,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     }
 
     test('the same hostile bytes split one byte per write are caught too', async () => {
-      const { raw, bob } = await rawAgainstSession();
-      raw.hello();
-      await within(bob.session.ready, SOON_MS, 'ready');
+      const { raw, bob } = await rawAfterHandshake();
       for (const byte of rawFrame(0x7f, '{}')) {
         raw.write(Buffer.from([byte]));
         await delay(1);
@@ -1094,9 +1074,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
 
     test('more chunk bytes than offered close the connection and drop the temporary file', async () => {
       const downloads = await tempDir('dl');
-      const { raw, bob } = await rawAgainstSession({ downloadsDir: downloads });
-      raw.hello();
-      await within(bob.session.ready, SOON_MS, 'ready');
+      const { raw, bob } = await rawAfterHandshake({ downloadsDir: downloads });
       const id = randomUUID();
       raw.send({ kind: 'fileOffer', id, name: 'ten.bin', size: 10 });
       await raw.waitFor('fileAccept', (accept) => accept.id === id);
@@ -1125,11 +1103,11 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       const clientClosed = once(pair.client, 'close');
       alice.session.close('see you tomorrow');
       assert.equal(alice.session.isClosed, true);
-      assert.equal(await within(bob.closed, SOON_MS, 'bob onClosed'), 'peer left: see you tomorrow');
+      assert.equal(await within(bob.closed, 'bob onClosed'), 'peer left: see you tomorrow');
       assert.equal(await alice.closed, 'see you tomorrow');
       assert.equal(bob.session.isClosed, true);
       assert.ok(bob.logs.some((line) => line.includes('see you tomorrow')), 'the goodbye is logged');
-      await within(Promise.all([serverClosed, clientClosed]), SOON_MS, 'both sockets to close');
+      await within(Promise.all([serverClosed, clientClosed]), 'both sockets to close');
       // Closing twice is harmless and does not call onClosed again.
       alice.session.close('again');
       assert.deepEqual(alice.closedReasons, ['see you tomorrow']);
@@ -1143,12 +1121,12 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       pending.catch(() => undefined);
       await waitUntil(() => bob.messages.length === 1, 'bob to receive the message');
       alice.session.close('leaving');
-      await assert.rejects(within(pending, SOON_MS, 'the pending send'), (error: unknown) => {
+      await assert.rejects(within(pending, 'the pending send'), (error: unknown) => {
         assert.ok(error instanceof PeerError);
         assert.match(error.message, /^peer connection closed: leaving$/);
         return true;
       });
-      assert.equal(await within(bob.closed, SOON_MS, 'bob onClosed'), 'peer left: leaving');
+      assert.equal(await within(bob.closed, 'bob onClosed'), 'peer left: leaving');
     });
 
     test('pending sendMessage and sendFile reject with PeerError when the peer closes', async () => {
@@ -1168,7 +1146,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       await waitUntil(() => bob.messages.length === 1 && bob.files.length === 1, 'bob to hold both');
       bob.session.close('going offline');
       for (const pending of [message, transfer]) {
-        await assert.rejects(within(pending as Promise<unknown>, SOON_MS, 'a pending operation'), (error: unknown) => {
+        await assert.rejects(within(pending as Promise<unknown>, 'a pending operation'), (error: unknown) => {
           assert.ok(error instanceof PeerError);
           assert.match(error.message, /^peer connection closed: peer left: going offline$/);
           return true;

@@ -65,6 +65,15 @@ async function sourceFile(name: string, size: number): Promise<{ path: string; d
   return { path: filePath, data, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
+/** A harness whose sender has offered a new file of `size` bytes as `name`, announced as `announced` bytes; the offer is on the wire. */
+async function offered(name: string, size: number, announced = size) {
+  const parts = harness();
+  const file = await sourceFile(name, size);
+  const sending = parts.sender.send(file.path, name, announced, () => undefined);
+  const offer = await parts.wire.waitFor('fileOffer');
+  return { ...parts, file, sending, offer };
+}
+
 function chunksOf(frames: Frame[], id: string): Buffer[] {
   return frames.flatMap((frame) => (frame.kind === 'fileChunk' && frame.id === id ? [frame.data] : []));
 }
@@ -90,20 +99,14 @@ describe('TransferSender', () => {
   });
 
   test('a declined offer rejects with the receiver\'s reason, and nothing more is sent', async () => {
-    const { wire, sender } = harness();
-    const file = await sourceFile('declined.bin', 10);
-    const sending = sender.send(file.path, 'declined.bin', 10, () => undefined);
-    const offer = await wire.waitFor('fileOffer');
+    const { wire, sender, sending, offer } = await offered('declined.bin', 10);
     sender.receive({ kind: 'fileDecline', id: offer.id, reason: 'disk full' });
     await assert.rejects(sending, (error) => error instanceof PeerError && error.message === 'peer declined the file: disk full' && error.end === undefined);
     assert.deepEqual(wire.frames.map((frame) => frame.kind), ['fileOffer'], 'no cancel: the receiver already forgot it');
   });
 
   test('a receiver that stored something else fails the transfer', async () => {
-    const { wire, sender } = harness();
-    const file = await sourceFile('other.bin', 100);
-    const sending = sender.send(file.path, 'other.bin', 100, () => undefined);
-    const offer = await wire.waitFor('fileOffer');
+    const { wire, sender, sending, offer } = await offered('other.bin', 100);
     sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
     await wire.waitFor('fileEnd');
     sender.receive({ kind: 'fileResult', id: offer.id, ok: true, sha256: 'cd'.repeat(32), reason: '' });
@@ -111,10 +114,7 @@ describe('TransferSender', () => {
   });
 
   test('a file that grows while it is sent: exactly the offered bytes go out', async () => {
-    const { wire, sender } = harness();
-    const file = await sourceFile('growing.log', 5000);
-    const sending = sender.send(file.path, 'growing.log', 3000, () => undefined);
-    const offer = await wire.waitFor('fileOffer');
+    const { wire, sender, file, sending, offer } = await offered('growing.log', 5000, 3000);
     sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
     const end = await wire.waitFor('fileEnd');
     const sent = Buffer.concat(chunksOf(wire.frames, offer.id));
@@ -136,10 +136,7 @@ describe('TransferSender', () => {
   });
 
   test('an accept offset past the file\'s end, and answers for unknown transfers, are protocol errors', async () => {
-    const { wire, sender } = harness();
-    const file = await sourceFile('small.bin', 10);
-    const sending = sender.send(file.path, 'small.bin', 10, () => undefined);
-    const offer = await wire.waitFor('fileOffer');
+    const { sender, sending, offer } = await offered('small.bin', 10);
     assert.throws(() => sender.receive({ kind: 'fileAccept', id: offer.id, offset: 11 }), /^ProtocolError: accept offset 11 beyond the file's end$/);
     const unknown = '00000000-0000-4000-8000-000000000000';
     assert.throws(() => sender.receive({ kind: 'fileResult', id: unknown, ok: true, sha256: '', reason: '' }),
