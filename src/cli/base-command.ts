@@ -1,3 +1,4 @@
+/** What every oclif command shares: the --profile flag, the daemon connection, output and one-line errors. */
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { ControlClient } from '../control/client.ts';
 import { DEFAULT_PROFILE, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';

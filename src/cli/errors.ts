@@ -1,3 +1,4 @@
+/** The CLI's failures as values: a stable code for --json and the contract's exit code for each. */
 import { ControlError, DaemonGoneError, DaemonNotRunningError } from '../control/client.ts';
 import { DEFAULT_PROFILE, InvalidProfileError } from '../control/paths.ts';
 import { ErrorCode } from '../control/protocol.ts';

@@ -1,3 +1,4 @@
+/** The text of `chat send`: its arguments or standard input, checked against the message limit first. */
 import { MAX_MESSAGE_BYTES } from '../control/protocol.ts';
 import { formatByteSize } from '../text/sizes.ts';
 import { UsageError } from './errors.ts';

@@ -1,3 +1,4 @@
+/** Human output: events and sizes as lines, every piece of peer text through the one escaping function. */
 import type { ChatEvent } from '../control/protocol.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import { formatByteSize as formatBytes } from '../text/sizes.ts';

@@ -1,3 +1,4 @@
+/** The progress line of `chat transfer` on a terminal. */
 import cliProgress from 'cli-progress';
 import { formatBytes, type HumanText } from './output.ts';
 

@@ -1,3 +1,4 @@
+/** How a failed command ends: one line (or a --json error object) and the contract's exit code. */
 import { toCliError, UsageError } from './errors.ts';
 import { human, humanLines } from './output.ts';
 import { writeHuman, writeJson } from './terminal.ts';

@@ -1,3 +1,4 @@
+/** `chat daemon status` as a person reads it. */
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import type { ReconnectSummary, StatusResult } from '../control/protocol.ts';
 import { human, joinLines, type HumanText } from './output.ts';

@@ -1,3 +1,4 @@
+/** A peer address as users type it: PORT, HOST:PORT or [IPv6]:PORT. */
 import { MAX_PORT } from '../control/protocol.ts';
 import { UsageError } from './errors.ts';
 

@@ -19,11 +19,15 @@ export default class Tail extends BaseCommand {
     '<%= config.bin %> <%= command.id %>',
     { description: 'Last 50 events, then stop', command: '<%= config.bin %> <%= command.id %> -n 50 --no-follow' },
     { description: 'Feed a script', command: '<%= config.bin %> <%= command.id %> --json | jq -r \'select(.type=="message") | .text\'' },
-    { description: 'Go on after the last event a script saw (its seq)', command: '<%= config.bin %> <%= command.id %> --json --after 1234' },
+    { description: 'Go on after the last event a script saw (its seq), across daemon restarts', command: '<%= config.bin %> <%= command.id %> --json --since 1234' },
   ];
   static override flags = {
     lines: Flags.integer({ char: 'n', description: 'How many past events to print first.', default: 10, min: 0 }),
-    after: Flags.integer({ description: 'Print every event after this seq (as --json shows it) first, instead of the last N.', min: 0 }),
+    after: Flags.integer({
+      aliases: ['since'],
+      description: 'Print every event after this seq (as --json shows it) first, instead of the last N (also --since).',
+      min: 0,
+    }),
     follow: Flags.boolean({ description: 'Keep printing new events (--no-follow prints the past ones and exits).', default: true, allowNo: true }),
     json: Flags.boolean({ description: 'One JSON object per event and line (NDJSON).', default: false }),
   };

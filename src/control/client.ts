@@ -1,3 +1,4 @@
+/** The CLI's end of the control socket: typed requests and notifications to this profile's daemon. */
 import {
   createJSONRPCErrorResponse,
   JSONRPCClient,

@@ -1,3 +1,4 @@
+/** Where everything of a profile lives: its directory, the control socket, the log, the history, the keys. */
 import { createHash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import os from 'node:os';

@@ -1,3 +1,4 @@
+/** Whether a process still runs, seen from outside it (the daemon of a pid file). */
 import { readFileSync } from 'node:fs';
 
 /**

@@ -1,3 +1,4 @@
+/** The daemon's end of the control socket: JSON-RPC 2.0 over node-ipc, bounded, checked, owner-only. */
 import { unlink } from 'node:fs/promises';
 import net, { type Socket } from 'node:net';
 import path from 'node:path';

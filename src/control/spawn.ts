@@ -1,3 +1,4 @@
+/** `chat daemon start`: starts chatd in the background and waits until it is ready, or says why not. */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,4 @@
+/** chatd's entry point: parses its options, checks and opens what the daemon needs, starts it, reports readiness. */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+/** One daemon per profile: the pid file, taken atomically and released at exit. */
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { unlinkSync } from 'node:fs';
 import { isProcessRunning } from '../control/process-state.ts';

@@ -1,3 +1,4 @@
+/** Owner-only files and directories: checks that they are ours alone, and atomic private writes. */
 import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, writeSync, type Stats } from 'node:fs';
 
 /**

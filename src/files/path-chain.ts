@@ -1,3 +1,4 @@
+/** A whole path checked the way OpenSSH's StrictModes does: no directory on it that another user could swap. */
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { UnsafePathError } from './owner-only.ts';

@@ -1,3 +1,4 @@
+/** The history on disk (node:sqlite): events appended in order, paged by seq, and kept small and durable. */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { ChatEvent, NewEvent } from './events.ts';
 import { MESSAGE_TABLES, SqliteMessageLedger, type MessageLedger } from './message-ledger.ts';

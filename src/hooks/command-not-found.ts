@@ -1,3 +1,4 @@
+/** oclif hook: an unknown command gets one clear line, exit 2, and where to look. */
 import type { Hook } from '@oclif/core';
 import { human } from '../cli/output.ts';
 import { writeHuman } from '../cli/terminal.ts';

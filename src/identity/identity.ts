@@ -1,3 +1,4 @@
+/** This profile's identity: its private key and self-signed certificate, made once and kept owner-only. */
 import { createPrivateKey, createPublicKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+/** Known peers (known_peers.json): each peer name pinned to the key it first presented, capped in number. */
 import { readFileSync } from 'node:fs';
 import { checkPrivateFile, writePrivateFile } from '../files/owner-only.ts';
 

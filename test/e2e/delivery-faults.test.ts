@@ -54,8 +54,10 @@ describe('delivery under faults', { timeout: 600_000 }, () => {
   async function setup(): Promise<{ home: ChatHome; bob: { port: number; pid: number }; alice: { pid: number } }> {
     const home = await ChatHome.create();
     homes.push(home);
-    const alice = await home.startDaemon('alice');
-    const bob = await home.startDaemon('bob');
+    // The tests reconnect at the moments they choose; the daemons' own redials (tested in
+    // reconnect.test.ts) would add connections of their own at random moments.
+    const alice = await home.startDaemon('alice', ['--no-reconnect']);
+    const bob = await home.startDaemon('bob', ['--no-reconnect']);
     return { home, alice, bob };
   }
 
@@ -180,7 +182,7 @@ describe('delivery under faults', { timeout: 600_000 }, () => {
     await until(() => disconnected(alice), 'alice noticing');
     assert.equal(await outboxEmpty(alice), false, 'some messages were waiting when bob died');
 
-    const restarted = await home.startDaemon('bob');
+    const restarted = await home.startDaemon('bob', ['--no-reconnect']);
     bobControl = await control(home, 'bob');
     await alice.request('connect', { host: '127.0.0.1', port: restarted.port });
     await until(() => outboxEmpty(alice), 'the outbox to empty');
@@ -201,7 +203,7 @@ describe('delivery under faults', { timeout: 600_000 }, () => {
     const promised = new Set(answered.map((result) => result.id));
     assert.ok(promised.size < COUNT, `killed before the last answer (${promised.size} of ${COUNT})`);
 
-    await home.startDaemon('alice');
+    await home.startDaemon('alice', ['--no-reconnect']);
     alice = await control(home, 'alice');
     // The restarted daemon has not connected by itself here: it is connected by hand.
     await alice.request('connect', { host: '127.0.0.1', port: bob.port });
