@@ -102,8 +102,9 @@ export async function redial(context: ConnectContext, target: LastPeer, wanted: 
     return { outcome: 'connected' };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    // A key refused on either side, or a slot held by another peer: redialling would only be refused again.
-    const refused = error instanceof ControlError && (error.code === ErrorCode.identityMismatch || error.code === ErrorCode.busy);
+    // A key refused on either side: redialling would only be refused again. A slot held by another
+    // peer (busy) is for a while only: that is a failed dial, and the backoff goes on.
+    const refused = error instanceof ControlError && error.code === ErrorCode.identityMismatch;
     return refused ? { outcome: 'refused', reason } : { outcome: 'failed', reason };
   }
 }

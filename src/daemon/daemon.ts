@@ -82,7 +82,7 @@ export class ChatDaemon {
     this.feed = new EventFeed(history, log);
     const { name, knownPeers, downloads, maxFileSize, keepalive } = config;
     this.gatekeeper = new Gatekeeper({ name, fingerprint: config.identity.fingerprint, knownPeers, feed: this.feed, log });
-    this.outbox = new Outbox({ name, ledger: history.messages, feed: this.feed, log });
+    this.outbox = new Outbox({ name, ledger: history.messages, feed: this.feed, log, intended: () => this.reconnector.intended() });
     this.slot = new PeerSlot({
       name, downloads, maxFileSize, keepalive,
       instance: randomUUID(),

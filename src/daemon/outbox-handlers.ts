@@ -29,7 +29,7 @@ export async function handleSend(outbox: Outbox, { text, id, waitMs = DEFAULT_SE
   }
   const state = await outbox.settled(message.id, waitMs);
   if (state === 'dropped') {
-    throw new ControlError(ErrorCode.notQueued, `message ${message.id} was dropped from the outbox (chat outbox drop), not delivered; to send it, use a new id`);
+    throw new ControlError(ErrorCode.notQueued, `message ${message.id} was dropped from the outbox (chat outbox drop); if it was already on its way it may still arrive, so check the peer's history before sending it again with a new id`);
   }
   return { id: message.id, time: message.time, to: message.to, fingerprint: message.fingerprint, state };
 }

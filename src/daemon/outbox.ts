@@ -43,6 +43,12 @@ export interface OutboxOptions {
   ledger: MessageLedger;
   feed: EventFeed;
   log: Logger;
+  /**
+   * While nobody is connected: the peer this daemon means to reach again (the reconnect target),
+   * which decides over the last peer that happened to connect: a stranger who connected once
+   * while bob was away must not receive what is sent for bob.
+   */
+  intended?(): Recipient | undefined;
 }
 
 export interface Queued {
@@ -81,11 +87,14 @@ export class Outbox {
     this.pump(attachment);
   }
 
-  /** Who a message sent now is for: the connected peer, else the one this daemon was connected to last. */
+  /**
+   * Who a message sent now is for: the connected peer; else the peer this daemon means to reach
+   * again (see OutboxOptions.intended); else the one it was connected to last.
+   */
   recipient(): Recipient | undefined {
     const { current } = this;
     const peer = current && !current.session.isClosed ? current.session.peer : undefined;
-    return peer ? { fingerprint: peer.fingerprint, name: peer.name } : this.ledger.lastPeer();
+    return peer ? { fingerprint: peer.fingerprint, name: peer.name } : this.options.intended?.() ?? this.ledger.lastPeer();
   }
 
   /**

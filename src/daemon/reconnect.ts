@@ -132,6 +132,11 @@ export class Reconnector {
     return stopped;
   }
 
+  /** The peer this daemon means to reach again, if any: who messages sent while disconnected are for. */
+  intended(): { fingerprint: string; name: string } | undefined {
+    return this.target && { fingerprint: this.target.fingerprint, name: this.target.name };
+  }
+
   /** A session became the active one (PeerSlot). */
   adopted(peer: PeerInfo): void {
     if (this.stopped) return;
@@ -145,8 +150,10 @@ export class Reconnector {
       if (target.name !== peer.name || target.dialled !== dialled) this.remember({ ...target, name: peer.name, dialled });
       return;
     }
-    // The peer dialled us: if nothing else is to be redialled, it is the one to dial after a restart.
-    if (peer.direction === 'in' && !this.redialling) {
+    // The peer dialled us: it is the one to dial after a restart only if there is no other peer to
+    // reach again (none yet, or the user disconnected from it). Otherwise a stranger who dialled
+    // once while our peer was away would become the peer we redial, and receive its messages.
+    if (peer.direction === 'in' && !this.redialling && (!target || target.userDisconnected)) {
       const host = hostOf(peer.address);
       if (host && peer.listenPort > 0) {
         this.remember({ name: peer.name, fingerprint: peer.fingerprint, host, port: peer.listenPort, dialled: false, userDisconnected: false });

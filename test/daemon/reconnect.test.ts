@@ -146,7 +146,7 @@ describe('Reconnector', () => {
     }
   });
 
-  test('a refusal (a changed key, busy) ends the redials', async () => {
+  test('a refusal (a changed key) ends the redials', async () => {
     const h = harness();
     await connectedToBob(h);
     drop(h, bobOut, 'connection closed by peer');
