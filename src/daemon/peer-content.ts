@@ -6,7 +6,7 @@ import { quote } from '../peer/log-text.ts';
 import type { PeerInfo, SessionHandlers } from '../peer/session.ts';
 import type { EventFeed } from './event-feed.ts';
 import type { Logger } from './logger.ts';
-import { storageProblem, type StorageLimits } from './storage-check.ts';
+import { storageProblem, writeFailureReason, type StorageLimits } from './storage-check.ts';
 
 export interface PeerContentOptions extends StorageLimits {
   /** This daemon's name, the `to` of what it receives. */
@@ -24,7 +24,7 @@ export function peerContentHandlers(
   address: string,
   isActive: () => boolean,
   options: PeerContentOptions,
-): Pick<SessionHandlers, 'onMessage' | 'acceptFile' | 'onFileReceived'> {
+): Pick<SessionHandlers, 'onMessage' | 'acceptFile' | 'onFileReceived' | 'writeFailureReason'> {
   const { name, downloads, feed, log } = options;
   return {
     onMessage: (message) => {
@@ -43,6 +43,7 @@ export function peerContentHandlers(
       log.info(`peer ${address}: receiving ${quote(offer.name)} (${offer.size} bytes, transfer ${offer.id})`);
       return { downloads };
     },
+    writeFailureReason: (error) => writeFailureReason(error, name, downloads),
     onFileReceived: (file) => {
       log.info(`peer ${address}: stored ${quote(file.name)} in ${downloads.path} (${file.size} bytes, sha256 ${file.sha256})`);
       feed.record({

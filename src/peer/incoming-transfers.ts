@@ -32,6 +32,8 @@ export interface IncomingHandlers {
   acceptFile(offer: FileOfferFrame, reservedBytes: number): { downloads: PinnedDirectory } | { decline: string };
   /** Called once a received file is verified and stored, before the sender is told. */
   onFileReceived(file: ReceivedFile): void | Promise<void>;
+  /** What the sender is told when writing a file failed here (disk full, I/O error, quota). */
+  writeFailureReason?(error: Error): string;
   log(line: string): void;
 }
 
@@ -46,12 +48,20 @@ export interface IncomingLink {
 /** The sender's frames about its transfers: the frames this side handles. */
 export type IncomingFrame = FileOfferFrame | FileChunkFrame | FileEndFrame | FileCancelFrame;
 
+/** Failed transfer ids kept to drop their late chunks: a peer that never ends them cannot grow it. */
+const MAX_FAILED_TRANSFERS_REMEMBERED = 64;
+
 export class IncomingTransfers {
   private readonly link: IncomingLink;
   private readonly handlers: IncomingHandlers;
   private readonly receivers = new Map<string, TransferReceiver>();
   /** Work on files no longer in `receivers` that may still touch the disk (finishing, aborting). */
   private readonly settling = new Set<Promise<void>>();
+  /**
+   * Transfers failed here by a write error, whose chunks may still be on the wire: they are
+   * dropped until the sender's FILE_END or FILE_CANCEL, not taken as a violation.
+   */
+  private readonly failed = new Set<string>();
 
   constructor(link: IncomingLink, handlers: IncomingHandlers) {
     this.link = link;
@@ -72,6 +82,7 @@ export class IncomingTransfers {
         return;
       case 'fileCancel': {
         // A cancel may cross our FILE_RESULT on the wire, so an unknown id is not a violation.
+        this.failed.delete(frame.id);
         const receiver = this.receivers.get(frame.id);
         if (!receiver) return;
         this.receivers.delete(frame.id);
@@ -124,14 +135,18 @@ export class IncomingTransfers {
   }
 
   private receiveChunk(id: string, data: Buffer): void {
+    if (this.failed.has(id)) return;
     const receiver = this.acceptedTransfer(id, 'chunk');
     if (receiver.bytesReceived + data.length > receiver.expectedSize) {
       throw new ProtocolError(`transfer ${id} sent more than the ${receiver.expectedSize} bytes it offered`);
     }
-    // write() keeps a disk failure for finish() to report; it rejects only for data past the
-    // offer, which the check above rules out. Either way the buffered bytes have gone down.
+    // write() rejects with a disk failure (data past the offer is ruled out above). Either way the
+    // buffered bytes have gone down.
     const resume = () => this.resumeIfBelowLimit();
-    receiver.write(data).then(resume, resume);
+    receiver.write(data).then(resume, (error: unknown) => {
+      resume();
+      this.failWrite(receiver, error as Error);
+    });
     if (!this.link.reading.has('disk') && this.bufferedBytes() > RECEIVE_BUFFER_BYTES) this.link.reading.add('disk');
   }
 
@@ -147,7 +162,26 @@ export class IncomingTransfers {
     }
   }
 
+  /**
+   * A write error fails this transfer at once, with the reason on both sides; the connection and
+   * every other transfer go on.
+   */
+  private failWrite(receiver: TransferReceiver, error: Error): void {
+    if (this.receivers.get(receiver.id) !== receiver) return;
+    this.receivers.delete(receiver.id);
+    if (this.failed.size >= MAX_FAILED_TRANSFERS_REMEMBERED) this.failed.delete(this.failed.values().next().value!);
+    this.failed.add(receiver.id);
+    const reason = this.handlers.writeFailureReason?.(error) ?? `cannot write the file on the receiver: ${error.message}`;
+    this.handlers.log(`transfer ${receiver.id} failed: ${reason} (${error.message})`);
+    this.track(receiver.abort());
+    if (!this.link.isClosed()) {
+      this.link.send({ kind: 'fileResult', id: receiver.id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
+    }
+    this.resumeIfBelowLimit();
+  }
+
   private receiveEnd(id: string, sha256: string): void {
+    if (this.failed.delete(id)) return;
     const receiver = this.acceptedTransfer(id, 'end');
     this.receivers.delete(id);
     const finishing = receiver

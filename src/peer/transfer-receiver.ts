@@ -82,17 +82,30 @@ export class TransferReceiver {
     return this.opening;
   }
 
-  /** Queues one chunk; the promise settles once the queue (this chunk included) is on disk. */
+  /** The write error that ended this transfer (disk full, I/O error, quota), if any. */
+  get writeFailure(): Error | undefined {
+    return this.failure;
+  }
+
+  /**
+   * Queues one chunk; the promise resolves once the queue (this chunk included) is on disk and
+   * rejects with the write error once one has happened: the caller fails the transfer at once.
+   */
   write(data: Buffer): Promise<void> {
     if (this.received + data.length > this.expectedSize) {
       return Promise.reject(new Error(`more data than the ${this.expectedSize} bytes offered`));
     }
+    // After a failed write nothing is queued any more: a queue nobody drains would hold the
+    // connection's reading paused for good (the disk-full hang).
+    if (this.failure) return Promise.reject(this.failure);
     this.received += data.length;
     this.hash.update(data);
     this.pendingWriteBytes += data.length;
     this.queue.push(data);
     this.flushing ??= this.flush();
-    return this.flushing;
+    return this.flushing.then(() => {
+      if (this.failure) throw this.failure;
+    });
   }
 
   /**
@@ -100,6 +113,9 @@ export class TransferReceiver {
    * instead of one thread-pool round trip per chunk.
    */
   private async flush(): Promise<void> {
+    // Always settle later than the caller's `??=`: a flush that finished synchronously would clear
+    // `flushing` before it is assigned, leaving a settled promise that no later chunk restarts.
+    await undefined;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_WRITEV_BUFFERS);
       const bytes = batch.reduce((total, buffer) => total + buffer.length, 0);
@@ -110,7 +126,7 @@ export class TransferReceiver {
           if (this.unsyncedBytes >= BACKGROUND_SYNC_BYTES && !this.backgroundSync) this.syncInBackground();
         }
       } catch (error) {
-        this.failure = error as Error;
+        this.failure ??= error as Error;
       } finally {
         this.pendingWriteBytes -= bytes;
       }

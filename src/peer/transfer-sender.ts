@@ -46,6 +46,10 @@ interface OutgoingTransfer {
   size: number;
   accepted: Pending<number>;
   result: Pending<{ sha256: string }>;
+  /** Set when the receiver failed the transfer before its end (a write error on its side). */
+  failed?: Error;
+  /** Stops the streaming at once when the receiver fails the transfer. */
+  onFailed?: (error: Error) => void;
 }
 
 export class TransferSender {
@@ -76,7 +80,7 @@ export class TransferSender {
       if (offset > 0) throw new PeerError('resuming a transfer is not supported yet');
       const hash = createHash('sha256');
       // Exactly the offered bytes: a file that grows meanwhile (a log) must not overrun the offer.
-      const sent = await this.streamFile(filePath, uuidToBytes(id), offset, size, hash, (bytes) => onProgress(bytes, id));
+      const sent = await this.streamFile(transfer as OutgoingTransfer, filePath, uuidToBytes(id), offset, size, hash, (bytes) => onProgress(bytes, id));
       if (sent !== size) throw new PeerError(`${filePath} shrank while it was being sent (${sent} of ${size} bytes)`);
       const sha256 = hash.digest('hex');
       this.link.send({ kind: 'fileEnd', id, sha256 });
@@ -106,8 +110,15 @@ export class TransferSender {
         transfer.accepted.reject(new PeerError(`peer declined the file: ${frame.reason}`));
         return;
       case 'fileResult':
-        if (frame.ok) transfer.result.resolve({ sha256: frame.sha256 });
-        else transfer.result.reject(new PeerError(`peer could not store the file: ${frame.reason}`));
+        if (frame.ok) {
+          transfer.result.resolve({ sha256: frame.sha256 });
+        } else {
+          // It may come before our FILE_END (the receiver's disk filled up): stop sending at once.
+          const error = new PeerError(`peer could not store the file: ${frame.reason}`);
+          transfer.failed = error;
+          transfer.result.reject(error);
+          transfer.onFailed?.(error);
+        }
         return;
     }
   }
@@ -123,6 +134,7 @@ export class TransferSender {
 
   /** Sends bytes [offset, size) as chunks from a small pool of reused blocks; returns the end offset. */
   private async streamFile(
+    transfer: OutgoingTransfer,
     filePath: string,
     idBytes: Buffer,
     offset: number,
@@ -135,11 +147,14 @@ export class TransferSender {
     const stopOnClose = (error: Error) => pool.fail(error);
     // Watched only once the file is open, so a failed open() leaves no watcher behind.
     this.closeWatchers.add(stopOnClose);
+    transfer.onFailed = stopOnClose;
     let position = offset;
     try {
       while (position < size) {
+        if (transfer.failed) throw transfer.failed;
         const block = await pool.acquire();
         this.link.assertOpen();
+        if (transfer.failed) throw transfer.failed;
         const { bytesRead } = await file.read(block, 0, Math.min(block.length, size - position), position);
         if (bytesRead === 0) {
           pool.release(block);
@@ -156,6 +171,7 @@ export class TransferSender {
       }
     } finally {
       this.closeWatchers.delete(stopOnClose);
+      transfer.onFailed = undefined;
       await file.close();
     }
     return position;
