@@ -31,6 +31,7 @@ import { reasonOf, USER_DISCONNECT_REASON } from './close-reason.ts';
 import { handleConnect, type ConnectContext } from './connect-handler.ts';
 import type { EventFeed } from './event-feed.ts';
 import type { Reconnector } from './reconnect.ts';
+import type { ResumableTransfers } from './resumable-transfers.ts';
 
 /** How often a transfer reports progress to the command that started it. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -44,6 +45,7 @@ export interface ControlContext extends ConnectContext {
   history: HistoryStore;
   feed: EventFeed;
   reconnector: Reconnector;
+  transfers: ResumableTransfers;
   status(): StatusResult;
   stop(reason: string): void;
 }
@@ -118,19 +120,15 @@ async function transfer(context: ControlContext, { path: filePath, progress }: T
     lastReport = now;
     connection.notify('transfer.progress', { id, bytes, size });
   };
+  const { mtimeMs } = await stat(filePath);
   log.info(`sending ${filePath} (${size} bytes) to ${quote(peerName)}`);
   let sent;
   try {
-    sent = await session.sendFile(filePath, name, size, report);
+    sent = await context.transfers.send({ path: path.resolve(filePath), name, size, mtimeMs }, session, report);
   } catch (error) {
     log.warn(`transfer of ${filePath} failed: ${quote(reasonOf(error))}`);
     throw new ControlError(ErrorCode.transferFailed, `transfer of ${filePath} failed: ${reasonOf(error)}`);
   }
-  log.info(`sent ${filePath} to ${quote(peerName)} (sha256 ${sent.sha256})`);
-  context.feed.record({
-    type: 'file', direction: 'out', id: sent.id, time: new Date().toISOString(),
-    from: context.name, to: peerName, name, size: sent.size, sha256: sent.sha256, path: filePath,
-  });
   return { id: sent.id, name, size: sent.size, sha256: sent.sha256, to: peerName, path: filePath };
 }
 

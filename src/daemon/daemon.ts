@@ -27,6 +27,9 @@ import { LastPeerFile } from './last-peer.ts';
 import type { Logger } from './logger.ts';
 import { PeerSlot } from './peer-slot.ts';
 import { Reconnector } from './reconnect.ts';
+import { ResumableTransfers } from './resumable-transfers.ts';
+import { PARTIAL_MAX_AGE_MS, removeStalePartials, STALE_PARTIAL_SWEEP_MS } from './stale-partials.ts';
+import { TransferRecordFile } from './transfer-records.ts';
 
 export interface DaemonConfig {
   paths: ProfilePaths;
@@ -48,6 +51,8 @@ export interface DaemonConfig {
   controlIdleTimeoutMs?: number;
   /** False with --no-reconnect: redial nobody by itself, neither the last peer at start nor after a drop. Default: true. */
   reconnect?: boolean;
+  /** Partial files of incoming transfers not continued for this long are removed. Default: PARTIAL_MAX_AGE_MS. */
+  partialMaxAgeMs?: number;
 }
 
 /**
@@ -62,6 +67,7 @@ export class ChatDaemon {
   private readonly gatekeeper: Gatekeeper;
   private readonly slot: PeerSlot;
   private readonly reconnector: Reconnector;
+  private readonly transfers: ResumableTransfers;
   private readonly history: HistoryStore;
   private readonly peerContext: SecureContext;
   private readonly handshakeTimeoutMs: number;
@@ -70,6 +76,7 @@ export class ChatDaemon {
   private boundPort = 0;
   private stopping: Promise<void> | undefined;
   private readonly stopListeners: Array<() => void> = [];
+  private partialSweep: NodeJS.Timeout | undefined;
 
   constructor(config: DaemonConfig, history: HistoryStore, log: Logger) {
     this.config = config;
@@ -89,12 +96,22 @@ export class ChatDaemon {
       gatekeeper: this.gatekeeper,
       feed: this.feed,
       log,
-      onAdopted: (peer) => this.reconnector.adopted(peer),
+      onAdopted: (peer) => {
+        this.reconnector.adopted(peer);
+        this.transfers.adopted(peer);
+      },
       onEnded: (peer, end, recorded) => this.reconnector.ended(peer, end, recorded),
     });
     const connectContext: ConnectContext = {
       slot: this.slot, gatekeeper: this.gatekeeper, log, peerContext: this.peerContext, handshakeTimeoutMs: this.handshakeTimeoutMs,
     };
+    this.transfers = new ResumableTransfers({
+      name,
+      records: new TransferRecordFile(config.paths.transfersFile),
+      session: () => (this.slot.session && !this.slot.session.isClosed ? this.slot.session : undefined),
+      feed: this.feed,
+      log,
+    });
     const lastPeer = new LastPeerFile(config.paths.lastPeerFile);
     this.reconnector = new Reconnector({
       enabled: config.reconnect ?? true,
@@ -127,6 +144,7 @@ export class ChatDaemon {
         feed: this.feed,
         slot: this.slot,
         reconnector: this.reconnector,
+        transfers: this.transfers,
         gatekeeper: this.gatekeeper,
         log: this.log,
         peerContext: this.peerContext,
@@ -143,6 +161,10 @@ export class ChatDaemon {
     );
     // Once both serve: a redial that connects at once is already seen by `status` and `tail`.
     this.reconnector.start();
+    const maxAgeMs = this.config.partialMaxAgeMs ?? PARTIAL_MAX_AGE_MS;
+    const sweep = () => void removeStalePartials(this.config.downloads, maxAgeMs, this.log);
+    sweep();
+    this.partialSweep = setInterval(sweep, Math.min(STALE_PARTIAL_SWEEP_MS, maxAgeMs)).unref();
   }
 
   /** Called once the daemon has stopped (after `stop`), even when a step of stopping failed. */
@@ -156,6 +178,7 @@ export class ChatDaemon {
       try {
         this.log.info(`stopping: ${reason}`);
         this.reconnector.stop();
+        clearInterval(this.partialSweep);
         this.slot.closeAll(DAEMON_STOPPING_REASON);
         await new Promise<void>((resolve) => (this.listener?.listening ? this.listener.close(() => resolve()) : resolve()));
         await this.control?.close();

@@ -41,6 +41,8 @@ export interface IncomingHandlers {
 export interface IncomingLink {
   send(frame: Frame): void;
   isClosed(): boolean;
+  /** The authenticated sender's key fingerprint: only it may continue a transfer it started. */
+  peerFingerprint(): string | undefined;
   /** The `disk` reason is this side's: set while received data waits for the disk. */
   readonly reading: Pick<ReadPauses, 'has' | 'add' | 'delete'>;
 }
@@ -93,7 +95,17 @@ export class IncomingTransfers {
     }
   }
 
-  /** The connection ended: drops every partial file; resolves once none is left on disk. */
+  /**
+   * The connection ended: every partial file is synced and closed, and kept with its record for
+   * the sender's next offer of it; resolves once no file of this connection is open.
+   */
+  async suspendAll(): Promise<void> {
+    for (const receiver of this.receivers.values()) this.track(receiver.suspend());
+    this.receivers.clear();
+    while (this.settling.size > 0) await Promise.all(this.settling);
+  }
+
+  /** The connection ended over the sender's violation: what it sent is not kept for it. */
   async abortAll(): Promise<void> {
     for (const receiver of this.receivers.values()) this.track(receiver.abort());
     this.receivers.clear();
@@ -118,11 +130,13 @@ export class IncomingTransfers {
       this.link.send({ kind: 'fileDecline', id: offer.id, reason: decision.decline });
       return;
     }
-    const receiver = new TransferReceiver(decision.downloads, offer.id, offer.name, offer.size);
+    const receiver = new TransferReceiver(decision.downloads, offer.id, offer.name, offer.size, this.link.peerFingerprint() ?? '');
     this.receivers.set(offer.id, receiver);
     receiver.open().then(
-      () => {
-        if (this.receivers.get(offer.id) === receiver) this.link.send({ kind: 'fileAccept', id: offer.id, offset: 0 });
+      (offset) => {
+        if (this.receivers.get(offer.id) !== receiver) return;
+        if (offset > 0) this.handlers.log(`resuming transfer ${offer.id} of ${quote(offer.name)} at byte ${offset} of ${offer.size}`);
+        this.link.send({ kind: 'fileAccept', id: offer.id, offset });
       },
       (error: unknown) => {
         this.receivers.delete(offer.id);

@@ -5,11 +5,15 @@
 
 /**
  * Version of the peer protocol this build speaks (sent in HELLO). 1 ran over plain TCP; 2 runs
- * the same frames inside TLS 1.3 with a certificate on both sides.
+ * the same frames inside TLS 1.3 with a certificate on both sides; 3 continues transfers: an offer
+ * may repeat an unfinished transfer's id, and FILE_ACCEPT's `offset` says where to continue.
  */
-export const PROTOCOL_VERSION = 2;
-/** Oldest peer protocol version this build still accepts: there is no plaintext mode. */
-export const MIN_PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
+/**
+ * Oldest peer protocol version this build still accepts: a version 2 sender would take a resume
+ * offset as an error and cancel, a version 2 receiver would delete what it holds.
+ */
+export const MIN_PROTOCOL_VERSION = 3;
 /** Protocol tag in HELLO, so a stray client of another program is recognised at once. */
 export const PROTOCOL_NAME = 'chat-peer';
 
