@@ -100,7 +100,11 @@ export class ChatDaemon {
         this.reconnector.adopted(peer);
         this.transfers.adopted(peer);
       },
-      onEnded: (peer, end, recorded) => this.reconnector.ended(peer, end, recorded),
+      onEnded: (peer, end, recorded) => {
+        this.reconnector.ended(peer, end, recorded);
+        // Each drop may leave partial files behind: their count stays bounded (MAX_KEPT_PARTIALS).
+        void removeStalePartials(config.downloads, config.partialMaxAgeMs ?? PARTIAL_MAX_AGE_MS, log);
+      },
     });
     const connectContext: ConnectContext = {
       slot: this.slot, gatekeeper: this.gatekeeper, log, peerContext: this.peerContext, handshakeTimeoutMs: this.handshakeTimeoutMs,

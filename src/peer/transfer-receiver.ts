@@ -198,6 +198,11 @@ export class TransferReceiver {
       await this.opening;
       await this.flushing;
       await this.backgroundSync;
+      // Nothing to continue from: an empty partial file is not kept (offers alone leave nothing).
+      if (this.written === 0 || this.failure) {
+        await this.discard();
+        return;
+      }
       if (this.handle) {
         await this.handle.sync().catch(() => undefined);
         await this.handle.close().catch(() => undefined);
