@@ -109,6 +109,28 @@ export interface StopResult { stopping: true }
 export interface IdentityResult { name: string; fingerprint: string }
 export interface PeersResult { peers: PinnedPeerSummary[] }
 export interface ForgetPeerParams { name: string }
+/** An unfinished transfer, either way (`chat transfers`). */
+export interface TransferSummary {
+  id: string;
+  /** `out`: this daemon sends it; `in`: it receives it. */
+  direction: 'in' | 'out';
+  /** The file's name: the offered name (in) or the source's base name (out). */
+  name: string;
+  size: number;
+  /** Bytes done: held on the receiver's disk (in), or sent since this daemon started (out). */
+  bytes: number;
+  /** The other side's key. */
+  peerFingerprint: string;
+  /** The other side's name: the receiver's (out), or the name pinned to the sender's key (in; "" if none). */
+  peer: string;
+  /** out: the source file. */
+  path?: string;
+  /** When it started (ISO 8601). */
+  started: string;
+}
+export interface TransfersResult { transfers: TransferSummary[] }
+export interface CancelTransferParams { id: string }
+export interface CancelTransferResult { cancelled: TransferSummary }
 export interface ForgetPeerResult { forgotten: PinnedPeerSummary }
 
 /** Every method with its params and result. */
@@ -124,6 +146,8 @@ export interface ControlMethods {
   identity: { params: Record<string, never>; result: IdentityResult };
   peers: { params: Record<string, never>; result: PeersResult };
   'peers.forget': { params: ForgetPeerParams; result: ForgetPeerResult };
+  transfers: { params: Record<string, never>; result: TransfersResult };
+  'transfers.cancel': { params: CancelTransferParams; result: CancelTransferResult };
 }
 export type MethodName = keyof ControlMethods;
 export type ParamsOf<M extends MethodName> = ControlMethods[M]['params'];
@@ -153,6 +177,7 @@ export const ErrorCode = {
   identityMismatch: 1008,
   unknownPeer: 1009,
   answerTooLarge: 1010,
+  unknownTransfer: 1012,
   internal: 1099,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;

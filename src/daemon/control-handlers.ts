@@ -24,6 +24,7 @@ import {
 } from '../control/protocol.ts';
 import { ControlError, type ControlConnection, type ControlHandlers } from '../control/server.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
+import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import { quote } from '../peer/log-text.ts';
 import type { PeerSession } from '../peer/session.ts';
@@ -32,6 +33,7 @@ import { handleConnect, type ConnectContext } from './connect-handler.ts';
 import type { EventFeed } from './event-feed.ts';
 import type { Reconnector } from './reconnect.ts';
 import type { ResumableTransfers } from './resumable-transfers.ts';
+import { cancelTransfer, listTransfers, type TransferListContext } from './transfer-list.ts';
 
 /** How often a transfer reports progress to the command that started it. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -46,6 +48,7 @@ export interface ControlContext extends ConnectContext {
   feed: EventFeed;
   reconnector: Reconnector;
   transfers: ResumableTransfers;
+  downloads: PinnedDirectory;
   status(): StatusResult;
   stop(reason: string): void;
 }
@@ -70,6 +73,13 @@ export function controlHandlers(context: ControlContext): ControlHandlers {
     identity: () => ({ name: context.name, fingerprint: context.fingerprint }),
     peers: () => ({ peers: context.knownPeers.list() }),
     'peers.forget': (params) => forgetPeer(context, params),
+    transfers: async () => ({ transfers: await listTransfers(transferListOf(context)) }),
+    'transfers.cancel': async ({ id }) => {
+      const cancelled = await cancelTransfer(transferListOf(context), id, `cancelled by ${context.name} (chat transfers cancel)`);
+      if (!cancelled) throw new ControlError(ErrorCode.unknownTransfer, `no unfinished transfer ${id} (see chat transfers)`);
+      context.log.info(`cancelled ${cancelled.direction === 'out' ? 'outgoing' : 'incoming'} transfer ${id} of ${quote(cancelled.name)}`);
+      return { cancelled };
+    },
   };
 }
 
@@ -81,6 +91,15 @@ function disconnect({ slot, reconnector }: ControlContext): DisconnectResult {
   const name = session.peer!.name;
   session.close('disconnected', USER_DISCONNECT_REASON);
   return { disconnected: true, peer: name, reconnectStopped };
+}
+
+function transferListOf(context: ControlContext): TransferListContext {
+  return {
+    transfers: context.transfers,
+    downloads: context.downloads,
+    knownPeers: context.knownPeers,
+    session: () => (context.slot.session && !context.slot.session.isClosed ? context.slot.session : undefined),
+  };
 }
 
 function activeSession({ slot }: ControlContext): PeerSession {

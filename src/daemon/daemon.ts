@@ -149,6 +149,7 @@ export class ChatDaemon {
         slot: this.slot,
         reconnector: this.reconnector,
         transfers: this.transfers,
+        downloads: this.config.downloads,
         gatekeeper: this.gatekeeper,
         log: this.log,
         peerContext: this.peerContext,

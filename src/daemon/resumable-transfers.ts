@@ -38,6 +38,8 @@ interface Running {
   record: TransferRecord;
   /** The session it is being sent on now, if any. */
   on: PeerSession | undefined;
+  /** Bytes sent so far (the last progress report in this daemon's life). */
+  bytes: number;
   waiters: Set<Waiter>;
 }
 
@@ -60,13 +62,33 @@ export class ResumableTransfers {
     } catch (error) {
       this.log.warn(`not continuing earlier transfers: ${(error as Error).message}`);
     }
-    for (const record of records) this.running.set(record.id, { record, on: undefined, waiters: new Set() });
+    for (const record of records) this.running.set(record.id, { record, on: undefined, bytes: 0, waiters: new Set() });
     if (records.length > 0) this.log.info(`${records.length} unfinished transfer(s) continue when their receiver is connected`);
   }
 
   /** The unfinished transfers, oldest first. */
   list(): TransferRecord[] {
     return [...this.running.values()].map((run) => run.record);
+  }
+
+  /** Bytes of transfer `id` sent so far in this daemon's life. */
+  bytesSent(id: string): number {
+    return this.running.get(id)?.bytes ?? 0;
+  }
+
+  /**
+   * Gives up transfer `id` for good: the receiver is told if it is connected (and drops its
+   * partial file), whoever waits for it is told `reason`. Returns its record, or undefined.
+   */
+  cancel(id: string, reason: string): TransferRecord | undefined {
+    const run = this.running.get(id);
+    if (!run) return undefined;
+    // In flight: the session's sender fails it, which forgets it below (attempt's failure path).
+    if (run.on?.cancelTransfer(id, reason)) return run.record;
+    this.forget(run);
+    const error = new PeerError(reason);
+    for (const waiter of run.waiters) waiter.reject(error);
+    return run.record;
   }
 
   /**
@@ -81,7 +103,7 @@ export class ResumableTransfers {
     const record: TransferRecord = {
       id: randomUUID(), ...source, peer: peer.fingerprint, peerName: peer.name, started: Date.now(),
     };
-    const run: Running = { record, on: undefined, waiters: new Set() };
+    const run: Running = { record, on: undefined, bytes: 0, waiters: new Set() };
     this.running.set(record.id, run);
     this.save();
     const done = this.wait(run, onProgress);
@@ -105,7 +127,10 @@ export class ResumableTransfers {
   private attempt(run: Running, session: PeerSession): void {
     const { record } = run;
     run.on = session;
-    const progress = (bytes: number, id: string) => { for (const waiter of run.waiters) waiter.progress(bytes, id); };
+    const progress = (bytes: number, id: string) => {
+      run.bytes = bytes;
+      for (const waiter of run.waiters) waiter.progress(bytes, id);
+    };
     session.sendFile(record.path, record.name, record.size, progress, { id: record.id, mtimeMs: record.mtimeMs }).then(
       (sent) => {
         this.forget(run);

@@ -15,7 +15,10 @@ import { MAX_INCOMING_TRANSFERS, MAX_REASON_BYTES, RECEIVE_BUFFER_BYTES } from '
 import { DirectoryChangedError, type PinnedDirectory } from '../files/pinned-directory.ts';
 import { quote } from './log-text.ts';
 import type { ReadPauses } from './read-pauses.ts';
-import { TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
+import { TransferCancelledError, TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
+
+/** What the sender is told when it offers again a transfer that this side's user cancelled. */
+export const CANCELLED_HERE_REASON = 'the receiver cancelled this transfer (chat transfers cancel)';
 
 /**
  * What the sender is told when the downloads directory's path no longer leads to the directory
@@ -142,7 +145,9 @@ export class IncomingTransfers {
         this.receivers.delete(offer.id);
         const changed = error instanceof DirectoryChangedError;
         this.handlers.log(`cannot store offered file ${quote(offer.name)}: ${changed ? `refused: ${error.message}` : String(error)}`);
-        const reason = changed ? DOWNLOADS_CHANGED_REASON : 'receiver cannot write to its downloads directory';
+        const reason = changed ? DOWNLOADS_CHANGED_REASON
+          : error instanceof TransferCancelledError ? CANCELLED_HERE_REASON
+          : 'receiver cannot write to its downloads directory';
         this.link.send({ kind: 'fileDecline', id: offer.id, reason });
       },
     );
@@ -174,6 +179,22 @@ export class IncomingTransfers {
     if (this.link.reading.has('disk') && this.bufferedBytes() <= RECEIVE_BUFFER_BYTES / 2 && !this.link.isClosed()) {
       this.link.reading.delete('disk');
     }
+  }
+
+  /**
+   * Gives up one incoming transfer now (`chat transfers cancel`): the sender is told with a failed
+   * FILE_RESULT, and the partial file is removed. False when it is not being received here.
+   */
+  cancel(id: string, reason: string): boolean {
+    const receiver = this.receivers.get(id);
+    if (!receiver) return false;
+    this.receivers.delete(id);
+    this.failed.add(id);
+    this.handlers.log(`transfer ${id} cancelled here: ${reason}`);
+    this.track(receiver.abort());
+    if (!this.link.isClosed()) this.link.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
+    this.resumeIfBelowLimit();
+    return true;
   }
 
   /**

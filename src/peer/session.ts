@@ -158,6 +158,11 @@ export class PeerSession {
     return this.sender.send(filePath, name, size, onProgress, resume);
   }
 
+  /** Cancels a transfer of this connection, either way; false when it has none of that id. */
+  cancelTransfer(id: string, reason: string): boolean {
+    return this.sender.cancel(id, reason) || this.incoming.cancel(id, reason);
+  }
+
   /**
    * Says goodbye (best effort: a BYE with `kind` as its code) and closes the connection. A bare
    * reason is an end of kind `local`, on purpose.

@@ -17,6 +17,13 @@ export interface PartialState {
   sender: string;
   /** When the transfer started (epoch ms). */
   started: number;
+  /** Set when this side cancelled it while its sender was away: the next offer of it is declined. */
+  cancelled?: boolean;
+}
+
+/** The receiver's user cancelled this transfer (`chat transfers cancel`): an offer of it again is declined. */
+export class TransferCancelledError extends Error {
+  override name = 'TransferCancelledError';
 }
 
 /** The hidden names of a transfer's partial file and its state record in the downloads directory. */
@@ -141,6 +148,7 @@ export class TransferReceiver {
 
   private async openPartial(): Promise<number> {
     const state = await this.readState();
+    if (state?.cancelled) throw new TransferCancelledError(`transfer ${this.id} was cancelled here`);
     if (state) {
       if (state.sender !== this.sender || state.name !== this.offeredName || state.size !== this.expectedSize) {
         throw new Error(`transfer ${this.id} exists here for another file or sender`);

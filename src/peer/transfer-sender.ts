@@ -139,6 +139,21 @@ export class TransferSender {
     }
   }
 
+  /**
+   * Gives up one of our transfers now (`chat transfers cancel`): it fails with `reason`, and the
+   * receiver is told (FILE_CANCEL) and drops its partial file. False when it is not being sent.
+   */
+  cancel(id: string, reason: string): boolean {
+    const transfer = this.outgoing.get(id);
+    if (!transfer) return false;
+    const error = new PeerError(reason);
+    transfer.failed = error;
+    transfer.accepted.reject(error);
+    transfer.result.reject(error);
+    transfer.onFailed?.(error);
+    return true;
+  }
+
   /** The connection ended: every transfer still waiting fails with `error`. */
   fail(error: Error): void {
     for (const transfer of this.outgoing.values()) {

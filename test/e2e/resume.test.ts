@@ -132,6 +132,46 @@ describe('transfers continue where they stopped', { timeout: 240_000 }, () => {
     assert.equal(existsSync(path.join(bob.downloads, 'changing.bin')), false);
   });
 
+  test('chat transfers lists an unfinished transfer on both sides; chat transfers cancel ends it on both', async () => {
+    const { bob, proxy, aliceProfile, bobProfile } = await pair('list');
+    proxy.silenceAfter(8 * MiB);
+    const transfer = collect(home.spawn(['transfer', '--profile', aliceProfile, source]), undefined, 60_000);
+    await waitFor(() => proxy.bytes.up + proxy.bytes.down >= 8 * MiB, 'part of the file to cross');
+    const partFile = async () => (await partials(bob.downloads)).find((name) => name.endsWith('.part'));
+    await waitFor(async () => { const part = await partFile(); return part !== undefined && (await readFile(path.join(bob.downloads, part))).length > MiB; }, 'bob to hold part of it');
+
+    const listed = async (profile: string) => {
+      const result = await home.run(['transfers', '--profile', profile, '--json']);
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(result.stdout).transfers as Array<Record<string, unknown>>;
+    };
+    const [out] = await listed(aliceProfile);
+    assert.ok(out, 'alice lists it');
+    assert.deepEqual({ direction: out.direction, name: out.name, size: out.size, peer: out.peer }, { direction: 'out', name: 'big.bin', size: FILE_BYTES, peer: 'bob' });
+    assert.ok(Number(out.bytes) > 0, `bytes sent: ${out.bytes}`);
+    const [incoming] = await listed(bobProfile);
+    assert.ok(incoming, 'bob lists it');
+    assert.deepEqual({ id: incoming.id, direction: incoming.direction, name: incoming.name, peer: incoming.peer }, { id: out.id, direction: 'in', name: 'big.bin', peer: 'alice' });
+    assert.ok(Number(incoming.bytes) > MiB && Number(incoming.bytes) < FILE_BYTES, `bytes held: ${incoming.bytes}`);
+    const human = await home.run(['transfers', '--profile', bobProfile]);
+    assert.match(human.stdout, /^in {2}big\.bin {2}\d+\.\d MiB of 64\.0 MiB {2}from alice$/m);
+
+    const unknown = await home.run(['transfers', 'cancel', '--profile', aliceProfile, '00000000-0000-4000-8000-000000000000']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^chat: no unfinished transfer 00000000-0000-4000-8000-000000000000 \(see chat transfers\)$/m);
+
+    const cancelled = await home.run(['transfers', 'cancel', '--profile', aliceProfile, String(out.id)]);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.match(cancelled.stdout, /^cancelled outgoing transfer of big\.bin/);
+    proxy.heal();
+    const ended = await transfer;
+    assert.equal(ended.code, 1);
+    assert.match(ended.stderr, /^chat: transfer of .*big\.bin failed: cancelled by alice \(chat transfers cancel\)$/m);
+    await waitFor(async () => (await partials(bob.downloads)).length === 0, 'bob to drop the partial file', 10_000);
+    assert.deepEqual(await listed(aliceProfile), []);
+    assert.deepEqual(await listed(bobProfile), []);
+  });
+
   test('a partial file nobody continues is removed after the limit (CHATD_TEST_PARTIAL_MAX_AGE_MS)', async () => {
     const { alice, bob, proxy, aliceProfile } = await pair('orphan', { CHATD_TEST_PARTIAL_MAX_AGE_MS: '2000' });
     proxy.silenceAfter(4 * MiB);
