@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ControlClient } from '../../src/control/client.ts';
@@ -167,7 +167,11 @@ describe('large transfers', { timeout: 300_000 }, () => {
     const before = (await readdir(bob.downloads)).sort();
     const transfer = home.spawn(['transfer', '--profile', 'alice', bigFile]);
     const result = collect(transfer, undefined, 120_000);
-    await waitFor(async () => (await partFiles(bob.downloads)).length > 0, 'the transfer to start');
+    // Killed once bob holds some of it: a partial file without data is not kept.
+    await waitFor(async () => {
+      const [part] = await partFiles(bob.downloads);
+      return part !== undefined && ((await stat(path.join(bob.downloads, part)).catch(() => undefined))?.size ?? 0) > 0;
+    }, 'the transfer to start');
     process.kill(alice.pid, 'SIGKILL');
     const ended = await result;
     assert.equal(ended.code, 1, 'the sender reports the failure');
