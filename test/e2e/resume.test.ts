@@ -8,7 +8,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { appendFile, open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { ChatHome, collect, isAlive } from '../helpers/chat.ts';
+import { ChatHome, collect, historyOf, isAlive } from '../helpers/chat.ts';
 import { FaultProxy } from '../helpers/fault-proxy.ts';
 
 const MiB = 1024 * 1024;
@@ -111,6 +111,28 @@ describe('transfers continue where they stopped', { timeout: 240_000 }, () => {
     t.diagnostic(`sent twice (with TLS and frame overhead): ${(resent / MiB).toFixed(2)} MiB`);
     assert.ok(resent < RESENT_BOUND, `bytes sent twice (and overhead): ${(resent / MiB).toFixed(1)} MiB`);
     assert.match(await readFile(path.join(home.profileDir(bobProfile), 'chatd.log'), 'utf8'), /resuming transfer [0-9a-f-]{36} of "big\.bin" at byte [1-9]\d* of 67108864/);
+  });
+
+  test('the sender killed with -9 at half the file and started again: it offers the transfer again by itself', async (t) => {
+    const { alice, bob, proxy, aliceProfile } = await pair('sender');
+
+    const transfer = collect(home.spawn(['transfer', '--profile', aliceProfile, source]), undefined, 60_000);
+    await waitFor(() => proxy.bytes.up >= FILE_BYTES / 2, 'half the file to cross');
+    process.kill(alice.pid, 'SIGKILL');
+    assert.notEqual((await transfer).code, 0, 'the CLI lost its daemon');
+    const upBefore = proxy.bytes.up;
+    // alice redials bob (its last peer, through the proxy) and finds its transfer in transfers.json.
+    await home.startDaemon(aliceProfile, ['--name', 'alice']);
+    await waitFor(() => existsSync(path.join(bob.downloads, 'big.bin')), 'the file to arrive', 60_000);
+    assert.equal(await sha256Of(path.join(bob.downloads, 'big.bin')), sourceSha256);
+    await waitFor(async () => (await partials(bob.downloads)).length === 0, 'no partial file left', 10_000);
+    const resent = proxy.bytes.up - FILE_BYTES;
+    t.diagnostic(`sent twice (with TLS and frame overhead): ${(resent / MiB).toFixed(2)} MiB; after the restart ${((proxy.bytes.up - upBefore) / MiB).toFixed(2)} MiB`);
+    assert.ok(resent < RESENT_BOUND, `bytes sent twice (and overhead): ${(resent / MiB).toFixed(1)} MiB`);
+    await waitFor(async () => JSON.parse((await home.run(['transfers', '--profile', aliceProfile, '--json'])).stdout).transfers.length === 0, 'alice to forget it', 10_000);
+    const events = await historyOf(home, aliceProfile, 100);
+    assert.ok(events.some((event) => event.type === 'file' && event.direction === 'out' && event.name === 'big.bin' && event.sha256 === sourceSha256), 'alice records the file it finished after its restart');
+    assert.ok(isAlive(bob.pid));
   });
 
   test('a source file changed while the link was down fails the transfer with the reason on both sides', async () => {
