@@ -189,7 +189,7 @@ export class IncomingTransfers {
     const receiver = this.receivers.get(id);
     if (!receiver) return false;
     this.receivers.delete(id);
-    this.failed.add(id);
+    this.rememberFailed(id);
     this.handlers.log(`transfer ${id} cancelled here: ${reason}`);
     this.track(receiver.abort());
     if (!this.link.isClosed()) this.link.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
@@ -204,8 +204,7 @@ export class IncomingTransfers {
   private failWrite(receiver: TransferReceiver, error: Error): void {
     if (this.receivers.get(receiver.id) !== receiver) return;
     this.receivers.delete(receiver.id);
-    if (this.failed.size >= MAX_FAILED_TRANSFERS_REMEMBERED) this.failed.delete(this.failed.values().next().value!);
-    this.failed.add(receiver.id);
+    this.rememberFailed(receiver.id);
     const reason = this.handlers.writeFailureReason?.(error) ?? `cannot write the file on the receiver: ${error.message}`;
     this.handlers.log(`transfer ${receiver.id} failed: ${reason} (${error.message})`);
     this.track(receiver.abort());
@@ -213,6 +212,11 @@ export class IncomingTransfers {
       this.link.send({ kind: 'fileResult', id: receiver.id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
     }
     this.resumeIfBelowLimit();
+  }
+
+  private rememberFailed(id: string): void {
+    if (this.failed.size >= MAX_FAILED_TRANSFERS_REMEMBERED) this.failed.delete(this.failed.values().next().value!);
+    this.failed.add(id);
   }
 
   private receiveEnd(id: string, sha256: string): void {
