@@ -6,7 +6,7 @@ import { quote } from '../peer/log-text.ts';
 import type { PeerInfo, SessionHandlers } from '../peer/session.ts';
 import type { EventFeed } from './event-feed.ts';
 import type { Logger } from './logger.ts';
-import { storageProblem, writeFailureReason, type StorageLimits } from './storage-check.ts';
+import { heldBytes, storageProblem, writeFailureReason, type StorageLimits } from './storage-check.ts';
 
 export interface PeerContentOptions extends StorageLimits {
   /** This daemon's name, the `to` of what it receives. */
@@ -35,7 +35,8 @@ export function peerContentHandlers(
     },
     acceptFile: (offer, reservedBytes) => {
       if (!isActive()) return { decline: 'this connection is not the active one' };
-      const problem = storageProblem(options, offer.size, reservedBytes, log);
+      // A transfer offered again needs room only for what its partial file does not hold yet.
+      const problem = storageProblem(options, offer.size, reservedBytes, log, heldBytes(downloads, offer.id));
       if (problem) {
         log.warn(`peer ${address}: declined ${quote(offer.name)} (${offer.size} bytes): ${problem}`);
         return { decline: problem };

@@ -1,6 +1,7 @@
 /** Whether an offered file may be stored: within --max-file-size, and within the downloads volume's free space. */
-import { statfsSync } from 'node:fs';
+import { statfsSync, statSync } from 'node:fs';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
+import { partialNames } from '../peer/transfer-receiver.ts';
 import { formatByteSize } from '../text/sizes.ts';
 import type { Logger } from './logger.ts';
 
@@ -28,7 +29,7 @@ export interface StorageLimits {
  * Why a file of `size` bytes cannot be stored, as the decline the sender sees; undefined when it
  * can. `reservedBytes` are promised to transfers still running on this connection.
  */
-export function storageProblem(limits: StorageLimits, size: number, reservedBytes: number, log: Logger): string | undefined {
+export function storageProblem(limits: StorageLimits, size: number, reservedBytes: number, log: Logger, alreadyHeld = 0): string | undefined {
   if (size > limits.maxFileSize) {
     return `the file (${formatByteSize(size)}) is larger than the receiver accepts (${formatByteSize(limits.maxFileSize)}, chat daemon start --max-file-size)`;
   }
@@ -43,10 +44,20 @@ export function storageProblem(limits: StorageLimits, size: number, reservedByte
     return 'the receiver cannot check its downloads directory';
   }
   const available = Math.max(0, free - reservedBytes - reserve);
-  if (size > available) {
-    return `not enough free space on the receiver: the file needs ${formatByteSize(size)}, ${formatByteSize(available)} available`;
+  if (size - alreadyHeld > available) {
+    const needs = alreadyHeld > 0 ? `the rest of the file needs ${formatByteSize(size - alreadyHeld)}` : `the file needs ${formatByteSize(size)}`;
+    return `not enough free space on the receiver: ${needs}, ${formatByteSize(available)} available`;
   }
   return undefined;
+}
+
+/** Bytes the partial file of transfer `id` holds already (0 when there is none): a resumed offer needs room for the rest only. */
+export function heldBytes(downloads: PinnedDirectory, id: string): number {
+  try {
+    return Math.max(0, statSync(downloads.entryPath(partialNames(id).part)).size);
+  } catch {
+    return 0;
+  }
 }
 
 /** Write errors that say what is wrong with the receiver's disk, as the sender is told them. */
