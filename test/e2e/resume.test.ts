@@ -113,6 +113,21 @@ describe('transfers continue where they stopped', { timeout: 240_000 }, () => {
     assert.match(await readFile(path.join(home.profileDir(bobProfile), 'chatd.log'), 'utf8'), /resuming transfer [0-9a-f-]{36} of "big\.bin" at byte [1-9]\d* of 67108864/);
   });
 
+  test('the receiver killed and started again redials the sender itself: the transfer completes on whichever link survives', async () => {
+    const { alice, bob, proxy, aliceProfile, bobProfile } = await pair('redial');
+    const transfer = collect(home.spawn(['transfer', '--profile', aliceProfile, source, '--json']), undefined, 180_000);
+    await waitFor(() => proxy.bytes.up >= FILE_BYTES / 2, 'half the file to cross');
+    process.kill(bob.pid, 'SIGKILL');
+    await waitFor(() => !isAlive(bob.pid), 'bob to die');
+    // bob redials alice directly (its last peer), while alice redials bob through the proxy.
+    const again = await home.startDaemon(bobProfile, ['--name', 'bob', '--port', String(bob.port)]);
+    const result = await transfer;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await sha256Of(path.join(again.downloads, 'big.bin')), sourceSha256);
+    assert.deepEqual(await partials(again.downloads), []);
+    assert.ok(isAlive(alice.pid) && isAlive(again.pid));
+  });
+
   test('the sender killed with -9 at half the file and started again: it offers the transfer again by itself', async (t) => {
     const { alice, bob, proxy, aliceProfile } = await pair('sender');
 
