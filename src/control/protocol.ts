@@ -158,7 +158,8 @@ export interface ControlNotifications {
   /** A new history event; only to connections that called `subscribe`. */
   event: ChatEvent;
   /** Progress of a transfer started on this connection with `progress: true`. */
-  'transfer.progress': { id: string; bytes: number; size: number };
+  /** `waiting`: set while the link is down, `waiting for NAME… (reconnecting)`; absent once data flows again. */
+  'transfer.progress': { id: string; bytes: number; size: number; waiting?: string };
 }
 
 /**

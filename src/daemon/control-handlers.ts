@@ -133,11 +133,11 @@ async function transfer(context: ControlContext, { path: filePath, progress }: T
   const peerName = session.peer!.name;
   const name = path.basename(filePath);
   let lastReport = 0;
-  const report = (bytes: number, id: string) => {
+  const report = (bytes: number, id: string, waiting?: string) => {
     const now = Date.now();
-    if (progress !== true || connection.closed || (now - lastReport < PROGRESS_INTERVAL_MS && bytes < size)) return;
+    if (progress !== true || connection.closed || (!waiting && now - lastReport < PROGRESS_INTERVAL_MS && bytes < size)) return;
     lastReport = now;
-    connection.notify('transfer.progress', { id, bytes, size });
+    connection.notify('transfer.progress', waiting ? { id, bytes, size, waiting } : { id, bytes, size });
   };
   const { mtimeMs } = await stat(filePath);
   log.info(`sending ${filePath} (${size} bytes) to ${quote(peerName)}`);

@@ -31,7 +31,8 @@ export interface ResumableTransfersOptions {
 interface Waiter {
   resolve(file: SentFile): void;
   reject(error: Error): void;
-  progress(bytes: number, id: string): void;
+  /** `waiting`: the link is down and the transfer waits for it (shown instead of a speed). */
+  progress(bytes: number, id: string, waiting?: string): void;
 }
 
 interface Running {
@@ -95,7 +96,7 @@ export class ResumableTransfers {
    * Records and sends `source` on `session`; resolves once the receiver holds the verified file,
    * across any number of drops in between.
    */
-  send(source: TransferSource, session: PeerSession, onProgress: (bytes: number, id: string) => void): Promise<SentFile> {
+  send(source: TransferSource, session: PeerSession, onProgress: (bytes: number, id: string, waiting?: string) => void): Promise<SentFile> {
     const peer = session.peer!;
     if (this.running.size >= MAX_UNFINISHED_TRANSFERS) {
       return Promise.reject(new Error(`${MAX_UNFINISHED_TRANSFERS} transfers are unfinished already; wait for them or cancel some`));
@@ -120,7 +121,7 @@ export class ResumableTransfers {
     }
   }
 
-  private wait(run: Running, progress: (bytes: number, id: string) => void): Promise<SentFile> {
+  private wait(run: Running, progress: (bytes: number, id: string, waiting?: string) => void): Promise<SentFile> {
     return new Promise((resolve, reject) => { run.waiters.add({ resolve, reject, progress }); });
   }
 
@@ -151,6 +152,8 @@ export class ResumableTransfers {
             this.attempt(run, now);
             return;
           }
+          const waiting = `waiting for ${record.peerName}… (reconnecting)`;
+          for (const waiter of run.waiters) waiter.progress(run.bytes, record.id, waiting);
           // Nobody redials after "chat disconnect" or a stop: whoever waits is told, and the
           // transfer stays recorded for the next connection.
           const kind = (error as PeerError).end!.kind;

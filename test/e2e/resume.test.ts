@@ -8,6 +8,8 @@ import { createReadStream, existsSync } from 'node:fs';
 import { appendFile, open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { ControlClient } from '../../src/control/client.ts';
+import { resolveProfilePaths } from '../../src/control/paths.ts';
 import { ChatHome, collect, historyOf, isAlive } from '../helpers/chat.ts';
 import { FaultProxy } from '../helpers/fault-proxy.ts';
 
@@ -91,6 +93,32 @@ describe('transfers continue where they stopped', { timeout: 240_000 }, () => {
     const resent = proxy.bytes.up - FILE_BYTES;
     t.diagnostic(`sent twice (with TLS and frame overhead): ${(resent / MiB).toFixed(2)} MiB`);
     assert.ok(resent < RESENT_BOUND, `bytes sent twice (and overhead): ${(resent / MiB).toFixed(1)} MiB`);
+  });
+
+  test('a transfer call with progress hears that it waits for the peer while the link is down', async () => {
+    const { bob, proxy, aliceProfile } = await pair('waiting');
+    const client = await ControlClient.connect(resolveProfilePaths({ home: home.dir, profile: aliceProfile }));
+    try {
+      const reports: Array<{ bytes: number; waiting?: string }> = [];
+      let cut = false;
+      client.onNotification('transfer.progress', (report) => {
+        reports.push(report);
+        if (!cut && report.bytes >= FILE_BYTES / 4) {
+          cut = true;
+          proxy.cut('reset');
+        }
+      });
+      const result = await client.request('transfer', { path: source, progress: true }, 0);
+      assert.equal(result.sha256, sourceSha256);
+      const waitingAt = reports.findIndex((report) => report.waiting !== undefined);
+      assert.ok(waitingAt > 0, 'one report says it waits');
+      assert.equal(reports[waitingAt]!.waiting, 'waiting for bob… (reconnecting)');
+      assert.ok(reports.slice(waitingAt + 1).some((report) => report.waiting === undefined), 'then it goes on');
+      assert.equal(reports.filter((report) => report.waiting !== undefined).length, 1);
+      assert.equal(await sha256Of(path.join(bob.downloads, 'big.bin')), sourceSha256);
+    } finally {
+      client.close();
+    }
   });
 
   test('the receiver killed with -9 at half the file and started again: the transfer completes by itself', async (t) => {
