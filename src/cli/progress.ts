@@ -1,6 +1,6 @@
 /** The progress line of `chat transfer` on a terminal. */
 import cliProgress from 'cli-progress';
-import { formatBytes, type HumanText } from './output.ts';
+import { formatBytes, printable, type HumanText } from './output.ts';
 
 /** A transfer progress bar on stderr; only created when stderr is a terminal. */
 export class TransferProgressBar {
@@ -21,9 +21,11 @@ export class TransferProgressBar {
     );
   }
 
-  update(bytes: number, size: number): void {
+  /** `waiting` (the daemon's `waiting for NAME… (reconnecting)`) is shown instead of the speed. */
+  update(bytes: number, size: number, waiting?: string): void {
     const elapsedSeconds = this.started ? (Date.now() - this.startTime) / 1000 : 0;
-    const speed = elapsedSeconds > 0 ? `${formatBytes(bytes / elapsedSeconds)}/s` : '';
+    const rate = elapsedSeconds > 0 ? `${formatBytes(bytes / elapsedSeconds)}/s` : '';
+    const speed = waiting ? printable(waiting) : rate;
     const payload = { done: formatBytes(bytes), total_h: formatBytes(size), speed };
     if (!this.started) {
       this.started = true;

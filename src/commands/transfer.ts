@@ -26,7 +26,7 @@ export default class Transfer extends BaseCommand {
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const showProgress = Boolean(process.stderr.isTTY) && !this.jsonEnabled();
     const bar = showProgress ? new TransferProgressBar(human`${path.basename(filePath)}`) : undefined;
-    if (bar) client.onNotification('transfer.progress', ({ bytes, size }) => bar.update(bytes, size));
+    if (bar) client.onNotification('transfer.progress', ({ bytes, size, waiting }) => bar.update(bytes, size, waiting));
     let result: TransferResult;
     try {
       // No overall timeout: a big file takes as long as it takes; a lost peer or daemon ends the call.

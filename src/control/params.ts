@@ -26,6 +26,7 @@ const validators: Validators = {
   identity: none,
   peers: none,
   outbox: none,
+  transfers: none,
   connect(params) {
     only(params, ['host', 'port', 'fingerprint']);
     const { host, port, fingerprint } = params;
@@ -80,6 +81,14 @@ const validators: Validators = {
     if (after !== undefined) page.after = count(after, 'after');
     if (before !== undefined) page.before = count(before, 'before');
     return page;
+  },
+  'transfers.cancel'(params) {
+    only(params, ['id']);
+    const { id } = params;
+    if (typeof id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
+      invalid('"id" must be a transfer id, as chat transfers lists it');
+    }
+    return { id };
   },
   'peers.forget'(params) {
     only(params, ['name']);

@@ -49,6 +49,8 @@ export interface ProfilePaths {
   knownPeersFile: string;
   /** The peer a daemon that starts again redials (src/daemon/last-peer.ts). */
   lastPeerFile: string;
+  /** The outgoing transfers not finished yet (src/daemon/transfer-records.ts). */
+  transfersFile: string;
 }
 
 export class InvalidProfileError extends Error {
@@ -98,6 +100,7 @@ export function resolveProfilePaths(options: { home?: string; profile?: string }
     identityDir: path.join(dir, 'identity'),
     knownPeersFile: path.join(dir, 'known_peers.json'),
     lastPeerFile: path.join(dir, 'last_peer.json'),
+    transfersFile: path.join(dir, 'transfers.json'),
   };
 }
 

@@ -148,6 +148,28 @@ export interface StopResult { stopping: true }
 export interface IdentityResult { name: string; fingerprint: string }
 export interface PeersResult { peers: PinnedPeerSummary[] }
 export interface ForgetPeerParams { name: string }
+/** An unfinished transfer, either way (`chat transfers`). */
+export interface TransferSummary {
+  id: string;
+  /** `out`: this daemon sends it; `in`: it receives it. */
+  direction: 'in' | 'out';
+  /** The file's name: the offered name (in) or the source's base name (out). */
+  name: string;
+  size: number;
+  /** Bytes done: held on the receiver's disk (in), or sent since this daemon started (out). */
+  bytes: number;
+  /** The other side's key. */
+  peerFingerprint: string;
+  /** The other side's name: the receiver's (out), or the name pinned to the sender's key (in; "" if none). */
+  peer: string;
+  /** out: the source file. */
+  path?: string;
+  /** When it started (ISO 8601). */
+  started: string;
+}
+export interface TransfersResult { transfers: TransferSummary[] }
+export interface CancelTransferParams { id: string }
+export interface CancelTransferResult { cancelled: TransferSummary }
 export interface ForgetPeerResult { forgotten: PinnedPeerSummary }
 
 /** Every method with its params and result. */
@@ -165,6 +187,8 @@ export interface ControlMethods {
   'peers.forget': { params: ForgetPeerParams; result: ForgetPeerResult };
   outbox: { params: Record<string, never>; result: OutboxResult };
   'outbox.drop': { params: OutboxDropParams; result: OutboxDropResult };
+  transfers: { params: Record<string, never>; result: TransfersResult };
+  'transfers.cancel': { params: CancelTransferParams; result: CancelTransferResult };
 }
 export type MethodName = keyof ControlMethods;
 export type ParamsOf<M extends MethodName> = ControlMethods[M]['params'];
@@ -175,7 +199,8 @@ export interface ControlNotifications {
   /** A new history event; only to connections that called `subscribe`. */
   event: ChatEvent;
   /** Progress of a transfer started on this connection with `progress: true`. */
-  'transfer.progress': { id: string; bytes: number; size: number };
+  /** `waiting`: set while the link is down, `waiting for NAME… (reconnecting)`; absent once data flows again. */
+  'transfer.progress': { id: string; bytes: number; size: number; waiting?: string };
 }
 
 /**
@@ -197,6 +222,7 @@ export const ErrorCode = {
   unknownPeer: 1009,
   answerTooLarge: 1010,
   notQueued: 1011,
+  unknownTransfer: 1012,
   internal: 1099,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;

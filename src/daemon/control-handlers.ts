@@ -22,6 +22,7 @@ import {
 } from '../control/protocol.ts';
 import { ControlError, type ControlConnection, type ControlHandlers } from '../control/server.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
+import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import { quote } from '../peer/log-text.ts';
 import type { PeerSession } from '../peer/session.ts';
@@ -31,6 +32,8 @@ import type { EventFeed } from './event-feed.ts';
 import type { Reconnector } from './reconnect.ts';
 import type { Outbox } from './outbox.ts';
 import { dropFromOutbox, handleSend, listOutbox } from './outbox-handlers.ts';
+import type { ResumableTransfers } from './resumable-transfers.ts';
+import { cancelTransfer, listTransfers, type TransferListContext } from './transfer-list.ts';
 
 /** How often a transfer reports progress to the command that started it. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -45,6 +48,8 @@ export interface ControlContext extends ConnectContext {
   feed: EventFeed;
   reconnector: Reconnector;
   outbox: Outbox;
+  transfers: ResumableTransfers;
+  downloads: PinnedDirectory;
   status(): StatusResult;
   stop(reason: string): void;
 }
@@ -71,6 +76,13 @@ export function controlHandlers(context: ControlContext): ControlHandlers {
     'peers.forget': (params) => forgetPeer(context, params),
     outbox: () => listOutbox(context.outbox),
     'outbox.drop': (params) => dropFromOutbox(context.outbox, params),
+    transfers: async () => ({ transfers: await listTransfers(transferListOf(context)) }),
+    'transfers.cancel': async ({ id }) => {
+      const cancelled = await cancelTransfer(transferListOf(context), id, `cancelled by ${context.name} (chat transfers cancel)`);
+      if (!cancelled) throw new ControlError(ErrorCode.unknownTransfer, `no unfinished transfer ${id} (see chat transfers)`);
+      context.log.info(`cancelled ${cancelled.direction === 'out' ? 'outgoing' : 'incoming'} transfer ${id} of ${quote(cancelled.name)}`);
+      return { cancelled };
+    },
   };
 }
 
@@ -82,6 +94,15 @@ function disconnect({ slot, reconnector }: ControlContext): DisconnectResult {
   const name = session.peer!.name;
   session.close('disconnected', USER_DISCONNECT_REASON);
   return { disconnected: true, peer: name, reconnectStopped };
+}
+
+function transferListOf(context: ControlContext): TransferListContext {
+  return {
+    transfers: context.transfers,
+    downloads: context.downloads,
+    knownPeers: context.knownPeers,
+    session: () => (context.slot.session && !context.slot.session.isClosed ? context.slot.session : undefined),
+  };
 }
 
 function activeSession({ slot }: ControlContext): PeerSession {
@@ -99,25 +120,21 @@ async function transfer(context: ControlContext, { path: filePath, progress }: T
   const peerName = session.peer!.name;
   const name = path.basename(filePath);
   let lastReport = 0;
-  const report = (bytes: number, id: string) => {
+  const report = (bytes: number, id: string, waiting?: string) => {
     const now = Date.now();
-    if (progress !== true || connection.closed || (now - lastReport < PROGRESS_INTERVAL_MS && bytes < size)) return;
+    if (progress !== true || connection.closed || (!waiting && now - lastReport < PROGRESS_INTERVAL_MS && bytes < size)) return;
     lastReport = now;
-    connection.notify('transfer.progress', { id, bytes, size });
+    connection.notify('transfer.progress', waiting ? { id, bytes, size, waiting } : { id, bytes, size });
   };
+  const { mtimeMs } = await stat(filePath);
   log.info(`sending ${filePath} (${size} bytes) to ${quote(peerName)}`);
   let sent;
   try {
-    sent = await session.sendFile(filePath, name, size, report);
+    sent = await context.transfers.send({ path: path.resolve(filePath), name, size, mtimeMs }, session, report);
   } catch (error) {
     log.warn(`transfer of ${filePath} failed: ${quote(reasonOf(error))}`);
     throw new ControlError(ErrorCode.transferFailed, `transfer of ${filePath} failed: ${reasonOf(error)}`);
   }
-  log.info(`sent ${filePath} to ${quote(peerName)} (sha256 ${sent.sha256})`);
-  context.feed.record({
-    type: 'file', direction: 'out', id: sent.id, time: new Date().toISOString(),
-    from: context.name, to: peerName, name, size: sent.size, sha256: sent.sha256, path: filePath,
-  });
   return { id: sent.id, name, size: sent.size, sha256: sent.sha256, to: peerName, path: filePath };
 }
 

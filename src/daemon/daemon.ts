@@ -28,6 +28,9 @@ import type { Logger } from './logger.ts';
 import { Outbox } from './outbox.ts';
 import { PeerSlot } from './peer-slot.ts';
 import { Reconnector } from './reconnect.ts';
+import { ResumableTransfers } from './resumable-transfers.ts';
+import { PARTIAL_MAX_AGE_MS, removeStalePartials, STALE_PARTIAL_SWEEP_MS } from './stale-partials.ts';
+import { TransferRecordFile } from './transfer-records.ts';
 
 export interface DaemonConfig {
   paths: ProfilePaths;
@@ -49,6 +52,8 @@ export interface DaemonConfig {
   controlIdleTimeoutMs?: number;
   /** False with --no-reconnect: redial nobody by itself, neither the last peer at start nor after a drop. Default: true. */
   reconnect?: boolean;
+  /** Partial files of incoming transfers not continued for this long are removed. Default: PARTIAL_MAX_AGE_MS. */
+  partialMaxAgeMs?: number;
 }
 
 /**
@@ -64,6 +69,7 @@ export class ChatDaemon {
   private readonly slot: PeerSlot;
   private readonly reconnector: Reconnector;
   private readonly outbox: Outbox;
+  private readonly transfers: ResumableTransfers;
   private readonly history: HistoryStore;
   private readonly peerContext: SecureContext;
   private readonly handshakeTimeoutMs: number;
@@ -72,6 +78,7 @@ export class ChatDaemon {
   private boundPort = 0;
   private stopping: Promise<void> | undefined;
   private readonly stopListeners: Array<() => void> = [];
+  private partialSweep: NodeJS.Timeout | undefined;
 
   constructor(config: DaemonConfig, history: HistoryStore, log: Logger) {
     this.config = config;
@@ -96,12 +103,24 @@ export class ChatDaemon {
       onAdopted: (session, peer) => {
         this.reconnector.adopted(peer);
         this.outbox.attach(session, peer);
+        this.transfers.adopted(peer);
       },
-      onEnded: (peer, end, recorded) => this.reconnector.ended(peer, end, recorded),
+      onEnded: (peer, end, recorded) => {
+        this.reconnector.ended(peer, end, recorded);
+        // Each drop may leave partial files behind: their count stays bounded (MAX_KEPT_PARTIALS).
+        void removeStalePartials(config.downloads, config.partialMaxAgeMs ?? PARTIAL_MAX_AGE_MS, log);
+      },
     });
     const connectContext: ConnectContext = {
       slot: this.slot, gatekeeper: this.gatekeeper, log, peerContext: this.peerContext, handshakeTimeoutMs: this.handshakeTimeoutMs,
     };
+    this.transfers = new ResumableTransfers({
+      name,
+      records: new TransferRecordFile(config.paths.transfersFile),
+      session: () => (this.slot.session && !this.slot.session.isClosed ? this.slot.session : undefined),
+      feed: this.feed,
+      log,
+    });
     const lastPeer = new LastPeerFile(config.paths.lastPeerFile);
     this.reconnector = new Reconnector({
       enabled: config.reconnect ?? true,
@@ -135,6 +154,8 @@ export class ChatDaemon {
         outbox: this.outbox,
         slot: this.slot,
         reconnector: this.reconnector,
+        transfers: this.transfers,
+        downloads: this.config.downloads,
         gatekeeper: this.gatekeeper,
         log: this.log,
         peerContext: this.peerContext,
@@ -151,6 +172,10 @@ export class ChatDaemon {
     );
     // Once both serve: a redial that connects at once is already seen by `status` and `tail`.
     this.reconnector.start();
+    const maxAgeMs = this.config.partialMaxAgeMs ?? PARTIAL_MAX_AGE_MS;
+    const sweep = () => void removeStalePartials(this.config.downloads, maxAgeMs, this.log);
+    sweep();
+    this.partialSweep = setInterval(sweep, Math.min(STALE_PARTIAL_SWEEP_MS, maxAgeMs)).unref();
   }
 
   /** Called once the daemon has stopped (after `stop`), even when a step of stopping failed. */
@@ -164,6 +189,7 @@ export class ChatDaemon {
       try {
         this.log.info(`stopping: ${reason}`);
         this.reconnector.stop();
+        clearInterval(this.partialSweep);
         this.slot.closeAll(DAEMON_STOPPING_REASON);
         await new Promise<void>((resolve) => (this.listener?.listening ? this.listener.close(() => resolve()) : resolve()));
         await this.control?.close();

@@ -7,7 +7,7 @@ import { quote } from '../peer/log-text.ts';
 import type { PeerInfo, SessionHandlers } from '../peer/session.ts';
 import type { EventFeed } from './event-feed.ts';
 import type { Logger } from './logger.ts';
-import { storageProblem, type StorageLimits } from './storage-check.ts';
+import { heldBytes, storageProblem, writeFailureReason, type StorageLimits } from './storage-check.ts';
 
 export interface PeerContentOptions extends StorageLimits {
   /** This daemon's name, the `to` of what it receives. */
@@ -27,7 +27,7 @@ export function peerContentHandlers(
   address: string,
   isActive: () => boolean,
   options: PeerContentOptions,
-): Pick<SessionHandlers, 'onMessage' | 'acceptFile' | 'onFileReceived'> {
+): Pick<SessionHandlers, 'onMessage' | 'acceptFile' | 'onFileReceived' | 'writeFailureReason'> {
   const { name, downloads, feed, ledger, log } = options;
   return {
     // The acknowledgement waits for this: for the commit (with the others of its burst) to be on
@@ -43,7 +43,8 @@ export function peerContentHandlers(
     },
     acceptFile: (offer, reservedBytes) => {
       if (!isActive()) return { decline: 'this connection is not the active one' };
-      const problem = storageProblem(options, offer.size, reservedBytes, log);
+      // A transfer offered again needs room only for what its partial file does not hold yet.
+      const problem = storageProblem(options, offer.size, reservedBytes, log, heldBytes(downloads, offer.id));
       if (problem) {
         log.warn(`peer ${address}: declined ${quote(offer.name)} (${offer.size} bytes): ${problem}`);
         return { decline: problem };
@@ -51,6 +52,7 @@ export function peerContentHandlers(
       log.info(`peer ${address}: receiving ${quote(offer.name)} (${offer.size} bytes, transfer ${offer.id})`);
       return { downloads };
     },
+    writeFailureReason: (error) => writeFailureReason(error, name, downloads),
     onFileReceived: (file) => {
       log.info(`peer ${address}: stored ${quote(file.name)} in ${downloads.path} (${file.size} bytes, sha256 ${file.sha256})`);
       feed.record({

@@ -156,7 +156,8 @@ export class Handshake {
     const version = Math.min(hello.version, PROTOCOL_VERSION);
     if (version < MIN_PROTOCOL_VERSION || version < hello.minVersion) {
       throw new ProtocolError(
-        `no common protocol version (we speak ${MIN_PROTOCOL_VERSION}-${PROTOCOL_VERSION}, peer ${hello.minVersion}-${hello.version})`,
+        `no common protocol version (we speak ${MIN_PROTOCOL_VERSION}-${PROTOCOL_VERSION}, peer ${hello.minVersion}-${hello.version})` +
+          (hello.version < MIN_PROTOCOL_VERSION ? ': the peer runs an older chat; it must be upgraded' : ': this chat is older than the peer; upgrade it'),
       );
     }
     if (hello.instance === this.options.local.instance) throw new ProtocolError('connected to ourselves');

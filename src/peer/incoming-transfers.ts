@@ -15,7 +15,10 @@ import { MAX_INCOMING_TRANSFERS, MAX_REASON_BYTES, RECEIVE_BUFFER_BYTES } from '
 import { DirectoryChangedError, type PinnedDirectory } from '../files/pinned-directory.ts';
 import { quote } from './log-text.ts';
 import type { ReadPauses } from './read-pauses.ts';
-import { TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
+import { TransferCancelledError, TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
+
+/** What the sender is told when it offers again a transfer that this side's user cancelled. */
+export const CANCELLED_HERE_REASON = 'the receiver cancelled this transfer (chat transfers cancel)';
 
 /**
  * What the sender is told when the downloads directory's path no longer leads to the directory
@@ -32,6 +35,8 @@ export interface IncomingHandlers {
   acceptFile(offer: FileOfferFrame, reservedBytes: number): { downloads: PinnedDirectory } | { decline: string };
   /** Called once a received file is verified and stored, before the sender is told. */
   onFileReceived(file: ReceivedFile): void | Promise<void>;
+  /** What the sender is told when writing a file failed here (disk full, I/O error, quota). */
+  writeFailureReason?(error: Error): string;
   log(line: string): void;
 }
 
@@ -39,6 +44,8 @@ export interface IncomingHandlers {
 export interface IncomingLink {
   send(frame: Frame): void;
   isClosed(): boolean;
+  /** The authenticated sender's key fingerprint: only it may continue a transfer it started. */
+  peerFingerprint(): string | undefined;
   /** The `disk` reason is this side's: set while received data waits for the disk. */
   readonly reading: Pick<ReadPauses, 'has' | 'add' | 'delete'>;
 }
@@ -46,12 +53,20 @@ export interface IncomingLink {
 /** The sender's frames about its transfers: the frames this side handles. */
 export type IncomingFrame = FileOfferFrame | FileChunkFrame | FileEndFrame | FileCancelFrame;
 
+/** Failed transfer ids kept to drop their late chunks: a peer that never ends them cannot grow it. */
+const MAX_FAILED_TRANSFERS_REMEMBERED = 64;
+
 export class IncomingTransfers {
   private readonly link: IncomingLink;
   private readonly handlers: IncomingHandlers;
   private readonly receivers = new Map<string, TransferReceiver>();
   /** Work on files no longer in `receivers` that may still touch the disk (finishing, aborting). */
   private readonly settling = new Set<Promise<void>>();
+  /**
+   * Transfers failed here by a write error, whose chunks may still be on the wire: they are
+   * dropped until the sender's FILE_END or FILE_CANCEL, not taken as a violation.
+   */
+  private readonly failed = new Set<string>();
 
   constructor(link: IncomingLink, handlers: IncomingHandlers) {
     this.link = link;
@@ -72,6 +87,7 @@ export class IncomingTransfers {
         return;
       case 'fileCancel': {
         // A cancel may cross our FILE_RESULT on the wire, so an unknown id is not a violation.
+        this.failed.delete(frame.id);
         const receiver = this.receivers.get(frame.id);
         if (!receiver) return;
         this.receivers.delete(frame.id);
@@ -82,7 +98,17 @@ export class IncomingTransfers {
     }
   }
 
-  /** The connection ended: drops every partial file; resolves once none is left on disk. */
+  /**
+   * The connection ended: every partial file is synced and closed, and kept with its record for
+   * the sender's next offer of it; resolves once no file of this connection is open.
+   */
+  async suspendAll(): Promise<void> {
+    for (const receiver of this.receivers.values()) this.track(receiver.suspend());
+    this.receivers.clear();
+    while (this.settling.size > 0) await Promise.all(this.settling);
+  }
+
+  /** The connection ended over the sender's violation: what it sent is not kept for it. */
   async abortAll(): Promise<void> {
     for (const receiver of this.receivers.values()) this.track(receiver.abort());
     this.receivers.clear();
@@ -107,31 +133,39 @@ export class IncomingTransfers {
       this.link.send({ kind: 'fileDecline', id: offer.id, reason: decision.decline });
       return;
     }
-    const receiver = new TransferReceiver(decision.downloads, offer.id, offer.name, offer.size);
+    const receiver = new TransferReceiver(decision.downloads, offer.id, offer.name, offer.size, this.link.peerFingerprint() ?? '');
     this.receivers.set(offer.id, receiver);
     receiver.open().then(
-      () => {
-        if (this.receivers.get(offer.id) === receiver) this.link.send({ kind: 'fileAccept', id: offer.id, offset: 0 });
+      (offset) => {
+        if (this.receivers.get(offer.id) !== receiver) return;
+        if (offset > 0) this.handlers.log(`resuming transfer ${offer.id} of ${quote(offer.name)} at byte ${offset} of ${offer.size}`);
+        this.link.send({ kind: 'fileAccept', id: offer.id, offset });
       },
       (error: unknown) => {
         this.receivers.delete(offer.id);
         const changed = error instanceof DirectoryChangedError;
         this.handlers.log(`cannot store offered file ${quote(offer.name)}: ${changed ? `refused: ${error.message}` : String(error)}`);
-        const reason = changed ? DOWNLOADS_CHANGED_REASON : 'receiver cannot write to its downloads directory';
+        const reason = changed ? DOWNLOADS_CHANGED_REASON
+          : error instanceof TransferCancelledError ? CANCELLED_HERE_REASON
+          : 'receiver cannot write to its downloads directory';
         this.link.send({ kind: 'fileDecline', id: offer.id, reason });
       },
     );
   }
 
   private receiveChunk(id: string, data: Buffer): void {
+    if (this.failed.has(id)) return;
     const receiver = this.acceptedTransfer(id, 'chunk');
     if (receiver.bytesReceived + data.length > receiver.expectedSize) {
       throw new ProtocolError(`transfer ${id} sent more than the ${receiver.expectedSize} bytes it offered`);
     }
-    // write() keeps a disk failure for finish() to report; it rejects only for data past the
-    // offer, which the check above rules out. Either way the buffered bytes have gone down.
+    // write() rejects with a disk failure (data past the offer is ruled out above). Either way the
+    // buffered bytes have gone down.
     const resume = () => this.resumeIfBelowLimit();
-    receiver.write(data).then(resume, resume);
+    receiver.write(data).then(resume, (error: unknown) => {
+      resume();
+      this.failWrite(receiver, error as Error);
+    });
     if (!this.link.reading.has('disk') && this.bufferedBytes() > RECEIVE_BUFFER_BYTES) this.link.reading.add('disk');
   }
 
@@ -147,7 +181,46 @@ export class IncomingTransfers {
     }
   }
 
+  /**
+   * Gives up one incoming transfer now (`chat transfers cancel`): the sender is told with a failed
+   * FILE_RESULT, and the partial file is removed. False when it is not being received here.
+   */
+  cancel(id: string, reason: string): boolean {
+    const receiver = this.receivers.get(id);
+    if (!receiver) return false;
+    this.receivers.delete(id);
+    this.rememberFailed(id);
+    this.handlers.log(`transfer ${id} cancelled here: ${reason}`);
+    this.track(receiver.abort());
+    if (!this.link.isClosed()) this.link.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
+    this.resumeIfBelowLimit();
+    return true;
+  }
+
+  /**
+   * A write error fails this transfer at once, with the reason on both sides; the connection and
+   * every other transfer go on.
+   */
+  private failWrite(receiver: TransferReceiver, error: Error): void {
+    if (this.receivers.get(receiver.id) !== receiver) return;
+    this.receivers.delete(receiver.id);
+    this.rememberFailed(receiver.id);
+    const reason = this.handlers.writeFailureReason?.(error) ?? `cannot write the file on the receiver: ${error.message}`;
+    this.handlers.log(`transfer ${receiver.id} failed: ${reason} (${error.message})`);
+    this.track(receiver.abort());
+    if (!this.link.isClosed()) {
+      this.link.send({ kind: 'fileResult', id: receiver.id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
+    }
+    this.resumeIfBelowLimit();
+  }
+
+  private rememberFailed(id: string): void {
+    if (this.failed.size >= MAX_FAILED_TRANSFERS_REMEMBERED) this.failed.delete(this.failed.values().next().value!);
+    this.failed.add(id);
+  }
+
   private receiveEnd(id: string, sha256: string): void {
+    if (this.failed.delete(id)) return;
     const receiver = this.acceptedTransfer(id, 'end');
     this.receivers.delete(id);
     const finishing = receiver

@@ -18,14 +18,14 @@ import { OutputBudget } from './output-budget.ts';
 import { ReadPauses } from './read-pauses.ts';
 import { describeEnd, PeerError, type ByeCode, type SessionEnd } from './session-end.ts';
 import type { SessionHandlers, SessionOptions } from './session-options.ts';
-import { TransferSender, type SentFile } from './transfer-sender.ts';
+import { TransferSender, type ResumeOptions, type SentFile } from './transfer-sender.ts';
 
 export { formatAddress } from './address.ts';
 export type { LocalIdentity, PeerInfo, Refusal } from './handshake.ts';
 export type { KeepaliveOptions } from './keepalive.ts';
 export type { SentMessage } from './message-exchange.ts';
 export type { SessionHandlers, SessionOptions } from './session-options.ts';
-export type { SentFile } from './transfer-sender.ts';
+export type { ResumeOptions, SentFile } from './transfer-sender.ts';
 export { PeerError, type SessionEnd, type SessionEndKind } from './session-end.ts';
 
 /** How long a closing session waits for its BYE to be flushed before it drops the socket. */
@@ -78,6 +78,7 @@ export class PeerSession {
       send: (frame: Frame) => { this.send(frame); },
       close: (kind: ByeCode, detail: string) => this.close(kind, detail),
       isClosed: () => this.isClosed,
+      peerFingerprint: () => options.peerFingerprint(),
       assertOpen: () => { if (this.ended) throw closedError(this.ended); },
       paused: () => this.reading.paused,
       reading: this.reading,
@@ -150,8 +151,19 @@ export class PeerSession {
   }
 
   /** Streams a file that the caller has already checked (see TransferSender.send). */
-  sendFile(filePath: string, name: string, size: number, onProgress: (sentBytes: number, id: string) => void = () => undefined): Promise<SentFile> {
-    return this.sender.send(filePath, name, size, onProgress);
+  sendFile(
+    filePath: string,
+    name: string,
+    size: number,
+    onProgress: (sentBytes: number, id: string) => void = () => undefined,
+    resume?: ResumeOptions,
+  ): Promise<SentFile> {
+    return this.sender.send(filePath, name, size, onProgress, resume);
+  }
+
+  /** Cancels a transfer of this connection, either way; false when it has none of that id. */
+  cancelTransfer(id: string, reason: string): boolean {
+    return this.sender.cancel(id, reason) || this.incoming.cancel(id, reason);
   }
 
   /**
@@ -230,7 +242,7 @@ export class PeerSession {
     this.finish({ kind: bye.code ?? 'peerLeft', remote: true, detail: bye.reason });
   }
 
-  /** Runs once: fails everything still waiting, drops partial files (then `closed`), tells the owner. */
+  /** Runs once: fails everything still waiting, closes partial files (then `closed`), tells the owner. */
   private finish(end: SessionEnd): void {
     if (this.isClosed) return;
     this.ended = end;
@@ -243,7 +255,9 @@ export class PeerSession {
     this.messages.fail(error);
     this.sender.fail(error);
     const done = () => this.markClosed(end);
-    this.incoming.abortAll().then(done, done);
+    // Partial files stay for the sender to continue, unless it broke the protocol.
+    const violated = end.kind === 'protocol' && !end.remote;
+    (violated ? this.incoming.abortAll() : this.incoming.suspendAll()).then(done, done);
     this.handlers.onClosed(describeEnd(end), end);
   }
 }

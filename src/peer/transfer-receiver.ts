@@ -1,8 +1,44 @@
 import { createHash, type Hash } from 'node:crypto';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { writePrivateFile } from '../files/owner-only.ts';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import { publishWithoutOverwrite, safeFileName } from './file-names.ts';
+
+/**
+ * What the receiver keeps beside a partial file, so that the same sender's offer of the same
+ * transfer continues it, across drops and restarts.
+ */
+export interface PartialState {
+  id: string;
+  name: string;
+  size: number;
+  /** The sender's key: only the key that started a transfer may continue it. */
+  sender: string;
+  /** When the transfer started (epoch ms). */
+  started: number;
+  /** Set when this side cancelled it while its sender was away: the next offer of it is declined. */
+  cancelled?: boolean;
+}
+
+/** The receiver's user cancelled this transfer (`chat transfers cancel`): an offer of it again is declined. */
+export class TransferCancelledError extends Error {
+  override name = 'TransferCancelledError';
+}
+
+/** The hidden names of a transfer's partial file and its state record in the downloads directory. */
+export function partialNames(id: string): { part: string; state: string } {
+  return { part: `.chat-${id}.part`, state: `.chat-${id}.state` };
+}
+
+/** Bytes read at once while re-hashing what a resumed partial file already holds. */
+const REHASH_BYTES = 1024 * 1024;
+
+/**
+ * Receivers in this process by transfer id: a new connection's offer of a transfer waits for the
+ * old connection's receiver of it to close its file, and two live ones never share a file.
+ */
+const receiversById = new Map<string, TransferReceiver>();
 
 /** Buffers per writev: POSIX guarantees at least 1024 (IOV_MAX). */
 const MAX_WRITEV_BUFFERS = 1024;
@@ -37,6 +73,8 @@ export class TransferReceiver {
   private readonly hash: Hash = createHash('sha256');
   private handle: FileHandle | undefined;
   private received = 0;
+  /** Bytes on disk (or being written): the position of the next write. */
+  private written = 0;
   /** Chunks not yet on disk, in order; one writer drains them in batches (one writev each). */
   private queue: Buffer[] = [];
   private flushing: Promise<void> | undefined;
@@ -46,13 +84,20 @@ export class TransferReceiver {
   private unsyncedBytes = 0;
   private backgroundSync: Promise<void> | undefined;
   private aborted = false;
+  private readonly sender: string;
+  private readonly stateName: string;
+  /** Set once this receiver is letting go of its file (suspend, abort): the next receiver of its id waits for it. */
+  private closing: Promise<void> | undefined;
 
-  constructor(downloads: PinnedDirectory, id: string, offeredName: string, size: number) {
+  constructor(downloads: PinnedDirectory, id: string, offeredName: string, size: number, sender = '') {
     this.downloads = downloads;
     this.id = id;
     this.offeredName = offeredName;
     this.expectedSize = size;
-    this.tempName = `.chat-${id}.part`;
+    this.sender = sender;
+    const names = partialNames(id);
+    this.tempName = names.part;
+    this.stateName = names.state;
   }
 
   get bytesReceived(): number {
@@ -72,27 +117,138 @@ export class TransferReceiver {
     return this.handle !== undefined && !this.aborted;
   }
 
-  open(): Promise<void> {
-    this.opening ??= (async () => {
-      await this.downloads.verify();
-      this.handle = await open(this.downloads.entryPath(this.tempName), 'wx', 0o600);
-      // The connection may have ended while the file was being created.
-      if (this.aborted) await this.discard();
+  /**
+   * Creates the partial file, or reopens the one this sender's earlier connection left for the
+   * same transfer; resolves with the offset to continue from: what is on disk, synced.
+   */
+  open(): Promise<number> {
+    const opening = (async () => {
+      const previous = receiversById.get(this.id);
+      if (previous && previous !== this) {
+        if (!previous.closing) throw new Error(`transfer ${this.id} is already in progress on another connection`);
+        await previous.closing;
+      }
+      receiversById.set(this.id, this);
+      try {
+        await this.downloads.verify();
+        const offset = await this.openPartial();
+        // The connection may have ended while the file was being created: abort() or suspend()
+        // waits for this and then does its part.
+        return offset;
+      } catch (error) {
+        await this.handle?.close().catch(() => undefined);
+        this.handle = undefined;
+        this.letGo();
+        throw error;
+      }
     })();
-    return this.opening;
+    this.opening = opening.then(() => undefined, () => undefined);
+    return opening;
   }
 
-  /** Queues one chunk; the promise settles once the queue (this chunk included) is on disk. */
+  private async openPartial(): Promise<number> {
+    const state = await this.readState();
+    if (state?.cancelled) throw new TransferCancelledError(`transfer ${this.id} was cancelled here`);
+    if (state) {
+      if (state.sender !== this.sender || state.name !== this.offeredName || state.size !== this.expectedSize) {
+        throw new Error(`transfer ${this.id} exists here for another file or sender`);
+      }
+      this.handle = await open(this.downloads.entryPath(this.tempName), 'r+');
+      // What a kill -9 left in the page cache is the process's; fsync makes it the disk's.
+      await this.handle.sync();
+      const onDisk = Math.min((await this.handle.stat()).size, this.expectedSize);
+      await this.handle.truncate(onDisk);
+      await this.rehash(onDisk);
+      this.received = onDisk;
+      this.written = onDisk;
+      return onDisk;
+    }
+    // A partial file without its record cannot be trusted: start it again.
+    await unlink(this.downloads.entryPath(this.tempName)).catch(() => undefined);
+    this.handle = await open(this.downloads.entryPath(this.tempName), 'wx', 0o600);
+    const record: PartialState = { id: this.id, name: this.offeredName, size: this.expectedSize, sender: this.sender, started: Date.now() };
+    writePrivateFile(this.downloads.entryPath(this.stateName), `${JSON.stringify(record)}\n`);
+    return 0;
+  }
+
+  private async readState(): Promise<PartialState | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.downloads.entryPath(this.stateName), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      return JSON.parse(text) as PartialState;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The final SHA-256 covers the whole file: what an earlier connection wrote is hashed again. */
+  private async rehash(bytes: number): Promise<void> {
+    const block = Buffer.allocUnsafe(REHASH_BYTES);
+    for (let position = 0; position < bytes;) {
+      const { bytesRead } = await this.handle!.read(block, 0, Math.min(block.length, bytes - position), position);
+      if (bytesRead === 0) throw new Error(`partial file of transfer ${this.id} shrank while it was read`);
+      this.hash.update(block.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+  }
+
+  /**
+   * The connection ended before FILE_END: everything queued goes to disk and is synced, and the
+   * partial file and its record stay for the sender's next offer of this transfer.
+   */
+  suspend(): Promise<void> {
+    this.aborted = true;
+    this.closing ??= (async () => {
+      await this.opening;
+      await this.flushing;
+      await this.backgroundSync;
+      // Nothing to continue from: an empty partial file is not kept (offers alone leave nothing).
+      if (this.written === 0 || this.failure) {
+        await this.discard();
+        return;
+      }
+      if (this.handle) {
+        await this.handle.sync().catch(() => undefined);
+        await this.handle.close().catch(() => undefined);
+        this.handle = undefined;
+      }
+      this.letGo();
+    })();
+    return this.closing;
+  }
+
+  private letGo(): void {
+    if (receiversById.get(this.id) === this) receiversById.delete(this.id);
+  }
+
+  /** The write error that ended this transfer (disk full, I/O error, quota), if any. */
+  get writeFailure(): Error | undefined {
+    return this.failure;
+  }
+
+  /**
+   * Queues one chunk; the promise resolves once the queue (this chunk included) is on disk and
+   * rejects with the write error once one has happened: the caller fails the transfer at once.
+   */
   write(data: Buffer): Promise<void> {
     if (this.received + data.length > this.expectedSize) {
       return Promise.reject(new Error(`more data than the ${this.expectedSize} bytes offered`));
     }
+    // After a failed write nothing is queued any more: a queue nobody drains would hold the
+    // connection's reading paused for good (the disk-full hang).
+    if (this.failure) return Promise.reject(this.failure);
     this.received += data.length;
     this.hash.update(data);
     this.pendingWriteBytes += data.length;
     this.queue.push(data);
     this.flushing ??= this.flush();
-    return this.flushing;
+    return this.flushing.then(() => {
+      if (this.failure) throw this.failure;
+    });
   }
 
   /**
@@ -100,17 +256,21 @@ export class TransferReceiver {
    * instead of one thread-pool round trip per chunk.
    */
   private async flush(): Promise<void> {
+    // Always settle later than the caller's `??=`: a flush that finished synchronously would clear
+    // `flushing` before it is assigned, leaving a settled promise that no later chunk restarts.
+    await undefined;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_WRITEV_BUFFERS);
       const bytes = batch.reduce((total, buffer) => total + buffer.length, 0);
       try {
         if (!this.failure) {
-          await writeAll(this.handle!, batch, bytes);
+          await writeAll(this.handle!, batch, bytes, this.written);
+          this.written += bytes;
           this.unsyncedBytes += bytes;
           if (this.unsyncedBytes >= BACKGROUND_SYNC_BYTES && !this.backgroundSync) this.syncInBackground();
         }
       } catch (error) {
-        this.failure = error as Error;
+        this.failure ??= error as Error;
       } finally {
         this.pendingWriteBytes -= bytes;
       }
@@ -147,15 +307,22 @@ export class TransferReceiver {
       this.downloads.heldPath,
       safeFileName(this.offeredName),
     );
+    await unlink(this.downloads.entryPath(this.stateName)).catch(() => undefined);
+    this.letGo();
     const name = path.basename(storedPath);
     return { id: this.id, name, path: this.downloads.shownPath(name), size: this.received, sha256 };
   }
 
-  /** Drops everything received so far. Safe to call more than once. */
-  async abort(): Promise<void> {
+  /** Drops everything received so far, and the record of the transfer. Safe to call more than once. */
+  abort(): Promise<void> {
     this.aborted = true;
-    await this.opening?.catch(() => undefined);
-    await this.discard();
+    const previous = this.closing;
+    this.closing = (async () => {
+      await previous;
+      await this.opening;
+      await this.discard();
+    })();
+    return this.closing;
   }
 
   private async discard(): Promise<void> {
@@ -166,16 +333,18 @@ export class TransferReceiver {
       this.handle = undefined;
     }
     await unlink(this.downloads.entryPath(this.tempName)).catch(() => undefined);
+    await unlink(this.downloads.entryPath(this.stateName)).catch(() => undefined);
+    this.letGo();
   }
 }
 
 /** writev until every byte is written (regular files rarely write short, but may). */
-async function writeAll(handle: FileHandle, buffers: Buffer[], total: number): Promise<void> {
-  let written = (await handle.writev(buffers)).bytesWritten;
+async function writeAll(handle: FileHandle, buffers: Buffer[], total: number, position: number): Promise<void> {
+  let written = (await handle.writev(buffers, position)).bytesWritten;
   if (written === total) return;
   const rest = Buffer.concat(buffers).subarray(written);
   while (written < total) {
-    const { bytesWritten } = await handle.write(rest, written - (total - rest.length));
+    const { bytesWritten } = await handle.write(rest, written - (total - rest.length), undefined, position + written);
     written += bytesWritten;
   }
 }

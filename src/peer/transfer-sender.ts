@@ -22,6 +22,16 @@ import { PeerError } from './session-end.ts';
 
 export interface SentFile { id: string; name: string; size: number; sha256: string }
 
+/** Offering a transfer again after a drop: its id, and the source file as it was when it started. */
+export interface ResumeOptions {
+  id: string;
+  /** The file's modification time when the transfer started: another now means it changed. */
+  mtimeMs: number;
+}
+
+/** Bytes read at once to hash what the receiver already holds when a transfer continues. */
+const REHASH_BYTES = 1024 * 1024;
+
 /** What the sender needs of its connection. */
 export interface SenderLink {
   send(frame: Frame): void;
@@ -46,6 +56,10 @@ interface OutgoingTransfer {
   size: number;
   accepted: Pending<number>;
   result: Pending<{ sha256: string }>;
+  /** Set when the receiver failed the transfer before its end (a write error on its side). */
+  failed?: Error;
+  /** Stops the streaming at once when the receiver fails the transfer. */
+  onFailed?: (error: Error) => void;
 }
 
 export class TransferSender {
@@ -62,9 +76,16 @@ export class TransferSender {
    * Streams a file that the caller has already checked. Resolves once the receiver has stored it
    * and its SHA-256 matches ours.
    */
-  async send(filePath: string, name: string, size: number, onProgress: (sentBytes: number, id: string) => void): Promise<SentFile> {
+  async send(
+    filePath: string,
+    name: string,
+    size: number,
+    onProgress: (sentBytes: number, id: string) => void,
+    resume?: ResumeOptions,
+  ): Promise<SentFile> {
     this.link.assertOpen();
-    const id = randomUUID();
+    const id = resume?.id ?? randomUUID();
+    if (this.outgoing.has(id)) throw new PeerError(`transfer ${id} is already being sent`);
     const transfer: Partial<OutgoingTransfer> = { size };
     const accepted = new Promise<number>((resolve, reject) => { transfer.accepted = { resolve, reject }; });
     const result = new Promise<{ sha256: string }>((resolve, reject) => { transfer.result = { resolve, reject }; });
@@ -73,10 +94,9 @@ export class TransferSender {
     try {
       this.link.send({ kind: 'fileOffer', id, name, size });
       const offset = await accepted;
-      if (offset > 0) throw new PeerError('resuming a transfer is not supported yet');
       const hash = createHash('sha256');
       // Exactly the offered bytes: a file that grows meanwhile (a log) must not overrun the offer.
-      const sent = await this.streamFile(filePath, uuidToBytes(id), offset, size, hash, (bytes) => onProgress(bytes, id));
+      const sent = await this.streamFile(transfer as OutgoingTransfer, filePath, uuidToBytes(id), offset, size, hash, (bytes) => onProgress(bytes, id), resume);
       if (sent !== size) throw new PeerError(`${filePath} shrank while it was being sent (${sent} of ${size} bytes)`);
       const sha256 = hash.digest('hex');
       this.link.send({ kind: 'fileEnd', id, sha256 });
@@ -106,10 +126,32 @@ export class TransferSender {
         transfer.accepted.reject(new PeerError(`peer declined the file: ${frame.reason}`));
         return;
       case 'fileResult':
-        if (frame.ok) transfer.result.resolve({ sha256: frame.sha256 });
-        else transfer.result.reject(new PeerError(`peer could not store the file: ${frame.reason}`));
+        if (frame.ok) {
+          transfer.result.resolve({ sha256: frame.sha256 });
+        } else {
+          // It may come before our FILE_END (the receiver's disk filled up): stop sending at once.
+          const error = new PeerError(`peer could not store the file: ${frame.reason}`);
+          transfer.failed = error;
+          transfer.result.reject(error);
+          transfer.onFailed?.(error);
+        }
         return;
     }
+  }
+
+  /**
+   * Gives up one of our transfers now (`chat transfers cancel`): it fails with `reason`, and the
+   * receiver is told (FILE_CANCEL) and drops its partial file. False when it is not being sent.
+   */
+  cancel(id: string, reason: string): boolean {
+    const transfer = this.outgoing.get(id);
+    if (!transfer) return false;
+    const error = new PeerError(reason);
+    transfer.failed = error;
+    transfer.accepted.reject(error);
+    transfer.result.reject(error);
+    transfer.onFailed?.(error);
+    return true;
   }
 
   /** The connection ended: every transfer still waiting fails with `error`. */
@@ -123,23 +165,50 @@ export class TransferSender {
 
   /** Sends bytes [offset, size) as chunks from a small pool of reused blocks; returns the end offset. */
   private async streamFile(
+    transfer: OutgoingTransfer,
     filePath: string,
     idBytes: Buffer,
     offset: number,
     size: number,
     hash: Hash,
     onProgress: (sentBytes: number) => void,
+    resume: ResumeOptions | undefined,
   ): Promise<number> {
     const file = await open(filePath, 'r');
+    try {
+      if (resume) {
+        // Checked after the receiver's ACCEPT, so that our FILE_CANCEL tells it why, and it drops its part.
+        const now = await file.stat();
+        if (now.size !== size || now.mtimeMs !== resume.mtimeMs) {
+          throw new PeerError(
+            `${filePath} changed since the transfer started (${now.size !== size ? `size ${size} → ${now.size} bytes` : 'modified'}): send it again`,
+          );
+        }
+      }
+      // FILE_END's SHA-256 covers the whole file: what the receiver already holds is hashed again here.
+      const block = Buffer.allocUnsafe(Math.min(REHASH_BYTES, Math.max(1, offset)));
+      for (let position = 0; position < offset;) {
+        const { bytesRead } = await file.read(block, 0, Math.min(block.length, offset - position), position);
+        if (bytesRead === 0) throw new PeerError(`${filePath} shrank while it was being sent (${position} of ${size} bytes)`);
+        hash.update(block.subarray(0, bytesRead));
+        position += bytesRead;
+      }
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
     const pool = new BlockPool(SEND_BLOCKS, FILE_READ_BYTES);
     const stopOnClose = (error: Error) => pool.fail(error);
     // Watched only once the file is open, so a failed open() leaves no watcher behind.
     this.closeWatchers.add(stopOnClose);
+    transfer.onFailed = stopOnClose;
     let position = offset;
     try {
       while (position < size) {
+        if (transfer.failed) throw transfer.failed;
         const block = await pool.acquire();
         this.link.assertOpen();
+        if (transfer.failed) throw transfer.failed;
         const { bytesRead } = await file.read(block, 0, Math.min(block.length, size - position), position);
         if (bytesRead === 0) {
           pool.release(block);
@@ -156,6 +225,7 @@ export class TransferSender {
       }
     } finally {
       this.closeWatchers.delete(stopOnClose);
+      transfer.onFailed = undefined;
       await file.close();
     }
     return position;

@@ -53,7 +53,7 @@ export interface PongFrame { kind: 'pong'; nonce: number }
 export interface MessageFrame { kind: 'message'; id: string; time: string; text: string }
 export interface MessageAckFrame { kind: 'messageAck'; id: string }
 export interface FileOfferFrame { kind: 'fileOffer'; id: string; name: string; size: number }
-/** `offset` is where the sender starts; 0 until resumable transfers exist. */
+/** `offset` is where the sender starts: 0, or the bytes the receiver already holds of a transfer offered again. */
 export interface FileAcceptFrame { kind: 'fileAccept'; id: string; offset: number }
 export interface FileDeclineFrame { kind: 'fileDecline'; id: string; reason: string }
 export interface FileChunkFrame { kind: 'fileChunk'; id: string; data: Buffer }

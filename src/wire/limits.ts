@@ -6,12 +6,15 @@
 /**
  * Version of the peer protocol this build speaks (sent in HELLO). 1 ran over plain TCP; 2 runs
  * the same frames inside TLS 1.3 with a certificate on both sides; 3 promises exactly-once
- * messages: a receiver de-duplicates by id and key, so a sender may send a message again.
+ * messages (a receiver de-duplicates by id and key, so a sender may send a message again) and
+ * continues transfers (an offer may repeat an unfinished transfer's id, and FILE_ACCEPT's `offset`
+ * says where to continue).
  */
 export const PROTOCOL_VERSION = 3;
 /**
  * Oldest peer protocol version this build still accepts: 3, since a version 2 receiver records a
- * resent message twice (and there is no plaintext mode).
+ * resent message twice and deletes a partial file it would be asked to continue (and there is no
+ * plaintext mode).
  */
 export const MIN_PROTOCOL_VERSION = 3;
 /** Protocol tag in HELLO, so a stray client of another program is recognised at once. */

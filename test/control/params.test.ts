@@ -8,7 +8,7 @@ import { checkParams } from '../../src/control/params.ts';
 import { ErrorCode, MAX_MESSAGE_BYTES, MAX_SEND_WAIT_MS, type MethodName } from '../../src/control/protocol.ts';
 import { MAX_PORT } from '../../src/wire/limits.ts';
 
-const METHODS: MethodName[] = ['status', 'stop', 'connect', 'disconnect', 'send', 'transfer', 'history', 'subscribe', 'identity', 'peers', 'peers.forget', 'outbox', 'outbox.drop'];
+const METHODS: MethodName[] = ['status', 'stop', 'connect', 'disconnect', 'send', 'transfer', 'history', 'subscribe', 'identity', 'peers', 'peers.forget', 'outbox', 'outbox.drop', 'transfers', 'transfers.cancel'];
 const ID = '5f0c8a52-8a47-4b1e-9d61-2f1c3c1b7e01';
 const FINGERPRINT = 'ab'.repeat(32);
 
@@ -86,6 +86,14 @@ describe('control params', () => {
       refused('history', { after: bad }, /"after"/);
       refused('history', { before: bad }, /"before"/);
     }
+  });
+
+  test('transfers.cancel', () => {
+    const id = '5f0c8a52-8a47-4b1e-9d61-2f1c3c1b7e01';
+    assert.deepEqual(checkParams('transfers.cancel', { id }), { id });
+    refused('transfers.cancel', {}, /"id" must be a transfer id/);
+    refused('transfers.cancel', { id: 'nope' }, /"id" must be a transfer id/);
+    refused('transfers.cancel', { id, all: true }, /unknown param "all"/);
   });
 
   test('peers.forget', () => {

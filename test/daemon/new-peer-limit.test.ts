@@ -23,7 +23,7 @@ function knownPeers(count: number): KnownPeers {
 }
 
 function candidate(name: string, fingerprint: string, direction: 'in' | 'out' = 'in'): PeerInfo {
-  return { name, instance: 'i', version: 2, listenPort: 0, address: '127.0.0.1:1', direction, fingerprint };
+  return { name, instance: 'i', version: 3, listenPort: 0, address: '127.0.0.1:1', direction, fingerprint };
 }
 
 describe('room for new peer names', () => {

@@ -156,7 +156,7 @@ describe('a downloads directory swapped while chatd runs', { timeout: 180_000 },
       const id = randomUUID();
       peer.send({ kind: 'fileOffer', id, name: 'authorized_keys', size: content.length });
       await peer.waitFor('fileAccept', (frame) => frame.id === id);
-      assert.deepEqual(readdirSync(bob.downloads), [`.chat-${id}.part`], 'the partial file is in the real directory');
+      assert.deepEqual(readdirSync(bob.downloads).sort(), [`.chat-${id}.part`, `.chat-${id}.state`], 'the partial file and its record are in the real directory');
       renameSync(bob.downloads, original);
       symlinkSync(elsewhere, bob.downloads);
       try {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { ControlClient } from '../../src/control/client.ts';
@@ -159,17 +159,22 @@ describe('large transfers', { timeout: 300_000 }, () => {
     assert.match(tty.stdout, /sent progress\.bin/);
   });
 
-  test('a transfer cut off midway leaves no file under the final name', async () => {
+  test('a transfer cut off midway leaves no file under the final name, only the partial file kept for resuming', async () => {
     const before = (await readdir(bob.downloads)).sort();
     const transfer = home.spawn(['transfer', '--profile', 'alice', bigFile]);
     const result = collect(transfer, undefined, 120_000);
-    await waitFor(async () => (await partFiles(bob.downloads)).length > 0, 'the transfer to start');
+    // Killed once bob holds some of it: a partial file without data is not kept.
+    await waitFor(async () => {
+      const [part] = await partFiles(bob.downloads);
+      return part !== undefined && ((await stat(path.join(bob.downloads, part)).catch(() => undefined))?.size ?? 0) > 0;
+    }, 'the transfer to start');
     process.kill(alice.pid, 'SIGKILL');
     const ended = await result;
     assert.equal(ended.code, 1, 'the sender reports the failure');
     assert.match(ended.stderr, /^chat: .+/);
-    await waitFor(async () => (await partFiles(bob.downloads)).length === 0, 'the receiver to drop its partial file', 10_000);
-    assert.deepEqual((await readdir(bob.downloads)).sort(), before, 'no new file, partial or final');
+    await waitFor(async () => JSON.parse((await home.run(['daemon', 'status', '--profile', 'bob', '--json'])).stdout).connection === 'disconnected', 'the receiver to see the drop', 20_000);
+    const added = (await readdir(bob.downloads)).filter((name) => !before.includes(name));
+    assert.deepEqual(added.map((name) => /^\.chat-[0-9a-f-]{36}\.(part|state)$/.exec(name)?.[1] ?? name).sort(), ['part', 'state'], 'no new file but the hidden partial one and its record');
     assert.ok(isAlive(bob.pid), 'the receiver keeps running');
     const status = JSON.parse((await home.run(['daemon', 'status', '--profile', 'bob', '--json'])).stdout);
     assert.equal(status.connection, 'disconnected');

@@ -24,6 +24,7 @@ export class FaultProxy {
   private silent = false;
   private refusing = false;
   private cutAt: number | undefined;
+  private silenceAt: number | undefined;
   private readonly connectionListeners: Array<() => void> = [];
 
   private constructor(server: net.Server, port: number) {
@@ -73,6 +74,14 @@ export class FaultProxy {
   /** Cuts every link once `bytes` more have crossed (both directions counted). */
   cutAfter(bytes: number): void {
     this.cutAt = this.bytes.up + this.bytes.down + bytes;
+  }
+
+  /**
+   * A silent partition once `bytes` more have crossed (both directions counted): what is past them
+   * is held back until heal(), as by silence().
+   */
+  silenceAfter(bytes: number): void {
+    this.silenceAt = this.bytes.up + this.bytes.down + bytes;
   }
 
   /**
@@ -140,6 +149,19 @@ export class FaultProxy {
           this.bytes[direction] += Math.max(0, room);
           this.cutAt = undefined;
           this.cut('fin');
+          return;
+        }
+      }
+      if (this.silenceAt !== undefined) {
+        const room = this.silenceAt - this.bytes.up - this.bytes.down;
+        if (chunk.length >= room) {
+          const passed = Math.max(0, room);
+          if (passed > 0) to.write(chunk.subarray(0, passed));
+          this.bytes[direction] += passed;
+          this.silenceAt = undefined;
+          this.silence();
+          // The rest is read again, and forwarded, once the partition heals.
+          from.unshift(chunk.subarray(passed));
           return;
         }
       }

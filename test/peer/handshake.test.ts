@@ -162,9 +162,11 @@ describe('Handshake', () => {
   const refusedHellos: Array<[string, (listener: End) => HelloFrame, string]> = [
     ['another protocol', () => hello({ protocol: 'other' }), 'not a chat peer (protocol "other")'],
     ['only an older version', () => hello({ version: 1, minVersion: 1 }),
-      `no common protocol version (we speak ${MIN_PROTOCOL_VERSION}-${PROTOCOL_VERSION}, peer 1-1)`],
+      `no common protocol version (we speak ${MIN_PROTOCOL_VERSION}-${PROTOCOL_VERSION}, peer 1-1): the peer runs an older chat; it must be upgraded`],
+    ['version 2, which does not resume transfers', () => hello({ version: 2, minVersion: 2 }),
+      'no common protocol version (we speak 3-3, peer 2-2): the peer runs an older chat; it must be upgraded'],
     ['only a newer version', () => hello({ version: 99, minVersion: 99 }),
-      `no common protocol version (we speak ${MIN_PROTOCOL_VERSION}-${PROTOCOL_VERSION}, peer 99-99)`],
+      `no common protocol version (we speak ${MIN_PROTOCOL_VERSION}-${PROTOCOL_VERSION}, peer 99-99): this chat is older than the peer; upgrade it`],
     ['our own instance', (listener) => hello({ instance: listener.instance }), 'connected to ourselves'],
   ];
   for (const [what, make, message] of refusedHellos) {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { duplexPair, type Duplex } from 'node:stream';
@@ -50,14 +50,16 @@ interface Receiving {
   socketPaused(): boolean;
 }
 
-function receivingEnd(held: PinnedDirectory, handlers: Partial<IncomingHandlers> = {}, send?: (frame: Frame) => void): Receiving {
+const ALICE = 'a'.repeat(64);
+
+function receivingEnd(held: PinnedDirectory, handlers: Partial<IncomingHandlers> = {}, send?: (frame: Frame) => void, sender = ALICE): Receiving {
   const sent: Frame[] = [];
   const logs: string[] = [];
   const files: ReceivedFile[] = [];
   let paused = false;
   const reading = new ReadPauses({ pause: () => { paused = true; }, resume: () => { paused = false; }, destroyed: false } as never);
   const incoming = new IncomingTransfers(
-    { send: (frame) => { sent.push(frame); send?.(frame); }, isClosed: () => false, reading },
+    { send: (frame) => { sent.push(frame); send?.(frame); }, isClosed: () => false, peerFingerprint: () => sender, reading },
     {
       acceptFile: () => ({ downloads: held }),
       onFileReceived: (file) => { files.push(file); },
@@ -148,7 +150,7 @@ describe('IncomingTransfers', () => {
     for (const id of ids) receiving.incoming.receive({ kind: 'fileOffer', id, name: `${id}.bin`, size: 100 });
     assert.deepEqual(reserved, [0, 100, 200, 300]);
     assert.deepEqual(receiving.sent, [{ kind: 'fileDecline', id: ids.at(-1)!, reason: `too many transfers at once (max ${MAX_INCOMING_TRANSFERS})` }]);
-    await receiving.incoming.abortAll();
+    await receiving.incoming.suspendAll();
   });
 
   test('frames the protocol does not allow are protocol errors', async () => {
@@ -163,7 +165,7 @@ describe('IncomingTransfers', () => {
     await sentFrame(receiving, 'fileAccept');
     receiving.incoming.receive(chunk(Buffer.from('ab')));
     assert.throws(() => receiving.incoming.receive(chunk(Buffer.from('cd'))), /sent more than the 3 bytes it offered$/);
-    await receiving.incoming.abortAll();
+    await receiving.incoming.suspendAll();
   });
 
   test('past RECEIVE_BUFFER_BYTES not yet on disk the socket is paused, and read again once the disk caught up', async () => {
@@ -178,7 +180,7 @@ describe('IncomingTransfers', () => {
     const deadline = Date.now() + 5_000;
     while (receiving.reading.has('disk') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.equal(receiving.socketPaused(), false, 'reading again');
-    await receiving.incoming.abortAll();
+    await receiving.incoming.suspendAll();
   });
 
   test('a cancelled transfer is logged and its partial file removed', async () => {
@@ -188,22 +190,91 @@ describe('IncomingTransfers', () => {
     receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.from('hello') });
     receiving.incoming.receive({ kind: 'fileCancel', id, reason: 'changed my mind' });
     assert.deepEqual(receiving.logs, [`peer cancelled transfer ${id}: "changed my mind"`]);
-    await receiving.incoming.abortAll();
+    await receiving.incoming.suspendAll();
     assert.deepEqual(await readdir(dir), []);
     // A cancel that crosses our result is no violation.
     receiving.incoming.receive({ kind: 'fileCancel', id, reason: 'late' });
   });
 
-  test('abortAll resolves only once every partial file is gone, even one still being created or written', async () => {
+  test('suspendAll resolves once every partial file is synced and closed, and keeps each that holds data with its record', async () => {
     const { dir, held } = await downloadsDir();
     const receiving = receivingEnd(held);
     const writing = await acceptedOffer(receiving, 'writing.bin', 8 * 1024 * 1024);
     for (let i = 0; i < 64; i++) receiving.incoming.receive({ kind: 'fileChunk', id: writing, data: randomBytes(64 * 1024) });
     // Offered last: its temporary file is still being created when the connection ends.
-    receiving.incoming.receive({ kind: 'fileOffer', id: randomUUID(), name: 'opening.bin', size: 10 });
+    const opening = randomUUID();
+    receiving.incoming.receive({ kind: 'fileOffer', id: opening, name: 'opening.bin', size: 10 });
     assert.ok((await readdir(dir)).some(isTempName), 'a partial file exists');
-    await receiving.incoming.abortAll();
-    assert.deepEqual(await readdir(dir), [], 'nothing left, with no wait after abortAll');
+    await receiving.incoming.suspendAll();
+    assert.deepEqual((await readdir(dir)).sort(), [`.chat-${writing}.part`, `.chat-${writing}.state`], `kept: what has data; not the empty one of ${opening}`);
+    assert.equal((await stat(path.join(dir, `.chat-${writing}.part`))).size, 4 * 1024 * 1024, 'everything received is on disk');
+    const record = JSON.parse(await readFile(path.join(dir, `.chat-${writing}.state`), 'utf8'));
+    assert.deepEqual({ ...record, started: 0 }, { id: writing, name: 'writing.bin', size: 8 * 1024 * 1024, sender: ALICE, started: 0 });
+  });
+
+  test('the same sender offering the same transfer again continues at what is on disk, and the whole file is verified', async () => {
+    const { dir, held } = await downloadsDir();
+    const data = randomBytes(3 * 1024 * 1024 + 5);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const id = randomUUID();
+    const first = receivingEnd(held);
+    first.incoming.receive({ kind: 'fileOffer', id, name: 'resumed.bin', size: data.length });
+    assert.equal((await sentFrame(first, 'fileAccept')).offset, 0);
+    const cut = 1024 * 1024 + 3;
+    first.incoming.receive({ kind: 'fileChunk', id, data: data.subarray(0, cut) });
+    await first.incoming.suspendAll();
+
+    // Another key offering the same id gets nothing of it.
+    const mallory = receivingEnd(held, {}, undefined, 'b'.repeat(64));
+    mallory.incoming.receive({ kind: 'fileOffer', id, name: 'resumed.bin', size: data.length });
+    assert.equal((await sentFrame(mallory, 'fileDecline')).reason, 'receiver cannot write to its downloads directory');
+
+    const second = receivingEnd(held);
+    second.incoming.receive({ kind: 'fileOffer', id, name: 'resumed.bin', size: data.length });
+    assert.equal((await sentFrame(second, 'fileAccept')).offset, cut, 'continues where the first connection stopped');
+    second.incoming.receive({ kind: 'fileChunk', id, data: data.subarray(cut) });
+    second.incoming.receive({ kind: 'fileEnd', id, sha256 });
+    const result = await sentFrame(second, 'fileResult');
+    assert.equal(result.ok, true, result.reason);
+    assert.equal(result.sha256, sha256);
+    assert.equal((await readFile(path.join(dir, 'resumed.bin'))).equals(data), true);
+    assert.deepEqual(await readdir(dir), ['resumed.bin'], 'neither the partial file nor its record is left');
+  });
+
+  test('a sender continues from the offset the receiver holds: only the rest crosses the wire, the hash covers it all', async () => {
+    const { dir, held } = await downloadsDir();
+    const file = await sourceFile(2 * 1024 * 1024 + 9);
+    const { mtimeMs } = await stat(file.path);
+    const id = randomUUID();
+    const first = receivingEnd(held);
+    first.incoming.receive({ kind: 'fileOffer', id, name: 'report.bin', size: file.data.length });
+    await sentFrame(first, 'fileAccept');
+    first.incoming.receive({ kind: 'fileChunk', id, data: file.data.subarray(0, 1024 * 1024) });
+    await first.incoming.suspendAll();
+    const { sender, receiving } = wiredTransfers(held);
+    const progress: number[] = [];
+    const sent = await sender.send(file.path, 'report.bin', file.data.length, (bytes) => progress.push(bytes), { id, mtimeMs });
+    assert.equal(sent.sha256, file.sha256);
+    assert.equal(progress[0]! > 1024 * 1024, true, 'progress starts past what the receiver held');
+    assert.equal(receiving.files.length, 1);
+    assert.equal((await readFile(path.join(dir, 'report.bin'))).equals(file.data), true);
+  });
+
+  test('a source file changed since the transfer started fails it on both sides', async () => {
+    const { dir, held } = await downloadsDir();
+    const file = await sourceFile(1000);
+    const { sender, receiving } = wiredTransfers(held);
+    await assert.rejects(
+      sender.send(file.path, 'report.bin', 1000, () => undefined, { id: randomUUID(), mtimeMs: 1 }),
+      /^PeerError: .*report\.bin changed since the transfer started \(modified\): send it again$/,
+    );
+    const deadline = Date.now() + 5_000;
+    while (!receiving.logs.some((line) => line.includes('changed since the transfer started')) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.match(receiving.logs.join('\n'), /peer cancelled transfer .*changed since the transfer started/);
+    await receiving.incoming.suspendAll();
+    assert.deepEqual(await readdir(dir), [], 'the receiver dropped its partial file');
   });
 
   test('a transfer whose data does not match its hash fails with the reason and leaves nothing', async () => {
@@ -216,7 +287,7 @@ describe('IncomingTransfers', () => {
     assert.equal(result.ok, false);
     assert.match(result.reason, /^SHA-256 mismatch: got [0-9a-f]{64}, sender says (ab){32}$/);
     assert.match(receiving.logs.join('\n'), /transfer .* failed: "SHA-256 mismatch/);
-    await receiving.incoming.abortAll();
+    await receiving.incoming.suspendAll();
     assert.deepEqual(await readdir(dir), []);
     assert.equal(receiving.files.length, 0);
   });

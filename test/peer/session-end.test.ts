@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -244,7 +244,7 @@ describe('how a session ends', { timeout: 60_000 }, () => {
     await assert.rejects(alice.session.sendFile(file, 'x.bin', 1), (error) => error instanceof PeerError && error.end?.kind === 'duplicate');
   });
 
-  test('closed resolves only once a partially received file is gone from the downloads directory', async () => {
+  test('closed resolves only once a partially received file is on disk and closed, kept with its record for resuming', async () => {
     const downloads = path.join(await tempDir(), 'downloads');
     const { alice, bob } = await connectedPair({}, { downloadsDir: downloads });
     const source = path.join(await tempDir(), 'big.bin');
@@ -260,6 +260,11 @@ describe('how a session ends', { timeout: 60_000 }, () => {
     const end = await within(bob.session.closed, 'bob to close');
     assert.ok(partialSeen, 'the transfer was under way');
     assert.deepEqual(end, { kind: 'local', remote: true, detail: 'changed my mind' });
-    assert.deepEqual(await readdir(downloads), [], 'no partial file left the moment closed resolves');
+    const left = (await readdir(downloads)).sort();
+    assert.equal(left.length, 2, `the partial file and its record: ${left.join(', ')}`);
+    assert.match(left[0]!, /^\.chat-[0-9a-f-]{36}\.part$/);
+    assert.match(left[1]!, /^\.chat-[0-9a-f-]{36}\.state$/);
+    const held = (await stat(path.join(downloads, left[0]!))).size;
+    assert.ok(held >= 2 * FILE_READ_BYTES && held < 16 * FILE_READ_BYTES, `what arrived is on disk the moment closed resolves: ${held} bytes`);
   });
 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, mkdirSync, readdirSync, watch } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { appendFile, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import os from 'node:os';
@@ -310,30 +310,8 @@ async function listDir(dir: string): Promise<string[]> {
 }
 
 const isTempName = (name: string): boolean => name.startsWith('.chat-') && name.endsWith('.part');
-
-/**
- * Resolves once a temporary `.chat-*.part` file has appeared in `dir` and none is left; rejects
- * after `ms`. Call it before the file can appear: it watches the directory (inotify), so it sees a
- * file that is made and removed between two looks.
- */
-function tempFileMadeAndRemoved(dir: string, ms = SOON_MS): Promise<void> {
-  const watcher = watch(dir);
-  let made = false;
-  return new Promise<void>((resolve, reject) => {
-    const settle = (error?: Error) => {
-      clearTimeout(timer);
-      watcher.close();
-      if (error) reject(error);
-      else resolve();
-    };
-    const timer = setTimeout(() => settle(new Error(`within ${ms} ms: a temporary file was ${made ? 'made but left in' : 'never made in'} ${dir}`)), ms);
-    watcher.on('change', (_event, name) => {
-      if (typeof name === 'string' && isTempName(name)) made = true;
-      if (made && !readdirSync(dir).some(isTempName)) settle();
-    });
-    watcher.on('error', (error) => settle(error));
-  });
-}
+/** A listing with no file but one transfer's partial file and its record: ['part', 'state']. */
+const partialsOnly = (names: string[]): string[] => names.map((name) => /^\.chat-[0-9a-f-]{36}\.(part|state)$/.exec(name)?.[1] ?? name).sort();
 
 /** Waits (bounded) until no temporary `.chat-*.part` file is left, then returns the directory listing. */
 async function listAfterTempFilesGone(dir: string, ms = 3_000): Promise<string[]> {
@@ -430,7 +408,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
     test('a version 2 peer (it would record a resent message twice) is refused with the versions', async () => {
       const { raw, bob } = await rawAgainstSession();
       raw.hello({ version: 2, minVersion: 2 });
-      await assertClosedBy(bob, raw, /^protocol error: no common protocol version \(we speak 3-3, peer 2-2\)$/);
+      await assertClosedBy(bob, raw, /^protocol error: no common protocol version \(we speak 3-3, peer 2-2\): the peer runs an older chat; it must be upgraded$/);
     });
 
     test('a newer peer that still accepts our version settles on ours', async () => {
@@ -826,7 +804,7 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       assert.equal((await listDir(downloads)).length, MAX_INCOMING_TRANSFERS);
     });
 
-    test('a receiver that drops the connection midway leaves neither the file nor a temporary file', async () => {
+    test('a receiver that drops the connection midway stores no file, and keeps its partial file for resuming', async () => {
       const source = await tempDir('src');
       const downloads = await tempDir('dl');
       const { pair, alice, bob } = await connectedPair({}, { downloadsDir: downloads });
@@ -851,10 +829,10 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       await within(bob.closed, 'bob onClosed');
       await within(alice.closed, 'alice onClosed');
       assert.deepEqual(bob.files, []);
-      assert.deepEqual(await listAfterTempFilesGone(downloads), []);
+      assert.deepEqual(partialsOnly(await listDir(downloads)), ['part', 'state']);
     });
 
-    test('a sender that disconnects midway leaves neither the file nor a temporary file', async () => {
+    test('a sender that disconnects midway leaves no file, only its partial file for resuming', async () => {
       const downloads = await tempDir('dl');
       const { raw, bob } = await rawAfterHandshake({ downloadsDir: downloads });
       const id = randomUUID();
@@ -864,19 +842,20 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       raw.send({ kind: 'fileChunk', id, data: randomBytes(FILE_CHUNK_BYTES) });
       await waitUntil(() => readdirSync(downloads).some(isTempName), 'the temporary file');
       raw.socket.destroy();
-      assert.equal(await within(bob.closed, 'onClosed'), 'connection closed by peer');
-      assert.deepEqual(await listAfterTempFilesGone(downloads), []);
+      assert.equal(await within(bob.closed, 'onClosed', SOON_MS), 'connection closed by peer');
+      await within(bob.session.closed, 'closed', SOON_MS);
+      assert.deepEqual(partialsOnly(await listDir(downloads)), ['part', 'state']);
+      assert.equal(statSync(path.join(downloads, `.chat-${id}.part`)).size, 2 * FILE_CHUNK_BYTES, 'what arrived is kept');
     });
 
-    test('a sender that disconnects right after its offer leaves no temporary file', async () => {
+    test('a sender that disconnects right after its offer leaves nothing: an empty partial file is not kept', async () => {
       const downloads = await tempDir('dl');
       const { raw, bob } = await rawAfterHandshake({ downloadsDir: downloads });
-      // The offer's temporary file is created while the connection closes: it must be made and then removed.
-      const cleanedUp = tempFileMadeAndRemoved(downloads);
-      raw.socket.end(encodeFrame({ kind: 'fileOffer', id: randomUUID(), name: 'ghost.bin', size: 1000 }));
-      await within(bob.closed, 'onClosed');
-      await cleanedUp;
-      assert.deepEqual(await listDir(downloads), []);
+      const id = randomUUID();
+      raw.socket.end(encodeFrame({ kind: 'fileOffer', id, name: 'ghost.bin', size: 1000 }));
+      await within(bob.closed, 'onClosed', SOON_MS);
+      await within(bob.session.closed, 'closed', SOON_MS);
+      assert.deepEqual(await listDir(downloads), [], `nothing of transfer ${id} is left`);
     });
 
     test('a SHA-256 that does not match is reported to the sender and nothing is stored', async () => {

@@ -1,0 +1,60 @@
+// Partial files nobody continues are removed: those not written for the age limit, and the least
+// recently written beyond MAX_KEPT_PARTIALS, never one written in the last minute.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { PinnedDirectory } from '../../src/files/pinned-directory.ts';
+import { MAX_KEPT_PARTIALS, removeStalePartials } from '../../src/daemon/stale-partials.ts';
+import type { Logger } from '../../src/daemon/logger.ts';
+
+const dirs: string[] = [];
+after(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
+
+const HOUR = 60 * 60 * 1000;
+const lines: string[] = [];
+const log = { info: (line: string) => lines.push(line), warn: (line: string) => lines.push(line), error: (line: string) => lines.push(line) } as unknown as Logger;
+
+/** A partial file and its record, last written `ageMs` ago. */
+function partial(dir: string, ageMs: number, now: number): string {
+  const id = randomUUID();
+  for (const suffix of ['part', 'state']) {
+    const file = path.join(dir, `.chat-${id}.${suffix}`);
+    writeFileSync(file, 'x');
+    utimesSync(file, (now - ageMs) / 1000, (now - ageMs) / 1000);
+  }
+  return id;
+}
+
+describe('removeStalePartials', () => {
+  test('removes pairs older than the limit and leaves younger ones and other files', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'stale-'));
+    dirs.push(dir);
+    const held = PinnedDirectory.open(dir, 'downloads');
+    const now = Date.now();
+    const old = partial(dir, 8 * 24 * HOUR, now);
+    const young = partial(dir, HOUR, now);
+    writeFileSync(path.join(dir, 'kept.txt'), 'mine');
+    assert.equal(await removeStalePartials(held, 7 * 24 * HOUR, log, now), 2);
+    assert.deepEqual(readdirSync(dir).sort(), [`.chat-${young}.part`, `.chat-${young}.state`, 'kept.txt'].sort());
+    assert.ok(!readdirSync(dir).some((name) => name.includes(old)));
+    held.close();
+  });
+
+  test(`keeps at most ${MAX_KEPT_PARTIALS}, the most recently written, but never evicts one written in the last minute`, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'stale-'));
+    dirs.push(dir);
+    const held = PinnedDirectory.open(dir, 'downloads');
+    const now = Date.now();
+    const byAge = Array.from({ length: MAX_KEPT_PARTIALS + 3 }, (_, i) => partial(dir, (i + 2) * 60 * 1000, now));
+    const fresh = Array.from({ length: 2 }, () => partial(dir, 0, now));
+    await removeStalePartials(held, 7 * 24 * HOUR, log, now);
+    const left = new Set(readdirSync(dir).map((name) => name.slice(6, 42)));
+    for (const id of fresh) assert.ok(left.has(id), 'fresh ones are kept');
+    assert.equal(left.size, MAX_KEPT_PARTIALS);
+    for (const id of byAge.slice(-5)) assert.ok(!left.has(id), 'the least recently written are removed');
+    held.close();
+  });
+});
