@@ -1,38 +1,13 @@
+/** Writes one incoming file: under a hidden temporary name, hashed as it arrives, kept across drops, published only when complete and verified. */
 import { createHash, type Hash } from 'node:crypto';
-import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { writePrivateFile } from '../files/owner-only.ts';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import { publishWithoutOverwrite, safeFileName } from './file-names.ts';
+import { hashPrefix, partialNames, readPartialState, TransferCancelledError, writeAll, type PartialState } from './partial-file.ts';
 
-/**
- * What the receiver keeps beside a partial file, so that the same sender's offer of the same
- * transfer continues it, across drops and restarts.
- */
-export interface PartialState {
-  id: string;
-  name: string;
-  size: number;
-  /** The sender's key: only the key that started a transfer may continue it. */
-  sender: string;
-  /** When the transfer started (epoch ms). */
-  started: number;
-  /** Set when this side cancelled it while its sender was away: the next offer of it is declined. */
-  cancelled?: boolean;
-}
-
-/** The receiver's user cancelled this transfer (`chat transfers cancel`): an offer of it again is declined. */
-export class TransferCancelledError extends Error {
-  override name = 'TransferCancelledError';
-}
-
-/** The hidden names of a transfer's partial file and its state record in the downloads directory. */
-export function partialNames(id: string): { part: string; state: string } {
-  return { part: `.chat-${id}.part`, state: `.chat-${id}.state` };
-}
-
-/** Bytes read at once while re-hashing what a resumed partial file already holds. */
-const REHASH_BYTES = 1024 * 1024;
+export { partialNames, TransferCancelledError, type PartialState } from './partial-file.ts';
 
 /**
  * Receivers in this process by transfer id: a new connection's offer of a transfer waits for the
@@ -147,7 +122,7 @@ export class TransferReceiver {
   }
 
   private async openPartial(): Promise<number> {
-    const state = await this.readState();
+    const state = await readPartialState(this.downloads, this.stateName);
     if (state?.cancelled) throw new TransferCancelledError(`transfer ${this.id} was cancelled here`);
     if (state) {
       if (state.sender !== this.sender || state.name !== this.offeredName || state.size !== this.expectedSize) {
@@ -158,7 +133,7 @@ export class TransferReceiver {
       await this.handle.sync();
       const onDisk = Math.min((await this.handle.stat()).size, this.expectedSize);
       await this.handle.truncate(onDisk);
-      await this.rehash(onDisk);
+      await hashPrefix(this.handle, onDisk, this.hash, this.id);
       this.received = onDisk;
       this.written = onDisk;
       return onDisk;
@@ -169,31 +144,6 @@ export class TransferReceiver {
     const record: PartialState = { id: this.id, name: this.offeredName, size: this.expectedSize, sender: this.sender, started: Date.now() };
     writePrivateFile(this.downloads.entryPath(this.stateName), `${JSON.stringify(record)}\n`);
     return 0;
-  }
-
-  private async readState(): Promise<PartialState | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.downloads.entryPath(this.stateName), 'utf8');
-    } catch {
-      return undefined;
-    }
-    try {
-      return JSON.parse(text) as PartialState;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** The final SHA-256 covers the whole file: what an earlier connection wrote is hashed again. */
-  private async rehash(bytes: number): Promise<void> {
-    const block = Buffer.allocUnsafe(REHASH_BYTES);
-    for (let position = 0; position < bytes;) {
-      const { bytesRead } = await this.handle!.read(block, 0, Math.min(block.length, bytes - position), position);
-      if (bytesRead === 0) throw new Error(`partial file of transfer ${this.id} shrank while it was read`);
-      this.hash.update(block.subarray(0, bytesRead));
-      position += bytesRead;
-    }
   }
 
   /**
@@ -335,16 +285,5 @@ export class TransferReceiver {
     await unlink(this.downloads.entryPath(this.tempName)).catch(() => undefined);
     await unlink(this.downloads.entryPath(this.stateName)).catch(() => undefined);
     this.letGo();
-  }
-}
-
-/** writev until every byte is written (regular files rarely write short, but may). */
-async function writeAll(handle: FileHandle, buffers: Buffer[], total: number, position: number): Promise<void> {
-  let written = (await handle.writev(buffers, position)).bytesWritten;
-  if (written === total) return;
-  const rest = Buffer.concat(buffers).subarray(written);
-  while (written < total) {
-    const { bytesWritten } = await handle.write(rest, written - (total - rest.length), undefined, position + written);
-    written += bytesWritten;
   }
 }

@@ -1,0 +1,73 @@
+/**
+ * A receiver's partial file of one transfer on disk: its hidden names, the state record kept
+ * beside it so that a resumed offer can continue it, and reading back what it already holds.
+ */
+import type { Hash } from 'node:crypto';
+import { readFile, type FileHandle } from 'node:fs/promises';
+import type { PinnedDirectory } from '../files/pinned-directory.ts';
+
+/**
+ * What the receiver keeps beside a partial file, so that the same sender's offer of the same
+ * transfer continues it, across drops and restarts.
+ */
+export interface PartialState {
+  id: string;
+  name: string;
+  size: number;
+  /** The sender's key: only the key that started a transfer may continue it. */
+  sender: string;
+  /** When the transfer started (epoch ms). */
+  started: number;
+  /** Set when this side cancelled it while its sender was away: the next offer of it is declined. */
+  cancelled?: boolean;
+}
+
+/** The receiver's user cancelled this transfer (`chat transfers cancel`): an offer of it again is declined. */
+export class TransferCancelledError extends Error {
+  override name = 'TransferCancelledError';
+}
+
+/** The hidden names of a transfer's partial file and its state record in the downloads directory. */
+export function partialNames(id: string): { part: string; state: string } {
+  return { part: `.chat-${id}.part`, state: `.chat-${id}.state` };
+}
+
+/** Bytes read at once while re-hashing what a resumed partial file already holds. */
+export const REHASH_BYTES = 1024 * 1024;
+
+/** The state record `name` in `downloads`, or undefined when it is missing or unreadable (then the partial file is not trusted). */
+export async function readPartialState(downloads: PinnedDirectory, name: string): Promise<PartialState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(downloads.entryPath(name), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as PartialState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The final SHA-256 covers the whole file: what an earlier connection wrote (`bytes` of it) is hashed again. */
+export async function hashPrefix(handle: FileHandle, bytes: number, hash: Hash, id: string): Promise<void> {
+  const block = Buffer.allocUnsafe(REHASH_BYTES);
+  for (let position = 0; position < bytes;) {
+    const { bytesRead } = await handle.read(block, 0, Math.min(block.length, bytes - position), position);
+    if (bytesRead === 0) throw new Error(`partial file of transfer ${id} shrank while it was read`);
+    hash.update(block.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+}
+
+/** writev until every byte is written (regular files rarely write short, but may). */
+export async function writeAll(handle: FileHandle, buffers: Buffer[], total: number, position: number): Promise<void> {
+  let written = (await handle.writev(buffers, position)).bytesWritten;
+  if (written === total) return;
+  const rest = Buffer.concat(buffers).subarray(written);
+  while (written < total) {
+    const { bytesWritten } = await handle.write(rest, written - (total - rest.length), undefined, position + written);
+    written += bytesWritten;
+  }
+}
