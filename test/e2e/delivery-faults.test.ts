@@ -9,6 +9,7 @@ import { resolveProfilePaths } from '../../src/control/paths.ts';
 import type { ChatEvent, SendResult } from '../../src/control/protocol.ts';
 import { ChatHome } from '../helpers/chat.ts';
 import { FaultProxy } from '../helpers/fault-proxy.ts';
+import { seededRandom } from '../helpers/random-data.ts';
 
 /** Messages of each kill test. */
 const COUNT = 2000;
@@ -17,18 +18,6 @@ const CUT_COUNT = 10_000;
 const CUTS = 20;
 /** Sends in flight on the control connection at once: a script that pipelines. */
 const PIPELINE = 50;
-
-/** A small seeded generator (mulberry32): a failing run can be replayed with its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function until(condition: () => Promise<boolean> | boolean, what: string, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -126,7 +115,7 @@ describe('delivery under faults', { timeout: 600_000 }, () => {
 
   test(`${CUT_COUNT} messages while a proxy cuts the link at ${CUTS} random points: each arrives once, in order`, async () => {
     const seed = Number(process.env.CHAT_TEST_SEED ?? Date.now() % 1_000_000);
-    const next = random(seed);
+    const next = seededRandom(seed);
     const { home, bob } = await setup();
     const proxy = await FaultProxy.start(bob.port);
     try {
@@ -173,7 +162,7 @@ describe('delivery under faults', { timeout: 600_000 }, () => {
     const alice = await control(home, 'alice');
     await alice.request('connect', { host: '127.0.0.1', port: bob.port });
     let bobControl = await control(home, 'bob');
-    const all = texts(random(1));
+    const all = texts(seededRandom(1));
     const sending = pipeline(alice, all, () => undefined);
     await until(async () => (await messageCount(bobControl)) >= COUNT / 4, `bob holding ${COUNT / 4} messages`);
     process.kill(bob.pid, 'SIGKILL');
@@ -194,7 +183,7 @@ describe('delivery under faults', { timeout: 600_000 }, () => {
     let alice = await control(home, 'alice');
     const bobControl = await control(home, 'bob');
     await alice.request('connect', { host: '127.0.0.1', port: bob.port });
-    const all = texts(random(2));
+    const all = texts(seededRandom(2));
     const answered: SendResult[] = [];
     const sending = pipeline(alice, all, (result) => answered.push(result));
     await until(() => answered.length >= COUNT / 4, `${COUNT / 4} answers`);

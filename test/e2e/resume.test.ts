@@ -3,41 +3,20 @@
 // the fault proxy); a source file changed meanwhile fails with the reason on both sides; a partial
 // file nobody continues is removed after the limit.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { appendFile, open, readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { ControlClient } from '../../src/control/client.ts';
 import { resolveProfilePaths } from '../../src/control/paths.ts';
 import { ChatHome, collect, historyOf, isAlive } from '../helpers/chat.ts';
 import { FaultProxy } from '../helpers/fault-proxy.ts';
+import { sha256Of, writeRandomFile } from '../helpers/random-data.ts';
 
 const MiB = 1024 * 1024;
 const FILE_BYTES = 64 * MiB;
 /** What may cross twice: what was in flight (socket buffers, the proxy) when the link went. */
 const RESENT_BOUND = 16 * MiB;
-
-async function writeRandomFile(file: string, size: number): Promise<string> {
-  const hash = createHash('sha256');
-  const handle = await open(file, 'w');
-  try {
-    for (let written = 0; written < size; written += 4 * MiB) {
-      const data = randomBytes(Math.min(4 * MiB, size - written));
-      hash.update(data);
-      await handle.write(data);
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
-}
-
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,15 +1,15 @@
 // A 200 MB transfer with messages flowing both ways while it runs, flat daemon memory, and a
 // transfer cut off midway that leaves no file under the final name.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { ControlClient } from '../../src/control/client.ts';
 import { resolveProfilePaths } from '../../src/control/paths.ts';
 import { ChatHome, CLI, collect, historyOf, isAlive } from '../helpers/chat.ts';
+import { sha256Of, writeRandomFile } from '../helpers/random-data.ts';
 
 const BIG_FILE_BYTES = 200 * 1024 * 1024;
 /**
@@ -17,28 +17,6 @@ const BIG_FILE_BYTES = 200 * 1024 * 1024;
  * measured by `npm run bench`.
  */
 const MEMORY_BOUND_BYTES = 230 * 1024 * 1024;
-
-async function writeRandomFile(file: string, size: number): Promise<string> {
-  const hash = createHash('sha256');
-  const handle = await open(file, 'w');
-  try {
-    const block = 4 * 1024 * 1024;
-    for (let written = 0; written < size; written += block) {
-      const data = randomBytes(Math.min(block, size - written));
-      hash.update(data);
-      await handle.write(data);
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
-}
-
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 async function peakRss(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');

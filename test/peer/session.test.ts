@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { appendFile, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import os from 'node:os';
@@ -38,6 +38,7 @@ import {
 import { FramePeer, type FrameOf } from '../helpers/frame-peer.ts';
 import { createSocketPair, type SocketPair } from '../helpers/socket-pair.ts';
 import { within } from '../helpers/within.ts';
+import { sha256Of } from '../helpers/random-data.ts';
 
 const MiB = 1024 * 1024;
 /** What a TLS transport would report as the other side's key; the session only passes it on. */
@@ -292,12 +293,6 @@ async function randomFile(dir: string, name: string, size: number): Promise<Test
     await handle.close();
   }
   return { path: filePath, size, sha256: hash.digest('hex') };
-}
-
-async function sha256Of(filePath: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(filePath)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 async function listDir(dir: string): Promise<string[]> {
