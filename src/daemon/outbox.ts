@@ -44,11 +44,11 @@ export interface OutboxOptions {
   feed: EventFeed;
   log: Logger;
   /**
-   * While nobody is connected: the peer this daemon means to reach again (the reconnect target),
-   * which decides over the last peer that happened to connect: a stranger who connected once
+   * While nobody is connected: the peer this daemon means to reach again (the reconnect target,
+   * last_peer.json), not the last one that happened to connect: a stranger who connected once
    * while bob was away must not receive what is sent for bob.
    */
-  intended?(): Recipient | undefined;
+  intended(): Recipient | undefined;
 }
 
 export interface Queued {
@@ -77,11 +77,6 @@ export class Outbox {
   attach(session: PeerSession, peer: PeerInfo): void {
     const attachment: Attachment = { session, fingerprint: peer.fingerprint, cursor: 0, inFlight: 0, inFlightBytes: 0 };
     this.current = attachment;
-    try {
-      this.ledger.setLastPeer({ fingerprint: peer.fingerprint, name: peer.name }, new Date().toISOString());
-    } catch (error) {
-      this.options.log.warn(`could not record ${quote(peer.name)} as the last peer: ${String(error)}`);
-    }
     const waiting = this.ledger.queuedPeers().find((queued) => queued.fingerprint === peer.fingerprint)?.count ?? 0;
     if (waiting > 0) this.options.log.info(`peer ${peer.address}: sending the ${waiting} messages queued for ${quote(peer.name)} first`);
     this.pump(attachment);
@@ -89,12 +84,12 @@ export class Outbox {
 
   /**
    * Who a message sent now is for: the connected peer; else the peer this daemon means to reach
-   * again (see OutboxOptions.intended); else the one it was connected to last.
+   * again (see OutboxOptions.intended).
    */
   recipient(): Recipient | undefined {
     const { current } = this;
     const peer = current && !current.session.isClosed ? current.session.peer : undefined;
-    return peer ? { fingerprint: peer.fingerprint, name: peer.name } : this.options.intended?.() ?? this.ledger.lastPeer();
+    return peer ? { fingerprint: peer.fingerprint, name: peer.name } : this.options.intended();
   }
 
   /**

@@ -58,9 +58,6 @@ export interface MessageLedger {
   queued(fingerprint: string, afterSeq: number, limit: number): OutgoingMessage[];
   /** Every key that has queued messages, oldest queue first. */
   queuedPeers(): QueuedCount[];
-  /** The peer this profile was last connected to: who messages go to while none is. */
-  lastPeer(): Recipient | undefined;
-  setLastPeer(peer: Recipient, time: string): void;
 }
 
 /**
@@ -82,12 +79,6 @@ export const MESSAGE_TABLES = `
     PRIMARY KEY (direction, id, peer)
   ) WITHOUT ROWID;
   CREATE INDEX messages_queued ON messages (peer, seq) WHERE state = 'queued';
-  CREATE TABLE last_peer (
-    only        INTEGER PRIMARY KEY CHECK (only = 1),
-    fingerprint TEXT NOT NULL,
-    name        TEXT NOT NULL,
-    time        TEXT NOT NULL
-  );
 `;
 
 export class SqliteMessageLedger implements MessageLedger {
@@ -101,8 +92,6 @@ export class SqliteMessageLedger implements MessageLedger {
   private readonly selectQueuedPeers: StatementSync;
   private readonly selectKey: StatementSync;
   private readonly insertKey: StatementSync;
-  private readonly selectLastPeer: StatementSync;
-  private readonly upsertLastPeer: StatementSync;
 
   /** `append` stores an event in the same database (and transaction) as these tables. */
   constructor(db: DatabaseSync, append: (event: NewEvent) => ChatEvent) {
@@ -127,11 +116,6 @@ export class SqliteMessageLedger implements MessageLedger {
     );
     this.selectKey = db.prepare('SELECT key FROM peer_keys WHERE fingerprint = ?');
     this.insertKey = db.prepare('INSERT INTO peer_keys (fingerprint) VALUES (?)');
-    this.selectLastPeer = db.prepare('SELECT fingerprint, name FROM last_peer WHERE only = 1');
-    this.upsertLastPeer = db.prepare(
-      'INSERT INTO last_peer (only, fingerprint, name, time) VALUES (1, ?, ?, ?) ' +
-        'ON CONFLICT (only) DO UPDATE SET fingerprint = excluded.fingerprint, name = excluded.name, time = excluded.time',
-    );
   }
 
   outgoing(id: string): OutgoingMessage | undefined {
@@ -171,15 +155,6 @@ export class SqliteMessageLedger implements MessageLedger {
       const { fingerprint, count, body } = row as { fingerprint: string; count: number; body: string };
       return { fingerprint, name: (JSON.parse(body) as MessageEvent).to, count };
     });
-  }
-
-  lastPeer(): Recipient | undefined {
-    const [row] = this.selectLastPeer.all() as unknown as Recipient[];
-    return row ? { fingerprint: row.fingerprint, name: row.name } : undefined;
-  }
-
-  setLastPeer(peer: Recipient, time: string): void {
-    this.upsertLastPeer.run(peer.fingerprint, peer.name, time);
   }
 
   private stateOf(id: string): OutgoingState | undefined {

@@ -30,7 +30,7 @@ export interface HistoryStore {
 export type WorkOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** 1: the event log. 2: the messages table (de-duplication, outbox) and the last peer. */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /**
  * Pages written to the WAL before SQLite checkpoints them into the database and starts the WAL
@@ -122,6 +122,9 @@ class SqliteHistoryStore implements HistoryStore {
       // Messages recorded under schema 1 are not entered: version 2 of the peer protocol never
       // resent one, so none of them can come again.
       if (row.user_version < 2) this.db.exec(MESSAGE_TABLES);
+      // Schema 2 kept the last connected peer here too; the reconnect target (last_peer.json) is
+      // the one record of who messages are for while nobody is connected.
+      if (row.user_version < 3) this.db.exec('DROP TABLE IF EXISTS last_peer');
       this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       this.db.exec('COMMIT');
     } catch (error) {

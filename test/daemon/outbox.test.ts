@@ -9,7 +9,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { EventFeed } from '../../src/daemon/event-feed.ts';
 import type { Logger } from '../../src/daemon/logger.ts';
 import { MAX_IN_FLIGHT_BYTES, MAX_MESSAGES_IN_FLIGHT, Outbox } from '../../src/daemon/outbox.ts';
-import type { OutgoingMessage } from '../../src/history/message-ledger.ts';
+import type { OutgoingMessage, Recipient } from '../../src/history/message-ledger.ts';
 import { openHistory, type HistoryStore } from '../../src/history/store.ts';
 import { PeerSession, type PeerInfo } from '../../src/peer/session.ts';
 import type { MessageFrame } from '../../src/wire/frames.ts';
@@ -48,10 +48,11 @@ describe('outbox', { timeout: 60_000 }, () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  function freshOutbox(): void {
+  /** `intended`: the reconnect target, who messages are for while nobody is connected. */
+  function freshOutbox(intended: () => Recipient | undefined = () => undefined): void {
     history = openHistory(path.join(root, `history-${cleanups.length}-${Date.now()}.db`));
     feed = new EventFeed(history, quiet);
-    outbox = new Outbox({ name: 'alice', ledger: history.messages, feed, log: quiet });
+    outbox = new Outbox({ name: 'alice', ledger: history.messages, feed, log: quiet, intended });
     cleanups.push(() => feed.close());
   }
 
@@ -129,16 +130,17 @@ describe('outbox', { timeout: 60_000 }, () => {
     assert.equal(history.messages.queued(BOB, 0, 10).length, 1, 'bob\'s still waits');
   });
 
-  test('the recipient while nobody is connected is the last peer, also after a restart', async () => {
-    freshOutbox();
+  test('while nobody is connected the recipient is the reconnect target, never the last key that happened to connect', async () => {
+    let target: Recipient | undefined;
+    freshOutbox(() => target);
     assert.equal(outbox.recipient(), undefined, 'nobody yet');
-    const peer = await connect('bob', BOB);
-    outbox.attach(peer.session, peer.info);
-    peer.peer.close();
-    await waitUntil(() => peer.session.isClosed, 'the end');
+    const carol = await connect('carol', CAROL);
+    outbox.attach(carol.session, carol.info);
+    carol.peer.close();
+    await waitUntil(() => carol.session.isClosed, 'the end');
+    assert.equal(outbox.recipient(), undefined, 'carol connected once: not who we mean to reach');
+    target = bob;
     assert.deepEqual(outbox.recipient(), bob);
-    const restarted = new Outbox({ name: 'alice', ledger: history.messages, feed, log: quiet });
-    assert.deepEqual(restarted.recipient(), bob);
   });
 
   test(`at most ${MAX_MESSAGES_IN_FLIGHT} messages are unacknowledged at once; each ACK lets one more go`, async () => {

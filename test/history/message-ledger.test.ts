@@ -123,25 +123,17 @@ describe('message ledger: outbox and de-duplication', { timeout: 30_000 }, () =>
     assert.deepEqual(texts, ['hi', 'hi', 'mine', 'same id as ours']);
   });
 
-  test('the outbox, the de-duplication and the last peer survive a restart (they are in the file)', () => {
+  test('the outbox and the de-duplication survive a restart (they are in the file)', () => {
     const { store, file } = fresh();
     const waiting = outgoing('still waiting');
     store.messages.queue(waiting);
     const received = incoming('got it');
     store.messages.receive(received, BOB);
-    store.messages.setLastPeer({ fingerprint: BOB, name: 'bob' }, new Date().toISOString());
     close(store);
 
     const again = reopen(file);
     assert.deepEqual(again.messages.queued(BOB, 0, 10).map((message) => message.id), [waiting.id]);
     assert.equal(again.messages.receive(received, BOB), undefined, 'still known after the restart');
-    assert.deepEqual(again.messages.lastPeer(), { fingerprint: BOB, name: 'bob' });
-    again.messages.setLastPeer({ fingerprint: CAROL, name: 'carol' }, new Date().toISOString());
-    assert.deepEqual(again.messages.lastPeer(), { fingerprint: CAROL, name: 'carol' });
-  });
-
-  test('no last peer before the first connection', () => {
-    assert.equal(fresh().store.messages.lastPeer(), undefined);
   });
 
   test('the look-ups use indexes, so they stay cheap however long the history grows', () => {
@@ -177,7 +169,28 @@ describe('message ledger: outbox and de-duplication', { timeout: 30_000 }, () =>
     assert.ok(store.messages.receive(incoming('new'), BOB));
     close(store);
     const check = new DatabaseSync(file, { readOnly: true });
-    assert.equal((check.prepare('PRAGMA user_version').all()[0] as { user_version: number }).user_version, 2);
+    assert.equal((check.prepare('PRAGMA user_version').all()[0] as { user_version: number }).user_version, 3);
+    check.close();
+  });
+
+  test('a history of schema 2 loses its second record of the last peer (last_peer.json is the one) and keeps its outbox', () => {
+    const file = path.join(root, 'schema-2.db');
+    const first = reopen(file);
+    const waiting = outgoing('still waiting');
+    first.messages.queue(waiting);
+    close(first);
+    const db = new DatabaseSync(file);
+    db.exec(`
+      CREATE TABLE last_peer (only INTEGER PRIMARY KEY CHECK (only = 1), fingerprint TEXT NOT NULL, name TEXT NOT NULL, time TEXT NOT NULL);
+      PRAGMA user_version = 2;
+    `);
+    db.close();
+    const store = reopen(file);
+    assert.deepEqual(store.messages.queued(BOB, 0, 10).map((message) => message.id), [waiting.id]);
+    close(store);
+    const check = new DatabaseSync(file, { readOnly: true });
+    assert.equal((check.prepare('PRAGMA user_version').all()[0] as { user_version: number }).user_version, 3);
+    assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE name = 'last_peer'").all(), []);
     check.close();
   });
 });
