@@ -18,6 +18,7 @@ export function formatStatus(status: StatusResult): HumanText {
     ['connection', status.reconnect ? reconnectLine(status.reconnect) : status.connection],
     ['peer', peer],
     ...(status.peer ? [['peer key', formatFingerprint(status.peer.fingerprint)] as [string, string]] : []),
+    ['outbox', status.queued === 0 ? 'empty' : `${status.queued} ${status.queued === 1 ? 'message' : 'messages'} waiting (chat outbox)`],
     ['downloads', status.downloads],
     ['log', status.log],
   ];

@@ -65,6 +65,8 @@ export interface StatusResult {
   peer: PeerSummary | null;
   /** Set while the link dropped and this daemon redials the peer by itself; else null. */
   reconnect: ReconnectSummary | null;
+  /** Messages in the outbox: queued and not yet acknowledged by their peer, for every key. */
+  queued: number;
   home: string;
   log: string;
   startedAt: string;

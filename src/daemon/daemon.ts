@@ -219,6 +219,7 @@ export class ChatDaemon {
       connection: peer ? 'connected' : 'disconnected',
       peer,
       reconnect: peer ? null : this.reconnector.summary(),
+      queued: this.outbox.queuedCount(),
       home: this.config.paths.home,
       log: this.config.paths.logFile,
       startedAt: this.startedAt,

@@ -82,6 +82,11 @@ export class Outbox {
     this.pump(attachment);
   }
 
+  /** How many messages wait in the outbox, for every key. */
+  queuedCount(): number {
+    return this.ledger.queuedPeers().reduce((sum, peer) => sum + peer.count, 0);
+  }
+
   /**
    * Who a message sent now is for: the connected peer; else the peer this daemon means to reach
    * again (see OutboxOptions.intended).

@@ -91,9 +91,13 @@ describe('the outbox: sending while the peer is away', { timeout: 240_000 }, () 
     const human = await home.run(['outbox', '--profile', 'alice']);
     assert.match(human.stdout, /^bob \(fingerprint [0-9a-f ]+\): 2 messages queued\n/);
     assert.match(human.stdout, new RegExp(`  \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d  ${queued.id}  second\n`));
+    const status = await home.run(['daemon', 'status', '--profile', 'alice']);
+    assert.match(status.stdout, /^outbox {6}2 messages waiting \(chat outbox\)$/m);
+    assert.equal(JSON.parse((await home.run(['daemon', 'status', '--json', '--profile', 'alice'])).stdout).queued, 2);
 
     await bobBack();
     await outboxEmptied();
+    assert.equal(JSON.parse((await home.run(['daemon', 'status', '--json', '--profile', 'alice'])).stdout).queued, 0);
     const texts = ['before', 'while bob is away', 'second'];
     const bobs = messages(await historyOf(home, 'bob'), 'in');
     assert.deepEqual(bobs.map((event) => event.text), texts, 'bob has each once, in order');
