@@ -17,6 +17,7 @@ import type { ChatEvent } from '../src/history/events.ts';
 import { resolveProfilePaths } from '../src/control/paths.ts';
 import { loadOrCreateIdentity } from '../src/identity/identity.ts';
 import { ChatHome, CLI, collect, ROOT } from '../test/helpers/chat.ts';
+import { seededRandom } from '../test/helpers/random-data.ts';
 
 const MiB = 1024 * 1024;
 /** Bounds on every wait, so a hung daemon or tool fails the bench instead of stalling it. */
@@ -105,18 +106,6 @@ function percentile(sorted: number[], p: number): number {
   const low = Math.floor(rank);
   const high = Math.ceil(rank);
   return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
-}
-
-/** mulberry32: a small seeded generator, so the transfer order is reproducible. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
