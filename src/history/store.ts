@@ -29,7 +29,7 @@ export interface HistoryStore {
 
 export type WorkOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** 1: the event log. 2: the messages table (de-duplication, outbox) and the last peer. */
+/** 1: the event log. 2: the messages table (de-duplication, outbox) and the last peer. 3: that last peer dropped (last_peer.json is the record). */
 const SCHEMA_VERSION = 3;
 
 /**
