@@ -20,6 +20,7 @@ export function formatStatus(status: StatusResult): HumanText {
     ...(status.peer ? [['peer key', formatFingerprint(status.peer.fingerprint)] as [string, string]] : []),
     ['downloads', status.downloads],
     ['log', status.log],
+    ['supervisor', status.supervisor ?? '-'],
   ];
   return joinLines(rows.map(([key, value]) => human`${key.padEnd(11)} ${value}`));
 }
