@@ -1,0 +1,62 @@
+// The main script of the single executable (scripts/package-sea.ts builds it): unpacks the embedded
+// package (bin/, dist/, its bundled node_modules) once into an owner-only cache folder, then runs
+// bin/run.js as `chat`, or bin/chatd.js as `chatd`, with this executable as the Node.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const sea = require('node:sea');
+const { createRequire } = require('node:module');
+const { pathToFileURL } = require('node:url');
+
+/** @type {{ hash: string, files: Array<[string, number, number, number]> }} path, offset, size, mode */
+const index = JSON.parse(sea.getAsset('index.json', 'utf8'));
+const root = path.join(cacheBase(), `sea-${index.hash}`);
+if (!fs.existsSync(path.join(root, '.complete'))) unpack(root);
+
+// A SEA's argv is [executable, executable, ...arguments]; the scripts read process.argv.slice(2).
+const args = process.argv.slice(2);
+const chatd = path.join(root, 'bin', 'chatd.js');
+let script = path.join(root, 'bin', 'run.js');
+if (path.basename(process.execPath).startsWith('chatd')) script = chatd;
+// `chat daemon start` spawns process.execPath with bin/chatd.js first: this executable again.
+else if (args[0] === chatd) script = args.shift();
+process.argv = [process.execPath, script, ...args];
+// import() from this embedded script is not file based; a file in the package can import.
+createRequire(path.join(root, 'package.json'))('./sea-import.cjs')(pathToFileURL(script).href);
+
+/** $XDG_CACHE_HOME/chat or ~/.cache/chat; a per-user folder in the temporary directory without a home. */
+function cacheBase() {
+  if (process.env.XDG_CACHE_HOME) return path.join(process.env.XDG_CACHE_HOME, 'chat');
+  const home = os.homedir();
+  if (home && home !== '/') return path.join(home, '.cache', 'chat');
+  return path.join(os.tmpdir(), `chat-${process.getuid?.() ?? 'user'}`);
+}
+
+/** Unpacks into a fresh folder beside `target`, then renames it: a racing `chatd` sees all or nothing. */
+function unpack(target) {
+  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+  const parent = fs.lstatSync(path.dirname(target));
+  // Whoever could write there could swap the code this executable runs.
+  if (!parent.isDirectory() || (process.getuid && parent.uid !== process.getuid()) || (parent.mode & 0o022) !== 0) {
+    process.stderr.write(`chat: ${path.dirname(target)} must be a folder of yours that only you can write to (it holds chat's unpacked code)\n`);
+    process.exit(1);
+  }
+  const temporary = `${target}.${process.pid}.tmp`;
+  fs.rmSync(temporary, { recursive: true, force: true });
+  const archive = new Uint8Array(sea.getRawAsset('app'));
+  for (const [file, offset, size, mode] of index.files) {
+    const destination = path.join(temporary, file);
+    fs.mkdirSync(path.dirname(destination), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(destination, archive.subarray(offset, offset + size), { mode });
+  }
+  fs.writeFileSync(path.join(temporary, 'sea-import.cjs'), 'module.exports = (url) => import(url);\n');
+  fs.writeFileSync(path.join(temporary, '.complete'), '');
+  try {
+    fs.renameSync(temporary, target);
+  } catch (error) {
+    // Another start of this same build got there first: its copy is as good as ours.
+    fs.rmSync(temporary, { recursive: true, force: true });
+    if (!fs.existsSync(path.join(target, '.complete'))) throw error;
+  }
+}
