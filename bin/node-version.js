@@ -19,7 +19,7 @@ export function ensureSupportedNode(scriptUrl, { forwardSigint = false } = {}) {
   if (major > MINIMUM[0] || (major === MINIMUM[0] && minor >= MINIMUM[1])) return Promise.resolve();
   const bundled = bundledNode();
   if (!bundled) {
-    process.stderr.write(`chat: needs Node.js ${MINIMUM.join('.')} or newer (this is ${process.version}), and the package's own Node is missing: in a clone run "npm ci"; for an installed chat, install it again with install scripts allowed (npm install -g --allow-scripts=node)\n`);
+    process.stderr.write(`chat: needs Node.js ${MINIMUM.join('.')} or newer (this is ${process.version}), and the package's own Node is missing: in a clone run "npm ci"; for an installed chat, install it again without --ignore-scripts (the package "node" fetches it in its install script)\n`);
     process.exit(1);
   }
   const child = spawn(bundled, [fileURLToPath(scriptUrl), ...process.argv.slice(2)], { stdio: 'inherit' });

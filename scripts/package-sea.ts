@@ -57,19 +57,20 @@ async function main(): Promise<void> {
   mkdirSync(SEA_DIR, { recursive: true });
   const { app, index } = archive(packageFiles());
   writeFileSync(path.join(SEA_DIR, 'app'), app);
-  writeFileSync(path.join(SEA_DIR, 'index.json'), JSON.stringify(index));
+  writeFileSync(path.join(SEA_DIR, 'index.json'), JSON.stringify(index.files));
+  writeFileSync(path.join(SEA_DIR, 'hash'), index.hash);
   const config = {
     main: path.join(ROOT, 'scripts', 'sea', 'launcher.cjs'),
     output: path.join(SEA_DIR, 'sea-prep.blob'),
     disableExperimentalSEAWarning: true,
     useCodeCache: true,
-    assets: { 'index.json': path.join(SEA_DIR, 'index.json'), app: path.join(SEA_DIR, 'app') },
+    assets: { hash: path.join(SEA_DIR, 'hash'), 'index.json': path.join(SEA_DIR, 'index.json'), app: path.join(SEA_DIR, 'app') },
   };
   writeFileSync(path.join(SEA_DIR, 'sea-config.json'), JSON.stringify(config, null, 2));
   execFileSync(process.execPath, ['--experimental-sea-config', path.join(SEA_DIR, 'sea-config.json')], { stdio: 'inherit' });
   copyFileSync(process.execPath, EXECUTABLE);
   await postject.inject(EXECUTABLE, 'NODE_SEA_BLOB', readFileSync(config.output), { sentinelFuse: SENTINEL_FUSE });
-  for (const scratch of ['app', 'index.json', 'sea-prep.blob', 'sea-config.json']) rmSync(path.join(SEA_DIR, scratch));
+  for (const scratch of ['app', 'hash', 'index.json', 'sea-prep.blob', 'sea-config.json']) rmSync(path.join(SEA_DIR, scratch));
   process.stdout.write(`${index.files.length} files, ${(app.length / 1e6).toFixed(1)} MB of code, in one ${(lstatSync(EXECUTABLE).size / 1e6).toFixed(0)} MB executable (Node ${process.versions.node}, ${process.platform}-${process.arch})\n`);
   process.stdout.write(`${EXECUTABLE}\n`);
 }

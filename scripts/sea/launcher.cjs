@@ -9,9 +9,8 @@ const sea = require('node:sea');
 const { createRequire } = require('node:module');
 const { pathToFileURL } = require('node:url');
 
-/** @type {{ hash: string, files: Array<[string, number, number, number]> }} path, offset, size, mode */
-const index = JSON.parse(sea.getAsset('index.json', 'utf8'));
-const root = path.join(cacheBase(), `sea-${index.hash}`);
+// Only the hash is read on every start; the index of files only when unpacking.
+const root = path.join(cacheBase(), `sea-${sea.getAsset('hash', 'utf8')}`);
 if (!fs.existsSync(path.join(root, '.complete'))) unpack(root);
 
 // A SEA's argv is [executable, executable, ...arguments]; the scripts read process.argv.slice(2).
@@ -45,7 +44,9 @@ function unpack(target) {
   const temporary = `${target}.${process.pid}.tmp`;
   fs.rmSync(temporary, { recursive: true, force: true });
   const archive = new Uint8Array(sea.getRawAsset('app'));
-  for (const [file, offset, size, mode] of index.files) {
+  /** @type {Array<[string, number, number, number]>} path, offset, size, mode */
+  const files = JSON.parse(sea.getAsset('index.json', 'utf8'));
+  for (const [file, offset, size, mode] of files) {
     const destination = path.join(temporary, file);
     fs.mkdirSync(path.dirname(destination), { recursive: true, mode: 0o700 });
     fs.writeFileSync(destination, archive.subarray(offset, offset + size), { mode });
