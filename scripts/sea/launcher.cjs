@@ -9,8 +9,17 @@ const sea = require('node:sea');
 const { createRequire } = require('node:module');
 const { pathToFileURL } = require('node:url');
 
+const base = cacheBase();
+fs.mkdirSync(base, { recursive: true, mode: 0o700 });
+// Whoever could write there could put the code this executable runs: checked on every start, as
+// the folder may be in the shared temporary directory.
+const owner = fs.lstatSync(base);
+if (!owner.isDirectory() || (process.getuid && owner.uid !== process.getuid()) || (owner.mode & 0o022) !== 0) {
+  process.stderr.write(`chat: ${base} must be a folder of yours that only you can write to (it holds chat's unpacked code)\n`);
+  process.exit(1);
+}
 // Only the hash is read on every start; the index of files only when unpacking.
-const root = path.join(cacheBase(), `sea-${sea.getAsset('hash', 'utf8')}`);
+const root = path.join(base, `sea-${sea.getAsset('hash', 'utf8')}`);
 if (!fs.existsSync(path.join(root, '.complete'))) unpack(root);
 
 // A SEA's argv is [executable, executable, ...arguments]; the scripts read process.argv.slice(2).
@@ -34,13 +43,6 @@ function cacheBase() {
 
 /** Unpacks into a fresh folder beside `target`, then renames it: a racing `chatd` sees all or nothing. */
 function unpack(target) {
-  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-  const parent = fs.lstatSync(path.dirname(target));
-  // Whoever could write there could swap the code this executable runs.
-  if (!parent.isDirectory() || (process.getuid && parent.uid !== process.getuid()) || (parent.mode & 0o022) !== 0) {
-    process.stderr.write(`chat: ${path.dirname(target)} must be a folder of yours that only you can write to (it holds chat's unpacked code)\n`);
-    process.exit(1);
-  }
   const temporary = `${target}.${process.pid}.tmp`;
   fs.rmSync(temporary, { recursive: true, force: true });
   const archive = new Uint8Array(sea.getRawAsset('app'));

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -132,5 +132,14 @@ describe('the single executable', { timeout: 600_000, skip: process.platform ===
     assert.match((await run(chatd, ['--help'], env)).stdout, /^usage: chatd/);
     // `chat daemon start` runs this same file as the daemon.
     await seedDemo((args) => run(executable, args, env), dir, (pid) => assert.equal(readlinkSync(`/proc/${pid}/exe`), executable));
+  });
+
+  test('refuses to run code from a cache folder that others can write to', async () => {
+    const cache = path.join(dir, 'open-cache');
+    mkdirSync(path.join(cache, 'chat'), { recursive: true });
+    chmodSync(path.join(cache, 'chat'), 0o777);
+    const result = await run(executable, ['--version'], { PATH: '', HOME: path.join(dir, 'home'), XDG_CACHE_HOME: cache });
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, `chat: ${path.join(cache, 'chat')} must be a folder of yours that only you can write to (it holds chat's unpacked code)\n`);
   });
 });
