@@ -8,6 +8,7 @@ test('systemd, launchd and init are told apart; a Terminal on macOS (XPC_SERVICE
   assert.equal(detectSupervisor({ env: { XPC_SERVICE_NAME: 'org.example.chatd' }, ppid: 1, spawnedByChat: false }), 'launchd');
   assert.equal(detectSupervisor({ env: { XPC_SERVICE_NAME: '0' }, ppid: 4242, spawnedByChat: false }), null);
   assert.equal(detectSupervisor({ env: {}, ppid: 1, spawnedByChat: false }), 'init');
+  assert.equal(detectSupervisor({ env: {}, ppid: 0, spawnedByChat: false }), 'init', 'chatd as pid 1 of a container');
   assert.equal(detectSupervisor({ env: {}, ppid: 4242, spawnedByChat: false }), null);
 });
 
