@@ -3,7 +3,7 @@
 // "chat daemon start" runs this same file in the background.
 import { ensureSupportedNode } from './node-version.js';
 
-ensureSupportedNode(import.meta.url);
+await ensureSupportedNode(import.meta.url, { forwardSigint: true });
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
 const { runDaemon } = await import('../dist/daemon/main.js');

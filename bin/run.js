@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { ensureSupportedNode } from './node-version.js';
 
-ensureSupportedNode(import.meta.url);
+await ensureSupportedNode(import.meta.url);
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
 // `chat send` and `chat daemon status` skip oclif (see src/cli/fast-path.ts); the rest is oclif.

@@ -21,6 +21,7 @@ export function formatStatus(status: StatusResult): HumanText {
     ['outbox', status.queued === 0 ? 'empty' : `${status.queued} ${status.queued === 1 ? 'message' : 'messages'} waiting (chat outbox)`],
     ['downloads', status.downloads],
     ['log', status.log],
+    ['supervisor', status.supervisor ?? '-'],
   ];
   return joinLines(rows.map(([key, value]) => human`${key.padEnd(11)} ${value}`));
 }

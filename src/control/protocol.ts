@@ -51,6 +51,9 @@ export interface ReconnectSummary {
   lastError: string | null;
 }
 
+/** The service managers `status` recognises (daemon/supervisor.ts says how). */
+export type Supervisor = 'systemd' | 'launchd' | 'init';
+
 export interface StatusResult {
   pid: number;
   name: string;
@@ -71,6 +74,8 @@ export interface StatusResult {
   log: string;
   startedAt: string;
   version: string;
+  /** The service manager that runs the daemon (`systemd`, `launchd`, `init`), or null. */
+  supervisor: Supervisor | null;
 }
 
 export interface ConnectParams {

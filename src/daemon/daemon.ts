@@ -40,6 +40,8 @@ export interface DaemonConfig {
   /** Held open since the start (see PinnedDirectory): received files go into this very directory. */
   downloads: PinnedDirectory;
   version: string;
+  /** The service manager running this daemon (supervisor.ts). Default: none. */
+  supervisor?: StatusResult['supervisor'];
   identity: Identity;
   knownPeers: KnownPeers;
   /** Larger file offers are declined. */
@@ -224,6 +226,7 @@ export class ChatDaemon {
       log: this.config.paths.logFile,
       startedAt: this.startedAt,
       version: this.config.version,
+      supervisor: this.config.supervisor ?? null,
     };
   }
 }

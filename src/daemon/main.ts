@@ -18,6 +18,7 @@ import { openHistory } from '../history/store.ts';
 import { ChatDaemon } from './daemon.ts';
 import { createFileLogger, type Logger } from './logger.ts';
 import { AlreadyRunningError, acquirePidLock } from './pid-lock.ts';
+import { detectSupervisor } from './supervisor.ts';
 
 /** With --ping-interval: how many intervals of silence a peer gets before it is dropped. */
 const SILENT_INTERVALS_BEFORE_DROP = 4;
@@ -29,6 +30,7 @@ starts the same program in the background. Environment: CHAT_HOME, CHAT_PROFILE.
 
 /** Entry point of bin/chatd.js. Reports readiness to a parent `chat daemon start` over IPC if there is one. */
 export async function runDaemon(argv: string[]): Promise<void> {
+  const supervisor = detectSupervisor({ env: process.env, ppid: process.ppid, spawnedByChat: process.send !== undefined });
   const report = (message: DaemonReport) =>
     new Promise<void>((resolve) => {
       if (!process.send) resolve();
@@ -104,7 +106,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     }
     const daemon = new ChatDaemon(
       {
-        paths, name, host: options.host, port, downloads, version: await readVersion(), identity, knownPeers, maxFileSize, keepalive,
+        paths, name, host: options.host, port, downloads, version: await readVersion(), supervisor, identity, knownPeers, maxFileSize, keepalive,
         reconnect: reconnectEnabled(options['no-reconnect']), ...testTimings(),
       },
       history,

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { Config } from '@oclif/core';
 import { defaultChatHome } from '../../src/control/paths.ts';
 import { ChatHome, CLI, collect, isAlive, ROOT } from '../helpers/chat.ts';
+import { findOldSystemNode } from '../helpers/system-node.ts';
 
 async function waitUntil(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -154,20 +155,3 @@ describe('daemon life cycle', { timeout: 180_000 }, () => {
     assert.match(result.stdout, /node-v24\./);
   });
 });
-
-/** A `node` on the PATH (outside this project) whose version is below what chat needs. */
-function findOldSystemNode(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/local/bin', '/usr/bin'])) {
-    if (dir.includes('node_modules')) continue;
-    const candidate = path.join(dir, 'node');
-    if (!existsSync(candidate)) continue;
-    try {
-      const version = execFileSync(candidate, ['-p', 'process.versions.node']).toString().trim();
-      const [major, minor] = version.split('.').map(Number) as [number, number];
-      if (major < 22 || (major === 22 && minor < 13)) return candidate;
-    } catch {
-      // not runnable: ignore
-    }
-  }
-  return undefined;
-}
