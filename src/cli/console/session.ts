@@ -54,6 +54,8 @@ export class ConsoleSession {
   private turn: Promise<void> = Promise.resolve();
   /** Answers of `status` asked after peer events: only the newest one counts. */
   private statusAsked = 0;
+  /** The newest of them, waited for on leaving (an unanswered request would hold the process). */
+  private refreshing: Promise<void> = Promise.resolve();
 
   constructor(options: ConsoleSessionOptions) {
     this.options = options;
@@ -177,7 +179,7 @@ export class ConsoleSession {
     if (event.type === 'peer') {
       this.link = linkAfter(this.link, event);
       this.screen.setPrompt(promptFor(this.link));
-      void this.refreshLink();
+      this.refreshing = this.refreshLink();
       if (event.state === 'connected' && this.sender.heldCount > 0) void this.inTurn(() => this.sendHeld());
     }
     if (this.sender.showDelivery(event)) return;
@@ -209,6 +211,7 @@ export class ConsoleSession {
 
   /** Waits for the transfers started here (Ctrl-C leaves at once), then says what is left undelivered. */
   private async leave(): Promise<void> {
+    await Promise.all([this.refreshing, this.turn]);
     const sending = this.transfers.names;
     if (sending.length > 0 && !this.daemonGone) {
       this.screen.print(human`* waiting for ${sending.join(', ')} to be sent (Ctrl-C leaves now: the daemon goes on sending, see chat transfers)`);
