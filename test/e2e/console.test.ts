@@ -7,6 +7,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { ChatHome, CLI, historyOf, isAlive, waitForLine } from '../helpers/chat.ts';
+import { FaultProxy } from '../helpers/fault-proxy.ts';
 import { writeRandomFile } from '../helpers/random-data.ts';
 
 /** Everything a child prints, kept from the start, so no line is missed between two waits. */
@@ -29,15 +30,13 @@ const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status
 
 interface HistoryEvent { seq: number; type: string; text?: string; name?: string; direction?: string }
 
-/** Follows a profile's history (`chat tail --json`) from now on; `until` resolves at the first event that matches. */
-function followHistory(home: ChatHome, profile: string): { until(match: (event: HistoryEvent) => boolean, what: string): Promise<HistoryEvent>; stop(): void } {
-  const tail = home.spawn(['tail', '--profile', profile, '--json', '-n', '0']);
-  const seen: HistoryEvent[] = [];
+/** Follows a profile's history (`chat tail --json`) from its newest event on; `until` resolves at the first later event that matches. */
+async function followHistory(home: ChatHome, profile: string): Promise<{ until(match: (event: HistoryEvent) => boolean): Promise<HistoryEvent>; stop(): void }> {
+  // --since the newest seq, not -n 0: nothing that happens while the tail starts is missed.
+  const newest = ((await historyOf(home, profile, 1))[0]?.seq ?? 0) as number;
+  const tail = home.spawn(['tail', '--profile', profile, '--json', '--since', String(newest)]);
   return {
-    until: (match) => waitForLine<HistoryEvent>(tail, (event) => {
-      seen.push(event);
-      return match(event);
-    }, 30_000),
+    until: (match) => waitForLine<HistoryEvent>(tail, match, 30_000),
     stop: () => tail.kill(),
   };
 }
@@ -52,18 +51,25 @@ describe('chat console', { timeout: 120_000 }, () => {
     bob = await home.startDaemon('bob');
   });
 
+  test('the first question is the port: another answer is said not to be sent', async () => {
+    const result = await home.run(['console', '--profile', 'alice'], { input: 'hello?\n/quit\n' });
+    assert.equal(result.code, 0, result.stdout);
+    assert.match(result.stdout, /^chat: .*"hello\?"/m);
+    assert.match(result.stdout, /^\* not sent: that was the answer to the port question/m);
+  });
+
   test('a line typed before any peer was ever connected is kept and goes after /connect; /disconnect', async () => {
     const consoleProcess = home.spawn(['console', '--profile', 'alice']);
     const screen = transcript(consoleProcess);
     const done = once(consoleProcess, 'exit');
-    const bobHistory = followHistory(home, 'bob');
+    const bobHistory = await followHistory(home, 'bob');
     try {
       await screen(/\* not connected\./);
       // Enter skips the first question; the next line is a message, not a port.
       consoleProcess.stdin!.write('\nkept before any peer\n');
       await screen(/\* kept: no peer was ever connected/);
       consoleProcess.stdin!.write(`/connect ${bob.port}\n`);
-      const arrived = await bobHistory.until((event) => event.type === 'message', 'the kept line at bob');
+      const arrived = await bobHistory.until((event) => event.type === 'message');
       assert.equal(arrived.text, 'kept before any peer');
       consoleProcess.stdin!.end('/disconnect\n/quit\n');
       const [code] = await done;
@@ -169,7 +175,10 @@ describe('chat console', { timeout: 120_000 }, () => {
     assert.equal(await readFile(path.join(bob.downloads, 'from-home.txt'), 'utf8'), 'found through ~\n');
   });
 
-  test('on a terminal: the prompt shows the link; a progress line stays above it while typing goes on', { skip: hasScript ? false : 'util-linux script is not installed' }, async () => {
+  test('on a terminal: the first question, then the prompt shows the link; a progress line stays above it while typing goes on', { skip: hasScript ? false : 'util-linux script is not installed' }, async () => {
+    assert.equal((await home.run(['disconnect', '--profile', 'alice'])).code, 0);
+    // Through a proxy that can hold the transfer back, so that it is surely still running when the line is typed.
+    const proxy = await FaultProxy.start(bob.port);
     // `script` gives the console a pseudo-terminal; its input is this pipe, its output the terminal's.
     const command = `stty cols 120 rows 40; exec '${process.execPath}' '${CLI}' console --profile alice`;
     const child: ChildProcess = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { cwd: home.dir, env: home.env() });
@@ -184,18 +193,32 @@ describe('chat console', { timeout: 120_000 }, () => {
       }
     };
     const done = once(child, 'exit');
-    const bobHistory = followHistory(home, 'bob');
+    const bobHistory = await followHistory(home, 'bob');
     try {
+      await waitFor(/peer port \(or host:port; Enter to skip\): $/);
+      child.stdin!.write(`${proxy.port}\r`);
       await waitFor(/bob > $/);
+      const heldBackAt = proxy.bytes.up + proxy.bytes.down + 4 * 1024 * 1024;
+      proxy.silenceAfter(4 * 1024 * 1024);
       child.stdin!.write('transfer big.bin\r');
       await waitFor(/ big\.bin \[#*-*\] \d+% /);
+      for (const deadline = Date.now() + 20_000; proxy.bytes.up + proxy.bytes.down < heldBackAt;) {
+        if (Date.now() > deadline) throw new Error('the transfer never reached the partition');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       child.stdin!.write('typed while sending\r');
-      const arrived = await bobHistory.until((event) => event.type === 'message' || event.type === 'file', 'the typed line at bob');
-      assert.equal(arrived.type, 'message', 'the line arrived before the file');
-      await waitFor(/\* sent big\.bin/);
       // After Enter the console goes up two rows (the progress line and the line typed), clears
       // them, and writes the typed line (now part of the transcript) and the progress line under it.
-      assert.match(raw, /\x1b\[2A\r\x1b\[Jbob > typed while sending\r\n {2}big\.bin \[#*-*\] \d+% /, shown());
+      const typedLineGoesUp = /\x1b\[2A\r\x1b\[Jbob > typed while sending\r\n {2}big\.bin \[#*-*\] \d+% /;
+      const deadline = Date.now() + 20_000;
+      while (!typedLineGoesUp.test(raw)) {
+        if (Date.now() > deadline) throw new Error(`the typed line did not go up above the progress line:\n${JSON.stringify(raw)}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      proxy.heal();
+      const arrived = await bobHistory.until((event) => event.type === 'message');
+      assert.equal(arrived.text, 'typed while sending');
+      await waitFor(/\* sent big\.bin/);
       assert.equal((await home.run(['disconnect', '--profile', 'bob'])).code, 0);
       await waitFor(/\(not connected\) > $/);
       child.stdin!.write('/quit\r');
@@ -204,6 +227,7 @@ describe('chat console', { timeout: 120_000 }, () => {
     } finally {
       bobHistory.stop();
       child.kill('SIGKILL');
+      await proxy.close();
     }
     assert.ok((await readdir(bob.downloads)).includes('big (1).bin'), 'the second big.bin arrived');
   });

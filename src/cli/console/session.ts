@@ -90,7 +90,7 @@ export class ConsoleSession {
       const line = next.value.trim();
       const answer = askingPort && line !== '' && !line.startsWith('/');
       askingPort = false;
-      if (answer) await this.inTurn(() => this.connect(line));
+      if (answer) await this.inTurn(() => this.answerPortQuestion(line));
       else if (line !== '' && (await this.inTurn(() => this.handle(line))) === 'quit') {
         end = 'quit';
         break;
@@ -148,6 +148,18 @@ export class ConsoleSession {
         }
         return undefined;
     }
+  }
+
+  /** The first question's answer: a port connects; anything else is said not to have been sent. */
+  private async answerPortQuestion(line: string): Promise<void> {
+    try {
+      parsePeerTarget(line);
+    } catch (error) {
+      this.fail(error);
+      this.screen.print(human`* not sent: that was the answer to the port question. Type it again to send it; /connect PORT connects`);
+      return;
+    }
+    await this.connect(line);
   }
 
   private async connect(target: string): Promise<void> {
