@@ -82,6 +82,25 @@ describe('chat console', { timeout: 120_000 }, () => {
     assert.equal(status.connection, 'disconnected', '/disconnect closed the connection');
   });
 
+  test('a peer that dials in while the port is asked answers the question: the next line is a message', async () => {
+    const consoleProcess = home.spawn(['console', '--profile', 'bob']);
+    const screen = transcript(consoleProcess);
+    const done = once(consoleProcess, 'exit');
+    const aliceHistory = await followHistory(home, 'alice');
+    try {
+      await screen(/\* not connected\./);
+      assert.equal((await home.run(['connect', '--profile', 'alice', String(bob.port)])).code, 0);
+      await screen(/\* connected to alice/);
+      consoleProcess.stdin!.write('not a port\n');
+      const arrived = await aliceHistory.until((event) => event.type === 'message');
+      assert.equal(arrived.text, 'not a port');
+      consoleProcess.stdin!.end('/disconnect\n/quit\n');
+      assert.deepEqual(await done, [0, null]);
+    } finally {
+      aliceHistory.stop();
+    }
+  });
+
   test('piped input: asks for the port first, then sends lines and files in order', async () => {
     const file = path.join(home.dir, 'notes.txt');
     await writeFile(file, 'console file\n');

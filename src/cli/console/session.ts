@@ -50,6 +50,8 @@ export class ConsoleSession {
   private link: LinkState = NOT_CONNECTED;
   private ownName = '';
   private daemonGone = false;
+  /** The first question is on the screen: the next line typed answers it (until a peer connects by itself). */
+  private askingPort = false;
   /** Typed lines and the sending of kept lines, one at a time, in order. */
   private turn: Promise<void> = Promise.resolve();
   /** Answers of `status` asked after peer events: only the newest one counts. */
@@ -82,14 +84,14 @@ export class ConsoleSession {
     });
     await followEvents(this.client, 0, (event) => this.showEvent(event));
     this.screen.print(this.banner());
-    let askingPort = this.link.state === 'not connected';
-    this.screen.setPrompt(askingPort ? PORT_QUESTION : promptFor(this.link));
+    this.askingPort = this.link.state === 'not connected';
+    this.screen.setPrompt(this.askingPort ? PORT_QUESTION : promptFor(this.link));
 
     let end: ConsoleEnd = 'endOfInput';
     for (let next = await this.typed.next(); !next.done && !this.daemonGone; next = await this.typed.next()) {
       const line = next.value.trim();
-      const answer = askingPort && line !== '' && !line.startsWith('/');
-      askingPort = false;
+      const answer = this.askingPort && line !== '' && !line.startsWith('/');
+      this.askingPort = false;
       if (answer) await this.inTurn(() => this.answerPortQuestion(line));
       else if (line !== '' && (await this.inTurn(() => this.handle(line))) === 'quit') {
         end = 'quit';
@@ -190,7 +192,9 @@ export class ConsoleSession {
   private showEvent(event: ChatEvent): void {
     if (event.type === 'peer') {
       this.link = linkAfter(this.link, event);
-      this.screen.setPrompt(promptFor(this.link));
+      // A peer that dialled in answers the question: the next line is a message.
+      if (this.link.state === 'connected') this.askingPort = false;
+      if (!this.askingPort) this.screen.setPrompt(promptFor(this.link));
       this.refreshing = this.refreshLink();
       if (event.state === 'connected' && this.sender.heldCount > 0) void this.inTurn(() => this.sendHeld());
     }
@@ -207,7 +211,7 @@ export class ConsoleSession {
       const status = await this.client.request('status', {});
       if (asked !== this.statusAsked) return;
       this.link = linkOfStatus(status);
-      this.screen.setPrompt(promptFor(this.link));
+      if (!this.askingPort) this.screen.setPrompt(promptFor(this.link));
     } catch {
       // The daemon went away: onClose says so.
     }
