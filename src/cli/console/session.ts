@@ -249,7 +249,8 @@ export class ConsoleSession {
     this.failures++;
     const cliError = toCliError(error, '');
     if (cliError.code === 'not_connected') {
-      this.link = NOT_CONNECTED;
+      // The link went down meanwhile (or is being redialled): the prompt follows the daemon's word.
+      this.refreshing = this.refreshLink();
       this.screen.print(human`chat: not connected to a peer; type /connect PORT first`);
       return;
     }
