@@ -21,7 +21,11 @@ export function writeJsonLine(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
-/** Moves to the start of the terminal's current line and clears it (the console's prompt line). */
-export function clearTerminalLine(): void {
-  process.stdout.write('\r\u001b[K');
+/**
+ * Moves the cursor up `rows` rows, to the start of that line, and clears everything from there
+ * down: the console's status lines and its prompt, before it writes a line above them and draws
+ * them again.
+ */
+export function eraseConsoleArea(rows: number): void {
+  process.stdout.write(`${rows > 0 ? `\u001b[${rows}A` : ''}\r\u001b[J`);
 }
