@@ -48,6 +48,8 @@ export class ControlClient {
   private readonly rpc: JSONRPCServerAndClient;
   private readonly closeListeners: Array<() => void> = [];
   private closed = false;
+  /** close() was called: requests still waiting end at once, and say so. */
+  private closedHere = false;
 
   private constructor(ipc: IPCModule) {
     this.ipc = ipc;
@@ -110,7 +112,11 @@ export class ControlClient {
     } catch (error) {
       if (!(error instanceof JSONRPCErrorException)) throw error;
       // json-rpc-2.0 reports a dropped connection as code 0.
-      if (error.code === 0) throw new DaemonGoneError(`the daemon closed the connection during "${method}"`);
+      if (error.code === 0) {
+        throw new DaemonGoneError(this.closedHere
+          ? `the control connection was closed before the daemon answered "${method}"`
+          : `the daemon closed the connection during "${method}"`);
+      }
       throw new ControlError(error.code, error.message);
     }
   }
@@ -127,8 +133,12 @@ export class ControlClient {
     else this.closeListeners.push(listener);
   }
 
+  /** Ends the connection; requests still waiting reject at once (DaemonGoneError) instead of at their timeout. */
   close(): void {
+    if (this.closed) return;
+    this.closedHere = true;
     this.dispose();
+    this.rpc.rejectAllPendingRequests('closed');
   }
 
   private handleDisconnect(): void {
