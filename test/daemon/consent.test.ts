@@ -133,7 +133,8 @@ describe('the consent rule of an in-process daemon, on every path', { timeout: 9
     const since = node.history.events.length;
     const peer = await dialIn(identity, name, node);
     const bye = await peer.waitFor('bye');
-    await peer.waitClosed();
+    // Closed from our side: the daemon would wait its BYE linger (2 s) for a peer that stays.
+    peer.close();
     assert.equal(peer.frames.some((frame) => frame.kind === 'hello'), false, 'refused at its HELLO, before ours');
     const event = await node.history.waitFor((e) => e.type === 'peer' && e.state === 'refused', `${name} refused`, { since });
     assert.ok(event.type === 'peer');
@@ -219,15 +220,16 @@ describe('the consent rule of an in-process daemon, on every path', { timeout: 9
     await control.request('invite', {});
     const since = alice.history.events.length;
     const [first, second] = await Promise.all([dialIn(dave, 'dave'), dialIn(erin, 'erin')]);
-    const outcomes = await Promise.all([first, second].map((peer) => Promise.race([
-      peer.waitFor('pong', (pong) => pong.nonce === 0).then(() => 'in'),
-      peer.waitFor('bye').then((bye) => bye.reason),
-    ])));
-    assert.equal(outcomes.filter((outcome) => outcome === 'in').length, 1, JSON.stringify(outcomes));
-    assert.deepEqual(outcomes.filter((outcome) => outcome !== 'in'), [NOT_ACCEPTING]);
-    await alice.history.waitFor((event) => event.type === 'peer' && event.state === 'refused', 'the loser refused', { since });
+    // Each ends in a confirmation answered (let in) or a BYE (refused, at its HELLO or when it was
+    // about to become the peer): wait for the daemon to have decided both, then read what each got.
+    const won = await alice.history.waitFor((event) => event.type === 'peer' && event.state === 'connected', 'the winner connected', { since });
+    const lost = await alice.history.waitFor((event) => event.type === 'peer' && event.state === 'refused', 'the loser refused', { since });
+    assert.ok(won.type === 'peer' && lost.type === 'peer');
+    assert.deepEqual([won.fingerprint, lost.fingerprint].sort(), [dave.fingerprint, erin.fingerprint].sort(), 'one each');
+    const [winner, loser] = won.fingerprint === dave.fingerprint ? [first, second] : [second, first];
+    assert.equal((await loser.waitFor('bye')).reason, NOT_ACCEPTING);
+    assert.equal(winner.frames.some((frame) => frame.kind === 'bye'), false);
     assert.equal([dave, erin].filter((identity) => alice.knownPeers.hasKey(identity.fingerprint)).length, 1, 'one new pin');
-    const winner = outcomes[0] === 'in' ? first : second;
     await disconnected(winner);
   });
 
@@ -254,6 +256,29 @@ describe('the consent rule of an in-process daemon, on every path', { timeout: 9
       await disconnected(await connected(gina, 'gina'));
     } finally {
       await gina.remove();
+    }
+  });
+
+  test('two daemons that both have pinned peers dial each other at once: they end up connected, pinned on both sides', async () => {
+    const hank = await startInProcessDaemon({ name: 'hank' });
+    try {
+      // hank is no fresh daemon either: someone else is pinned there, so neither side lets a stranger in.
+      hank.knownPeers.remember('ivy', erin.fingerprint, new Date().toISOString());
+      const [aliceControl, hankControl] = await Promise.all([alice.control(), hank.control()]);
+      const outcomes = await Promise.allSettled([
+        aliceControl.request('connect', { host: '127.0.0.1', port: hank.port }),
+        hankControl.request('connect', { host: '127.0.0.1', port: alice.port }),
+      ]);
+      // Each dial proved the other's key before the other's HELLO arrived: both commands succeed
+      // (the two daemons then keep one of the two connections, peer-protocol.md, *Duplicates*).
+      assert.deepEqual(outcomes.map((outcome) => outcome.status), ['fulfilled', 'fulfilled'], JSON.stringify(outcomes));
+      await alice.history.waitFor((event) => event.type === 'peer' && event.state === 'connected' && event.fingerprint === hank.identity.fingerprint, 'hank connected');
+      await hank.history.waitFor((event) => event.type === 'peer' && event.state === 'connected' && event.fingerprint === alice.identity.fingerprint, 'alice connected');
+      assert.equal(alice.knownPeers.check('hank', hank.identity.fingerprint).status, 'known');
+      assert.equal(hank.knownPeers.check('alice', alice.identity.fingerprint).status, 'known');
+      await aliceControl.request('disconnect', {});
+    } finally {
+      await hank.cleanup();
     }
   });
 
