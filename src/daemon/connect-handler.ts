@@ -63,7 +63,10 @@ export async function handleConnect(
     throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reasonOf(error)}`);
   }
   const proven = peerFingerprint(secure);
-  if (proven) context.gatekeeper.dialledKey(proven);
+  // Consent is for the key the user meant: with `fingerprint` (always so for a redial, which is
+  // no user's act) a key that is not it gets none, or whoever took over an address we redial
+  // could dial us back as a consented stranger.
+  if (proven && (!fingerprint || proven === fingerprint)) context.gatekeeper.dialledKey(proven);
   const session = slot.open(secure, 'out', target, {
     expectedFingerprint: fingerprint,
     handshakeTimeoutMs: Math.max(1, handshakeDeadline - Date.now()),

@@ -259,6 +259,19 @@ describe('the consent rule of an in-process daemon, on every path', { timeout: 9
     }
   });
 
+  test('a dial that reaches another key than --fingerprint (or a redial, which always has one) consents to nobody', async () => {
+    const control = await alice.control();
+    const squatter = await createTestIdentity();
+    try {
+      const port = await listenAs(squatter, 'bob');
+      await assert.rejects(control.request('connect', { host: '127.0.0.1', port, fingerprint: bob.fingerprint }), (error: unknown) =>
+        error instanceof ControlError && error.code === ErrorCode.identityMismatch);
+      assert.equal((await refused(squatter, 'squatter')).reason, NOT_ACCEPTING);
+    } finally {
+      await squatter.remove();
+    }
+  });
+
   test('two daemons that both have pinned peers dial each other at once: they end up connected, pinned on both sides', async () => {
     const hank = await startInProcessDaemon({ name: 'hank' });
     try {
