@@ -38,6 +38,10 @@ describe('who may connect: consent, chat invite, chat peers add', { timeout: 120
     const again = await home.run(['connect', '--profile', 'alice', `[::1]:${bob.port}`]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, new RegExp(`^already connected to bob \\(\\[::1\\]:${bob.port}\\)\n`));
+    // An IPv6 address in an error is written the way it is typed, not "::1:1".
+    const nobody = await home.run(['connect', '--profile', 'carol', '[::1]:1']);
+    assert.equal(nobody.code, 1);
+    assert.match(nobody.stderr, /^chat: cannot connect to \[::1\]:1: connection refused/);
 
     const status = json<{ host: string; addresses: string[]; accept: string; invite: unknown; peer: { listenAddress: string } }>(
       await home.run(['daemon', 'status', '--profile', 'alice', '--json']));
