@@ -53,8 +53,8 @@ export interface AdmissionInput {
 
 /**
  * Keys first (`--fingerprint`, then the key pinned to the claimed name), then consent for a key
- * not pinned (decideConsent), then room for a name not pinned yet (NewPeerLimit), then the slot: another key is `busy` whatever name or instance it
- * claims. Two connections with the same key are the same peer twice: both ends keep the one
+ * not pinned (decideConsent), then room for a name not pinned yet (NewPeerLimit), then the slot:
+ * another key is `busy` whatever name or instance it claims. Two connections with the same key are the same peer twice: both ends keep the one
  * dialled by the side with the smaller fingerprint, and when one side dialled both (a reconnect
  * while the old link still looks alive) the newer one.
  */
