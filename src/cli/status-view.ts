@@ -37,11 +37,11 @@ function acceptLine(status: StatusResult): string {
   return status.invite ? `${status.accept} (invite open, ${timeLeft(status.invite)} left)` : status.accept;
 }
 
-/** What is left of an invite, in the coarsest unit that says it: `45 s`, `9 min`, `2 h 5 min`. */
+/** What is left of an invite, in the coarsest unit that says it: `95 s`, `9 min`, `2 h 5 min` (seconds below 2 min, where a minute is half of it). */
 export function timeLeft(invite: InviteSummary): string {
   const seconds = Math.ceil(invite.expiresInMs / 1000);
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.ceil(seconds / 60);
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
   if (minutes < 60) return `${minutes} min`;
   return `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
 }
