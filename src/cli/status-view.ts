@@ -1,12 +1,13 @@
 /** `chat daemon status` as a person reads it. */
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
-import type { ReconnectSummary, StatusResult } from '../control/protocol.ts';
+import type { InviteSummary, ReconnectSummary, StatusResult } from '../control/protocol.ts';
+import { formatAddress, isWildcardHost } from '../text/host-port.ts';
 import { human, joinLines, type HumanText } from './output.ts';
 
 /** `chat daemon status` for a person: one aligned key/value row per line. */
 export function formatStatus(status: StatusResult): HumanText {
   const peer = status.peer
-    ? human`${status.peer.name} (${status.peer.address}, ${status.peer.direction === 'out' ? 'we dialled' : 'they dialled'})`
+    ? human`${status.peer.name} (${status.peer.listenAddress ?? status.peer.address}, ${status.peer.direction === 'out' ? 'we dialled' : 'they dialled'})`
     : '-';
   const rows: Array<[string, HumanText | string]> = [
     ['status', 'running'],
@@ -14,7 +15,9 @@ export function formatStatus(status: StatusResult): HumanText {
     ['name', status.name],
     ['identity', formatFingerprint(status.fingerprint)],
     ['profile', status.profile],
-    ['listening', `${status.host}:${status.port}`],
+    ['listening', listeningAddress(status)],
+    ...(isWildcardHost(status.host) ? status.addresses.map((address, index) => [index === 0 ? 'dial at' : '', address] as [string, string]) : []),
+    ['accept', acceptLine(status)],
     ['connection', status.reconnect ? reconnectLine(status.reconnect) : status.connection],
     ['peer', peer],
     ...(status.peer ? [['peer key', formatFingerprint(status.peer.fingerprint)] as [string, string]] : []),
@@ -24,6 +27,25 @@ export function formatStatus(status: StatusResult): HumanText {
     ['supervisor', status.supervisor ?? '-'],
   ];
   return joinLines(rows.map(([key, value]) => human`${key.padEnd(11)} ${value}`));
+}
+
+/** The address the daemon listens on, `[::]:7001` for IPv6. */
+export function listeningAddress(status: Pick<StatusResult, 'host' | 'port'>): string {
+  return formatAddress(status.host, status.port);
+}
+
+/** `invited (invite open, 9 min left)`. */
+function acceptLine(status: StatusResult): string {
+  return status.invite ? `${status.accept} (invite open, ${timeLeft(status.invite)} left)` : status.accept;
+}
+
+/** What is left of an invite, in the coarsest unit that says it: `95 s`, `9 min`, `2 h 5 min` (seconds below 2 min, where a minute is half of it). */
+export function timeLeft(invite: InviteSummary): string {
+  const seconds = Math.ceil(invite.expiresInMs / 1000);
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
 }
 
 /** `reconnecting to bob (attempt 5, next in 16 s)`, or `(attempt 5, dialling now)` while it runs. */

@@ -43,7 +43,7 @@ export default class Connect extends BaseCommand {
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const result = await client.request('connect', { ...target, ...(fingerprint ? { fingerprint } : {}) }, CONNECT_TIMEOUT_MS);
     const { peer } = result;
-    this.say(human`${result.alreadyConnected ? 'already connected to' : 'connected to'} ${peer.name} (${peer.address})`);
+    this.say(human`${result.alreadyConnected ? 'already connected to' : 'connected to'} ${peer.name} (${peer.listenAddress ?? peer.address})`);
     this.say(human`fingerprint ${formatFingerprint(peer.fingerprint)}`);
     return result;
   }

@@ -5,6 +5,7 @@
 import { peerNameProblem } from '../wire/peer-name.ts';
 import { MAX_PORT } from '../wire/limits.ts';
 import { DEFAULT_MAX_FILE_SIZE, parseByteSize } from '../text/sizes.ts';
+import { ACCEPT_MODES, DEFAULT_ACCEPT_MODE, type AcceptMode } from './protocol.ts';
 
 /** A daemon option that cannot be used; the message names the option and what it takes. */
 export class DaemonOptionError extends Error {
@@ -52,4 +53,18 @@ export const NO_RECONNECT_DESCRIPTION = 'Redial nobody by itself: neither the la
 /** Whether the daemon redials by itself, from --no-reconnect (a flag: given or not). */
 export function reconnectEnabled(noReconnect: boolean | undefined): boolean {
   return noReconnect !== true;
+}
+
+/** --accept, as both chatd and `chat daemon start` describe it. */
+export const ACCEPT_DESCRIPTION =
+  'Who may connect: "known", only peers pinned already (chat peers add); "invited", also a new peer on first contact, ' +
+  'one you dialled, or one while "chat invite" is open; "any", every peer.';
+
+/** --accept: one of ACCEPT_MODES; DEFAULT_ACCEPT_MODE when not given. */
+export function parseAcceptMode(text: string | undefined): AcceptMode {
+  if (text === undefined) return DEFAULT_ACCEPT_MODE;
+  if (!(ACCEPT_MODES as readonly string[]).includes(text)) {
+    throw new DaemonOptionError(`invalid --accept "${text}": use ${ACCEPT_MODES.join(', ')}`);
+  }
+  return text as AcceptMode;
 }

@@ -5,8 +5,9 @@
 import path from 'node:path';
 import { parseFingerprint } from '../identity/fingerprint-notation.ts';
 import { MAX_MESSAGE_BYTES, MAX_PORT } from '../wire/limits.ts';
+import { peerNameProblem } from '../wire/peer-name.ts';
 import { ControlError } from './control-error.ts';
-import { ErrorCode, MAX_SEND_WAIT_MS, MESSAGE_ID_PATTERN, type MethodName, type ParamsOf } from './protocol.ts';
+import { ErrorCode, MAX_INVITE_MS, MAX_SEND_WAIT_MS, MESSAGE_ID_PATTERN, type MethodName, type ParamsOf } from './protocol.ts';
 
 /** Longest host name or address `connect` takes (a DNS name is at most 253 characters). */
 const MAX_HOST_LENGTH = 255;
@@ -27,6 +28,7 @@ const validators: Validators = {
   peers: none,
   outbox: none,
   transfers: none,
+  'invite.cancel': none,
   connect(params) {
     only(params, ['host', 'port', 'fingerprint']);
     const { host, port, fingerprint } = params;
@@ -95,6 +97,25 @@ const validators: Validators = {
     const { name } = params;
     if (typeof name !== 'string' || name.length === 0) invalid('"name" must be a peer name');
     return { name };
+  },
+  'peers.add'(params) {
+    only(params, ['name', 'fingerprint']);
+    const { name, fingerprint } = params;
+    if (typeof name !== 'string') invalid('"name" must be a peer name');
+    const problem = peerNameProblem(name);
+    if (problem) invalid(`"name" cannot be a peer name: ${problem}`);
+    const parsed = typeof fingerprint === 'string' ? parseFingerprint(fingerprint) : undefined;
+    if (!parsed) invalid('"fingerprint" must be 64 hex digits (SHA-256), as chat id prints it');
+    return { name, fingerprint: parsed };
+  },
+  invite(params) {
+    only(params, ['forMs']);
+    const { forMs } = params;
+    if (forMs === undefined) return {};
+    if (typeof forMs !== 'number' || !Number.isSafeInteger(forMs) || forMs < 1 || forMs > MAX_INVITE_MS) {
+      invalid(`"forMs" must be an integer from 1 to ${MAX_INVITE_MS} (milliseconds)`);
+    }
+    return { forMs };
   },
 };
 

@@ -21,6 +21,8 @@ export interface PeerSummary {
   protocolVersion: number;
   /** SHA-256 of the peer's public key, 64 lowercase hex digits: who it really is. */
   fingerprint: string;
+  /** Where the peer can be dialled: the connection's host with its `listenPort`; null when it does not listen. */
+  listenAddress: string | null;
 }
 
 /** A peer name pinned to a key (`chat peers`). */
@@ -54,6 +56,27 @@ export interface ReconnectSummary {
 /** The service managers `status` recognises (daemon/supervisor.ts says how). */
 export type Supervisor = 'systemd' | 'launchd' | 'init';
 
+/**
+ * Who may connect (`chat daemon start --accept`): `known`, only keys pinned already; `invited`,
+ * also a new key on first contact, one this daemon dialled, or one while an invite is open; `any`,
+ * every key. docs/security.md, *Who may connect*.
+ */
+export const ACCEPT_MODES = ['known', 'invited', 'any'] as const;
+export type AcceptMode = (typeof ACCEPT_MODES)[number];
+export const DEFAULT_ACCEPT_MODE: AcceptMode = 'invited';
+/** How long `invite` stays open when `forMs` is not given (`chat invite --for`'s default): time to send a line and have it pasted. */
+export const DEFAULT_INVITE_MS = 600_000;
+/** The longest invite: a day. A door left open longer is `--accept any`, and should say so. */
+export const MAX_INVITE_MS = 86_400_000;
+
+/** An open invite: it lets in the next one new key until it expires. */
+export interface InviteSummary {
+  /** ISO 8601 UTC. */
+  expiresAt: string;
+  /** Milliseconds from now until then. */
+  expiresInMs: number;
+}
+
 export interface StatusResult {
   pid: number;
   name: string;
@@ -62,6 +85,15 @@ export interface StatusResult {
   profile: string;
   host: string;
   port: number;
+  /**
+   * Where a peer can dial this daemon, `HOST:PORT` (IPv6 as `[addr]:port`): for a wildcard --host
+   * (0.0.0.0, ::) each non-loopback interface address, otherwise the listening address itself.
+   */
+  addresses: string[];
+  /** Who may connect (--accept). */
+  accept: AcceptMode;
+  /** The open invite; null when none is. */
+  invite: InviteSummary | null;
   downloads: string;
   /** `connected` once a peer has completed the handshake. */
   connection: 'connected' | 'disconnected';
@@ -155,6 +187,29 @@ export interface StopResult { stopping: true }
 export interface IdentityResult { name: string; fingerprint: string }
 export interface PeersResult { peers: PinnedPeerSummary[] }
 export interface ForgetPeerParams { name: string }
+export interface AddPeerParams {
+  name: string;
+  /** Any common notation; the daemon keeps 64 lowercase hex digits. */
+  fingerprint: string;
+}
+/** `alreadyPinned`: the name was pinned to this very key already (nothing changed). */
+export interface AddPeerResult { added: PinnedPeerSummary; alreadyPinned: boolean }
+export interface InviteParams {
+  /** How long the invite stays open, 1 to MAX_INVITE_MS; default DEFAULT_INVITE_MS. */
+  forMs?: number;
+}
+export interface InviteResult {
+  /** This daemon's name and key: what the peer's `chat connect --fingerprint` expects. */
+  name: string;
+  fingerprint: string;
+  /** Where the peer can dial (as in `status`); the first is the one to give. */
+  addresses: string[];
+  invite: InviteSummary;
+}
+export interface InviteCancelResult {
+  /** False when no invite was open. */
+  cancelled: boolean;
+}
 /** An unfinished transfer, either way (`chat transfers`). */
 export interface TransferSummary {
   id: string;
@@ -192,6 +247,9 @@ export interface ControlMethods {
   identity: { params: Record<string, never>; result: IdentityResult };
   peers: { params: Record<string, never>; result: PeersResult };
   'peers.forget': { params: ForgetPeerParams; result: ForgetPeerResult };
+  'peers.add': { params: AddPeerParams; result: AddPeerResult };
+  invite: { params: InviteParams; result: InviteResult };
+  'invite.cancel': { params: Record<string, never>; result: InviteCancelResult };
   outbox: { params: Record<string, never>; result: OutboxResult };
   'outbox.drop': { params: OutboxDropParams; result: OutboxDropResult };
   transfers: { params: Record<string, never>; result: TransfersResult };
@@ -230,6 +288,10 @@ export const ErrorCode = {
   answerTooLarge: 1010,
   notQueued: 1011,
   unknownTransfer: 1012,
+  /** `peers.add`: the name is pinned to another key already. */
+  alreadyPinned: 1013,
+  /** `invite` on a daemon started with `--accept known`, which lets in no new key. */
+  notInviting: 1014,
   internal: 1099,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;

@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ControlClient, DaemonNotRunningError } from './client.ts';
 import type { ProfilePaths } from './paths.ts';
-import type { StatusResult } from './protocol.ts';
+import type { AcceptMode, StatusResult } from './protocol.ts';
 import { UntrustedSocketError } from './socket-trust.ts';
 
 /** What chatd tells the `chat daemon start` that spawned it, over the IPC channel, once. */
@@ -23,6 +23,8 @@ export interface DaemonStartOptions {
   pingInterval?: number;
   /** False: --no-reconnect. */
   reconnect?: boolean;
+  /** --accept. */
+  accept?: AcceptMode;
 }
 
 export class DaemonStartError extends Error {
@@ -53,6 +55,7 @@ export function spawnDaemon(paths: ProfilePaths, options: DaemonStartOptions): P
   if (options.maxFileSize !== undefined) args.push('--max-file-size', String(options.maxFileSize));
   if (options.pingInterval !== undefined) args.push('--ping-interval', String(options.pingInterval));
   if (options.reconnect === false) args.push('--no-reconnect');
+  if (options.accept !== undefined) args.push('--accept', options.accept);
   const logFd = openSync(paths.logFile, 'a', 0o600);
   const child = spawn(process.execPath, args, {
     detached: true,

@@ -4,9 +4,11 @@
  * never from what the peer merely claims (its name or instance), whether the connection may hold
  * the daemon's single peer slot.
  */
+import type { AcceptMode } from '../control/protocol.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import type { PeerInfo } from '../peer/session.ts';
+import { decideConsent } from './consent.ts';
 import type { NewPeerLimit } from './new-peer-limit.ts';
 
 /** Prefix of handshake refusals about keys; `chat connect` reports them as identityMismatch. */
@@ -26,6 +28,7 @@ export type AdmissionVerdict =
   | { verdict: 'replace' }
   /** The same key is connected already, and that connection wins: this one is closed. */
   | { verdict: 'duplicate' }
+  /** `newPeer`: a key or name this daemon does not let in now (no consent, or no room for a new pin). */
   | { verdict: 'refuse'; kind: 'identity' | 'busy' | 'newPeer'; reason: string };
 
 export interface AdmissionInput {
@@ -35,17 +38,23 @@ export interface AdmissionInput {
   current: PeerInfo | undefined;
   /** `chat connect --fingerprint`: the only key this outgoing connection may present. */
   expectedFingerprint: string | undefined;
-  /** This daemon's own key. */
+  /** This daemon's own key and name. */
   ownFingerprint: string;
+  ownName: string;
   knownPeers: KnownPeers;
+  /** Who may connect (--accept), with what the consent rule needs to know (see decideConsent). */
+  mode: AcceptMode;
+  /** This side dialled the candidate's key: this connection is outgoing, or a dial of ours proved that key a moment ago. */
+  dialled: boolean;
+  inviteOpen: boolean;
   /** Whether a name that is not pinned may be pinned now. */
   newPeers: NewPeerLimit;
 }
 
 /**
- * Keys first (`--fingerprint`, then the key pinned to the claimed name), then room for a name not
- * pinned yet (NewPeerLimit), then the slot: another key is `busy` whatever name or instance it
- * claims. Two connections with the same key are the same peer twice: both ends keep the one
+ * Keys first (`--fingerprint`, then the key pinned to the claimed name), then consent for a key
+ * not pinned (decideConsent), then room for a name not pinned yet (NewPeerLimit), then the slot:
+ * another key is `busy` whatever name or instance it claims. Two connections with the same key are the same peer twice: both ends keep the one
  * dialled by the side with the smaller fingerprint, and when one side dialled both (a reconnect
  * while the old link still looks alive) the newer one.
  */
@@ -53,6 +62,10 @@ export function decideAdmission(input: AdmissionInput): AdmissionVerdict {
   const { candidate, current, expectedFingerprint, ownFingerprint, knownPeers, newPeers } = input;
   const identity = identityProblem(candidate, expectedFingerprint, knownPeers);
   if (identity) return { verdict: 'refuse', kind: 'identity', reason: identity };
+  const consent = decideConsent({
+    candidate, ownName: input.ownName, mode: input.mode, knownPeers, dialled: input.dialled, inviteOpen: input.inviteOpen,
+  });
+  if (!consent.allowed) return { verdict: 'refuse', kind: 'newPeer', reason: `${BUSY_REFUSAL}${consent.reason}` };
   if (knownPeers.check(candidate.name, candidate.fingerprint).status === 'new') {
     const problem = newPeers.problem(candidate.direction);
     if (problem) return { verdict: 'refuse', kind: 'newPeer', reason: `${NEW_PEER_REFUSAL}${problem}` };
@@ -68,7 +81,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionVerdict {
   return candidateDialler < currentDialler ? { verdict: 'replace' } : { verdict: 'duplicate' };
 }
 
-/** The kind of end (and BYE code) a refusal closes its connection with: no room for a new name is a kind of busy. */
+/** The kind of end (and BYE code) a refusal closes its connection with: a new peer not let in now is a kind of busy. */
 export function refusalKind(kind: 'identity' | 'busy' | 'newPeer'): 'identity' | 'busy' {
   return kind === 'identity' ? 'identity' : 'busy';
 }

@@ -42,6 +42,9 @@ export async function handleConnect(
     throw new ControlError(ErrorCode.busy, `already connected to ${current.name}; run "chat disconnect" first`);
   }
   const target = formatAddress(host, port);
+  // `chat connect` is consent to whoever it reaches: that key dialling us back meanwhile (both
+  // dialling at once) is let in too, whichever of the two connections is admitted first.
+  if (fingerprint) context.gatekeeper.dialledKey(fingerprint);
   let socket: Socket;
   try {
     socket = await dial(host, port, handshakeTimeoutMs);
@@ -59,6 +62,11 @@ export async function handleConnect(
     log.warn(`peer ${target}: ${reasonOf(error)}`);
     throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reasonOf(error)}`);
   }
+  const proven = peerFingerprint(secure);
+  // Consent is for the key the user meant: with `fingerprint` (always so for a redial, which is
+  // no user's act) a key that is not it gets none, or whoever took over an address we redial
+  // could dial us back as a consented stranger.
+  if (proven && (!fingerprint || proven === fingerprint)) context.gatekeeper.dialledKey(proven);
   const session = slot.open(secure, 'out', target, {
     expectedFingerprint: fingerprint,
     handshakeTimeoutMs: Math.max(1, handshakeDeadline - Date.now()),
@@ -69,8 +77,14 @@ export async function handleConnect(
   } catch (error) {
     const reason = reasonOf(error);
     const refusal = refusalOf(session.end, slot.refusalKindOf(session));
+    // Both dialled at once, and the other side kept its own connection (or refused ours before
+    // our consent reached it): the peer we dialled is connected all the same.
+    const connected = slot.peer;
+    if (refusal?.kind !== 'identity' && connected && connected.fingerprint === proven && !slot.session?.isClosed) {
+      return { peer: slot.summary()!, alreadyConnected: true };
+    }
     if (refusal?.kind === 'identity') {
-      if (refusal.remote) context.gatekeeper.refusedBy(target, peerFingerprint(secure), refusal.detail);
+      if (refusal.remote) context.gatekeeper.refusedBy(target, proven, refusal.detail);
       throw new ControlError(ErrorCode.identityMismatch, refusal.remote ? `${target} refused us: ${refusal.detail}` : `refused ${target}: ${refusal.detail}`);
     }
     if (refusal?.kind === 'newPeer') throw new ControlError(ErrorCode.busy, `refused ${target}: ${refusal.detail}`);

@@ -8,14 +8,19 @@ import type { ChatEvent } from '../history/events.ts';
 import type { HistoryStore } from '../history/store.ts';
 import {
   DEFAULT_HISTORY_PAGE,
+  DEFAULT_INVITE_MS,
   ErrorCode,
   MAX_HISTORY_PAGE,
   MAX_HISTORY_RESPONSE_BYTES,
+  type AddPeerParams,
+  type AddPeerResult,
   type DisconnectResult,
   type ForgetPeerParams,
   type ForgetPeerResult,
   type HistoryParams,
   type HistoryResult,
+  type InviteParams,
+  type InviteResult,
   type StatusResult,
   type TransferParams,
   type TransferResult,
@@ -51,6 +56,8 @@ export interface ControlContext extends ConnectContext {
   transfers: ResumableTransfers;
   downloads: PinnedDirectory;
   status(): StatusResult;
+  /** Where a peer can dial this daemon, as `status` lists them. */
+  addresses(): string[];
   stop(reason: string): void;
 }
 
@@ -74,6 +81,9 @@ export function controlHandlers(context: ControlContext): ControlHandlers {
     identity: () => ({ name: context.name, fingerprint: context.fingerprint }),
     peers: () => ({ peers: context.knownPeers.list() }),
     'peers.forget': (params) => forgetPeer(context, params),
+    'peers.add': (params) => addPeer(context, params),
+    invite: (params) => invite(context, params),
+    'invite.cancel': () => ({ cancelled: context.gatekeeper.cancelInvite() }),
     outbox: () => listOutbox(context.outbox),
     'outbox.drop': (params) => dropFromOutbox(context.outbox, params),
     transfers: async () => ({ transfers: await listTransfers(transferListOf(context)) }),
@@ -164,6 +174,33 @@ function forgetPeer({ knownPeers, log }: ControlContext, { name }: ForgetPeerPar
   if (!forgotten) throw new ControlError(ErrorCode.unknownPeer, `no pinned peer is named "${name}" (see chat peers)`);
   log.info(`forgot the key of ${quote(name)} (${formatFingerprint(forgotten.fingerprint)})`);
   return { forgotten };
+}
+
+/** Pins a name to a key the user got out of band, before that peer ever connects. */
+function addPeer({ knownPeers, log }: ControlContext, { name, fingerprint }: AddPeerParams): AddPeerResult {
+  const check = knownPeers.check(name, fingerprint);
+  if (check.status === 'changed') {
+    throw new ControlError(
+      ErrorCode.alreadyPinned,
+      `"${name}" is pinned to another key (${formatFingerprint(check.pinned.fingerprint)}); if that is wrong, run first: chat peers forget "${name}"`,
+    );
+  }
+  const added = knownPeers.add(name, fingerprint, new Date().toISOString());
+  if (added === 'pinned') log.info(`pinned ${quote(name)} to the key ${formatFingerprint(fingerprint)} (chat peers add)`);
+  const pinned = knownPeers.list().find((peer) => peer.name === name)!;
+  return { added: pinned, alreadyPinned: added === 'known' };
+}
+
+/** Opens the invite: the next one new key may connect within `forMs`. */
+function invite(context: ControlContext, { forMs = DEFAULT_INVITE_MS }: InviteParams): InviteResult {
+  if (context.gatekeeper.mode === 'known') {
+    throw new ControlError(
+      ErrorCode.notInviting,
+      'this daemon accepts only pinned peers (--accept known): pin the peer with "chat peers add NAME --fingerprint FP" instead',
+    );
+  }
+  const open = context.gatekeeper.invite(forMs);
+  return { name: context.name, fingerprint: context.fingerprint, addresses: context.addresses(), invite: open };
 }
 
 /** Size of a regular file this process can read, or a ControlError naming the path and the problem. */

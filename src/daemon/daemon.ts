@@ -7,13 +7,14 @@ import { randomUUID } from 'node:crypto';
 import net, { type Server } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { ProfilePaths } from '../control/paths.ts';
-import type { StatusResult } from '../control/protocol.ts';
+import { DEFAULT_ACCEPT_MODE, type AcceptMode, type StatusResult } from '../control/protocol.ts';
 import { startControlServer, type ControlServer } from '../control/server.ts';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import type { HistoryStore } from '../history/store.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
+import { dialAddresses, formatAddress } from '../peer/address.ts';
 import { createPeerContext } from '../peer/secure-transport.ts';
 import type { KeepaliveOptions } from '../peer/session.ts';
 import { listen } from '../peer/tcp.ts';
@@ -56,6 +57,8 @@ export interface DaemonConfig {
   reconnect?: boolean;
   /** Partial files of incoming transfers not continued for this long are removed. Default: PARTIAL_MAX_AGE_MS. */
   partialMaxAgeMs?: number;
+  /** Who may connect (--accept). Default: DEFAULT_ACCEPT_MODE. */
+  accept?: AcceptMode;
 }
 
 /**
@@ -90,7 +93,9 @@ export class ChatDaemon {
     this.handshakeTimeoutMs = config.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
     this.feed = new EventFeed(history, log);
     const { name, knownPeers, downloads, maxFileSize, keepalive } = config;
-    this.gatekeeper = new Gatekeeper({ name, fingerprint: config.identity.fingerprint, knownPeers, feed: this.feed, log });
+    this.gatekeeper = new Gatekeeper({
+      name, fingerprint: config.identity.fingerprint, knownPeers, mode: config.accept ?? DEFAULT_ACCEPT_MODE, feed: this.feed, log,
+    });
     this.outbox = new Outbox({ name, ledger: history.messages, feed: this.feed, log, intended: () => this.reconnector.intended() });
     this.slot = new PeerSlot({
       name, downloads, maxFileSize, keepalive,
@@ -163,6 +168,7 @@ export class ChatDaemon {
         peerContext: this.peerContext,
         handshakeTimeoutMs: this.handshakeTimeoutMs,
         status: () => this.status(),
+        addresses: () => this.addresses(),
         stop: (reason) => void this.stop(reason),
       }),
       (line) => this.log.warn(line),
@@ -170,7 +176,7 @@ export class ChatDaemon {
     );
     this.log.info(
       `chatd ${this.config.version} started: name "${this.config.name}", fingerprint ${formatFingerprint(this.config.identity.fingerprint)}, ` +
-        `peers on ${this.config.host}:${this.boundPort} (TLS 1.3), control ${this.config.paths.socket}, downloads ${this.config.downloads.path}${this.config.downloads.raceFree ? '' : ' (checked by path: no /proc/self/fd)'}`,
+        `peers on ${formatAddress(this.config.host, this.boundPort)} (TLS 1.3; dial ${this.addresses().join(', ')}; accept ${this.gatekeeper.mode}), control ${this.config.paths.socket}, downloads ${this.config.downloads.path}${this.config.downloads.raceFree ? '' : ' (checked by path: no /proc/self/fd)'}`,
     );
     // Once both serve: a redial that connects at once is already seen by `status` and `tail`.
     this.reconnector.start();
@@ -208,6 +214,11 @@ export class ChatDaemon {
     return this.stopping;
   }
 
+  /** Where a peer can dial this daemon (see dialAddresses). */
+  addresses(): string[] {
+    return dialAddresses(this.config.host, this.boundPort);
+  }
+
   status(): StatusResult {
     const peer = this.slot.summary();
     return {
@@ -217,6 +228,9 @@ export class ChatDaemon {
       profile: this.config.paths.profile,
       host: this.config.host,
       port: this.boundPort,
+      addresses: this.addresses(),
+      accept: this.gatekeeper.mode,
+      invite: this.gatekeeper.inviteSummary(),
       downloads: this.config.downloads.path,
       connection: peer ? 'connected' : 'disconnected',
       peer,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PROFILE, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
-import { checkDisplayName, parseListenPort, parseMaxFileSize, parsePingInterval, reconnectEnabled } from '../control/daemon-options.ts';
+import { checkDisplayName, parseAcceptMode, parseListenPort, parseMaxFileSize, parsePingInterval, reconnectEnabled } from '../control/daemon-options.ts';
 import { prepareOwnedDirectory } from '../files/owner-only.ts';
 import { checkPathChain } from '../files/path-chain.ts';
 import { PinnedDirectory } from '../files/pinned-directory.ts';
@@ -24,7 +24,7 @@ import { detectSupervisor } from './supervisor.ts';
 const SILENT_INTERVALS_BEFORE_DROP = 4;
 
 const USAGE = `usage: chatd [--home DIR] [--profile NAME] [--port N] [--host ADDR] [--name NAME] [--downloads DIR]
-             [--max-file-size SIZE] [--ping-interval SECONDS] [--no-reconnect]
+             [--max-file-size SIZE] [--ping-interval SECONDS] [--no-reconnect] [--accept known|invited|any]
 Runs the chat daemon in the foreground (for systemd, launchd, or a terminal). "chat daemon start"
 starts the same program in the background. Environment: CHAT_HOME, CHAT_PROFILE.`;
 
@@ -50,6 +50,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
         'max-file-size': { type: 'string' },
         'ping-interval': { type: 'string' },
         'no-reconnect': { type: 'boolean' },
+        accept: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -76,6 +77,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     const name = checkDisplayName(options.name ?? defaultName(paths.profile));
     const maxFileSize = parseMaxFileSize(options['max-file-size']);
     const keepalive = keepaliveOf(options['ping-interval']);
+    const accept = parseAcceptMode(options.accept);
     // Whoever can write to these could swap the socket, the keys or the pins (known_peers.json):
     // check them before anything is created in them.
     prepareOwnedDirectory(paths.home, 'CHAT_HOME', { ownerOnly: false });
@@ -107,7 +109,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     const daemon = new ChatDaemon(
       {
         paths, name, host: options.host, port, downloads, version: await readVersion(), supervisor, identity, knownPeers, maxFileSize, keepalive,
-        reconnect: reconnectEnabled(options['no-reconnect']), ...testTimings(),
+        reconnect: reconnectEnabled(options['no-reconnect']), accept, ...testTimings(),
       },
       history,
       log,

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { PeerSummary } from '../control/protocol.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
+import { listenAddressOf } from '../peer/address.ts';
 import { clipPeerText, quote } from '../peer/log-text.ts';
 import { peerFingerprint, secureAccepted } from '../peer/secure-transport.ts';
 import { formatAddress, PeerSession, type KeepaliveOptions, type PeerInfo, type SessionEnd } from '../peer/session.ts';
@@ -252,5 +253,6 @@ function summarize(peer: PeerInfo): PeerSummary {
     listenPort: peer.listenPort,
     protocolVersion: peer.version,
     fingerprint: peer.fingerprint,
+    listenAddress: listenAddressOf(peer.address, peer.listenPort),
   };
 }

@@ -7,6 +7,7 @@ import type { ConnectParams, ConnectResult, ReconnectSummary } from '../control/
 import type { NewEvent } from '../history/events.ts';
 import { clipPeerText, quote } from '../peer/log-text.ts';
 import { formatAddress, type PeerInfo } from '../peer/session.ts';
+import { hostOf } from '../peer/address.ts';
 import { describeEnd, type SessionEnd } from '../peer/session-end.ts';
 import type { LastPeer } from './last-peer.ts';
 import type { Logger } from './logger.ts';
@@ -291,10 +292,4 @@ export class Reconnector {
       this.log.warn(`could not save the last peer: ${(error as Error).message}`);
     }
   }
-}
-
-/** The host of a `host:port` address as formatAddress writes it (IPv6 in brackets). */
-export function hostOf(address: string): string | undefined {
-  const match = /^\[([^\]]+)\]:\d+$/.exec(address) ?? /^([^:]+):\d+$/.exec(address);
-  return match?.[1];
 }

@@ -63,6 +63,21 @@ export class KnownPeers {
     return { status: pinned.fingerprint === fingerprint ? 'known' : 'changed', pinned };
   }
 
+  /** Whether some name is pinned to this key: the peer is known, whatever name it uses now. */
+  hasKey(fingerprint: string): boolean {
+    for (const pinned of this.peers.values()) if (pinned.fingerprint === fingerprint) return true;
+    return false;
+  }
+
+  /**
+   * Pins a name to a key given by the user before any contact (`chat peers add`); `known` when
+   * that name has that key already. Throws as `remember` does for another key, or a full file.
+   */
+  add(name: string, fingerprint: string, time: string): 'pinned' | 'known' {
+    if (this.check(name, fingerprint).status === 'known') return 'known';
+    return this.remember(name, fingerprint, time) === 'pinned' ? 'pinned' : 'known';
+  }
+
   /** How many names are pinned. */
   get size(): number {
     return this.peers.size;

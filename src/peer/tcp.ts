@@ -3,6 +3,7 @@
  * line that says what to do.
  */
 import net, { type Server, type Socket } from 'node:net';
+import { formatAddress } from './address.ts';
 
 /** Why a dial failed (refused, unreachable, timed out): the message is the one line the user sees. */
 export class DialError extends Error {
@@ -16,11 +17,11 @@ export function listen(server: Server, host: string, port: number): Promise<numb
       if (error.code === 'EADDRINUSE') {
         reject(new Error(`port ${port} on ${host} is already in use; choose another with --port, or --port 0 for any free port`));
       } else if (error.code === 'EACCES') {
-        reject(new Error(`no permission to listen on ${host}:${port}; ports below 1024 need privileges, use a higher --port`));
+        reject(new Error(`no permission to listen on ${formatAddress(host, port)}; ports below 1024 need privileges, use a higher --port`));
       } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
         reject(new Error(`cannot listen on ${host}: no such local address (--host)`));
       } else {
-        reject(new Error(`cannot listen on ${host}:${port}: ${error.message}`));
+        reject(new Error(`cannot listen on ${formatAddress(host, port)}: ${error.message}`));
       }
     };
     server.once('error', onError);
@@ -37,7 +38,7 @@ export function dial(host: string, port: number, timeoutMs: number): Promise<Soc
     const socket = net.connect({ host, port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new DialError(`connecting to ${host}:${port} timed out after ${timeoutMs / 1000} s`));
+      reject(new DialError(`connecting to ${formatAddress(host, port)} timed out after ${timeoutMs / 1000} s`));
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -54,7 +55,7 @@ export function dial(host: string, port: number, timeoutMs: number): Promise<Soc
         EAI_AGAIN: 'host name lookup failed',
         ETIMEDOUT: 'timed out',
       };
-      reject(new DialError(`cannot connect to ${host}:${port}: ${why[error.code ?? ''] ?? error.message}`));
+      reject(new DialError(`cannot connect to ${formatAddress(host, port)}: ${why[error.code ?? ''] ?? error.message}`));
     });
   });
 }

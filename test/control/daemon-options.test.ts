@@ -12,16 +12,35 @@ import {
   DaemonOptionError,
   MAX_PING_INTERVAL_SECONDS,
   MIN_PING_INTERVAL_SECONDS,
+  parseAcceptMode,
   parseListenPort,
   parseMaxFileSize,
   parsePingInterval,
 } from '../../src/control/daemon-options.ts';
+import { parseDuration } from '../../src/text/durations.ts';
 import { DEFAULT_MAX_FILE_SIZE } from '../../src/text/sizes.ts';
 import { MAX_NAME_BYTES, MAX_PORT } from '../../src/wire/limits.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('daemon options', () => {
+  test('--accept: known, invited or any; invited when not given', () => {
+    assert.equal(parseAcceptMode(undefined), 'invited');
+    for (const mode of ['known', 'invited', 'any'] as const) assert.equal(parseAcceptMode(mode), mode);
+    for (const bad of ['', 'Any', 'all', ' known']) {
+      assert.throws(() => parseAcceptMode(bad), (error: unknown) => error instanceof DaemonOptionError && /use known, invited, any$/.test(error.message));
+    }
+  });
+
+  test('chat invite --for: seconds, or a number with s, m or h', () => {
+    assert.equal(parseDuration('600'), 600_000);
+    assert.equal(parseDuration('90s'), 90_000);
+    assert.equal(parseDuration('10m'), 600_000);
+    assert.equal(parseDuration('1.5h'), 5_400_000);
+    assert.equal(parseDuration(' 2H '), 7_200_000);
+    for (const bad of ['', '0', '0m', '-1m', '10 minutes', 'soon', '1d']) assert.equal(parseDuration(bad), undefined, bad);
+  });
+
   test('--port: 0 to MAX_PORT, digits only', () => {
     assert.equal(parseListenPort('0'), 0);
     assert.equal(parseListenPort(String(MAX_PORT)), MAX_PORT);
@@ -62,7 +81,7 @@ describe('daemon options', () => {
         env: { ...process.env, CHAT_HOME: home, DEBUG: '' },
       });
 
-    for (const [flag, value] of [['--ping-interval', '0'], ['--max-file-size', 'lots'], ['--name', ' ']] as const) {
+    for (const [flag, value] of [['--ping-interval', '0'], ['--max-file-size', 'lots'], ['--name', ' '], ['--accept', 'everyone']] as const) {
       test(`${flag} ${JSON.stringify(value)}`, () => {
         const chatd = run('chatd.js', ['--profile', 'p', flag, value]);
         const start = run('run.js', ['daemon', 'start', '--profile', 'p', flag, value]);

@@ -5,10 +5,10 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ControlError } from '../../src/control/control-error.ts';
 import { checkParams } from '../../src/control/params.ts';
-import { ErrorCode, MAX_MESSAGE_BYTES, MAX_SEND_WAIT_MS, type MethodName } from '../../src/control/protocol.ts';
+import { ErrorCode, MAX_INVITE_MS, MAX_MESSAGE_BYTES, MAX_SEND_WAIT_MS, type MethodName } from '../../src/control/protocol.ts';
 import { MAX_PORT } from '../../src/wire/limits.ts';
 
-const METHODS: MethodName[] = ['status', 'stop', 'connect', 'disconnect', 'send', 'transfer', 'history', 'subscribe', 'identity', 'peers', 'peers.forget', 'outbox', 'outbox.drop', 'transfers', 'transfers.cancel'];
+const METHODS: MethodName[] = ['status', 'stop', 'connect', 'disconnect', 'send', 'transfer', 'history', 'subscribe', 'identity', 'peers', 'peers.forget', 'peers.add', 'invite', 'invite.cancel', 'outbox', 'outbox.drop', 'transfers', 'transfers.cancel'];
 const ID = '5f0c8a52-8a47-4b1e-9d61-2f1c3c1b7e01';
 const FINGERPRINT = 'ab'.repeat(32);
 
@@ -22,7 +22,7 @@ function refused(method: MethodName, params: unknown, message?: RegExp): void {
 
 describe('control params', () => {
   test('methods without params take nothing, omitted or {}; anything else is refused', () => {
-    for (const method of ['status', 'stop', 'disconnect', 'subscribe', 'identity', 'peers', 'outbox'] as const) {
+    for (const method of ['status', 'stop', 'disconnect', 'subscribe', 'identity', 'peers', 'outbox', 'invite.cancel'] as const) {
       assert.deepEqual(checkParams(method, undefined), {});
       assert.deepEqual(checkParams(method, {}), {});
       refused(method, { now: true }, /takes no params, got "now"/);
@@ -100,6 +100,22 @@ describe('control params', () => {
     assert.deepEqual(checkParams('peers.forget', { name: 'bob' }), { name: 'bob' });
     refused('peers.forget', {}, /"name"/);
     refused('peers.forget', { name: '' }, /"name"/);
+  });
+
+  test('peers.add', () => {
+    const key = 'ab'.repeat(32);
+    assert.deepEqual(checkParams('peers.add', { name: 'bob', fingerprint: `SHA256:${key.toUpperCase()}` }), { name: 'bob', fingerprint: key });
+    refused('peers.add', { name: 'bob' }, /"fingerprint" must be 64 hex digits/);
+    refused('peers.add', { name: ' ', fingerprint: key }, /"name" cannot be a peer name: the name is empty/);
+    refused('peers.add', { name: 'a\nb', fingerprint: key }, /control characters/);
+    refused('peers.add', { name: 'bob', fingerprint: key, first: true }, /unknown param "first"/);
+  });
+
+  test('invite', () => {
+    assert.deepEqual(checkParams('invite', {}), {});
+    assert.deepEqual(checkParams('invite', { forMs: 60_000 }), { forMs: 60_000 });
+    assert.deepEqual(checkParams('invite', { forMs: MAX_INVITE_MS }), { forMs: MAX_INVITE_MS });
+    for (const forMs of [0, -1, 1.5, MAX_INVITE_MS + 1, '600000']) refused('invite', { forMs }, /"forMs" must be an integer from 1 to 86400000/);
   });
 
   test('any JSON value as params: a typed result or invalidParams, never another error', () => {

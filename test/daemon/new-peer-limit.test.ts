@@ -26,6 +26,9 @@ function candidate(name: string, fingerprint: string, direction: 'in' | 'out' = 
   return { name, instance: 'i', version: 3, listenPort: 0, address: '127.0.0.1:1', direction, fingerprint };
 }
 
+/** Consent lets every key in (--accept any): these tests are about room for names (consent.test.ts is about keys). */
+const anyKey = { ownName: 'me', mode: 'any', dialled: false, inviteOpen: false } as const;
+
 describe('room for new peer names', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -56,7 +59,7 @@ describe('room for new peer names', () => {
   test('the admission gate: a new name past the limit is refused; a pinned name is never affected', () => {
     const known = knownPeers(MAX_PINNED_PEERS);
     const admit = (peer: PeerInfo) => decideAdmission({
-      candidate: peer, current: undefined, expectedFingerprint: undefined, ownFingerprint: key(99_999), knownPeers: known, newPeers: new NewPeerLimit(known),
+      candidate: peer, current: undefined, expectedFingerprint: undefined, ownFingerprint: key(99_999), knownPeers: known, newPeers: new NewPeerLimit(known), ...anyKey,
     });
     const refused = admit(candidate('newcomer', key(5000)));
     assert.equal(refused.verdict, 'refuse');
@@ -73,7 +76,7 @@ describe('room for new peer names', () => {
     const limit = new NewPeerLimit(known);
     for (let i = 0; i < NEW_PINS_PER_HOUR; i++) limit.pinned('in');
     const admit = (peer: PeerInfo) => decideAdmission({
-      candidate: peer, current: undefined, expectedFingerprint: undefined, ownFingerprint: key(99_999), knownPeers: known, newPeers: limit,
+      candidate: peer, current: undefined, expectedFingerprint: undefined, ownFingerprint: key(99_999), knownPeers: known, newPeers: limit, ...anyKey,
     });
     assert.equal(admit(candidate('stranger', key(77))).verdict, 'refuse');
     assert.deepEqual(admit(candidate('peer-1', key(1))), { verdict: 'accept' });

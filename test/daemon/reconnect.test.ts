@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import type { LastPeer } from '../../src/daemon/last-peer.ts';
 import type { Logger } from '../../src/daemon/logger.ts';
-import { hostOf, Reconnector, RESTART_REASON, type DialOutcome } from '../../src/daemon/reconnect.ts';
+import { Reconnector, RESTART_REASON, type DialOutcome } from '../../src/daemon/reconnect.ts';
+import { hostOf } from '../../src/peer/address.ts';
 import type { NewEvent } from '../../src/history/events.ts';
 import type { PeerInfo } from '../../src/peer/session.ts';
 import type { SessionEnd } from '../../src/peer/session-end.ts';
@@ -71,7 +72,7 @@ async function connectedToBob(h: Harness): Promise<void> {
   await h.reconnector.userConnect({ host: '127.0.0.1', port: 7002 }, async () => {
     h.holder = bobOut;
     h.reconnector.adopted(bobOut);
-    return { peer: { name: 'bob', address: '127.0.0.1:7002', direction: 'out', listenPort: 7002, protocolVersion: 2, fingerprint: BOB_KEY }, alreadyConnected: false };
+    return { peer: { name: 'bob', address: '127.0.0.1:7002', direction: 'out', listenPort: 7002, protocolVersion: 2, fingerprint: BOB_KEY, listenAddress: '127.0.0.1:7002' }, alreadyConnected: false };
   });
 }
 
@@ -237,7 +238,7 @@ describe('Reconnector', () => {
     await h.reconnector.userConnect({ host: '127.0.0.1', port: 7003 }, async () => {
       h.holder = carol;
       h.reconnector.adopted(carol);
-      return { peer: { name: 'carol', address: '127.0.0.1:7003', direction: 'out', listenPort: 7003, protocolVersion: 2, fingerprint: CAROL_KEY }, alreadyConnected: false };
+      return { peer: { name: 'carol', address: '127.0.0.1:7003', direction: 'out', listenPort: 7003, protocolVersion: 2, fingerprint: CAROL_KEY, listenAddress: '127.0.0.1:7003' }, alreadyConnected: false };
     });
     assert.equal(h.saved.at(-1)?.name, 'carol');
     await advance(10 * 60_000);

@@ -15,7 +15,7 @@ const peer = readFileSync(new URL('../../docs/peer-protocol.md', import.meta.url
 /** Every method of ControlMethods; the type check fails here when one is added or removed. */
 const METHODS: Record<MethodName, true> = {
   status: true, stop: true, connect: true, disconnect: true, send: true, transfer: true, history: true, subscribe: true,
-  identity: true, peers: true, 'peers.forget': true, outbox: true, 'outbox.drop': true, transfers: true, 'transfers.cancel': true,
+  identity: true, peers: true, 'peers.forget': true, 'peers.add': true, invite: true, 'invite.cancel': true, outbox: true, 'outbox.drop': true, transfers: true, 'transfers.cancel': true,
 };
 
 describe('protocol documentation', () => {

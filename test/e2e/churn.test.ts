@@ -86,7 +86,9 @@ describe('connection churn from strangers', { timeout: 120_000 }, () => {
 
   before(async () => {
     home = await ChatHome.create();
-    bob = await home.startDaemon('bob');
+    // --accept any: these are the bounds that hold when every key may connect; by default a
+    // stranger is refused before any of them is asked (test/daemon/consent.test.ts).
+    bob = await home.startDaemon('bob', ['--accept', 'any']);
     await home.startDaemon('alice');
     bobFingerprint = json<{ fingerprint: string }>(await home.run(['id', '--profile', 'bob', '--json'])).fingerprint;
     json(await home.run(['connect', '--profile', 'alice', String(bob.port), '--json']));

@@ -149,6 +149,8 @@ describe('a downloads directory swapped while chatd runs', { timeout: 180_000 },
     try {
       // bob is connected to alice: free the slot for this hand-driven sender.
       assert.equal((await home.run(['disconnect', '--profile', 'bob'])).code, 0);
+      // A new key, and bob has alice pinned: he lets it in with an invite.
+      assert.equal((await home.run(['invite', '--profile', 'bob'])).code, 0);
       const peer = await connectTlsPeer(bob.port, sender);
       peer.hello({ name: 'sender' });
       await peer.waitFor('hello');

@@ -213,11 +213,11 @@ describe('hostile input on the peer port', { timeout: 120_000 }, () => {
     assert.equal(status.peer.name, 'alice');
   });
 
-  test('chat connect to a daemon that already has a peer exits 1 and says who it is busy with', async () => {
+  test('chat connect to a daemon that already has a peer exits 1 and says it wants an invite', async () => {
     await home.startDaemon('carol');
     const result = await home.run(['connect', '--profile', 'carol', String(bob.port)]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^chat: 127\.0\.0\.1:\d+ refused: busy: already connected to alice\n$/);
+    assert.match(result.stderr, /^chat: 127\.0\.0\.1:\d+ refused: busy: bob is not accepting new peers; ask bob to run: chat invite\n$/);
     const status = JSON.parse((await home.run(['daemon', 'status', '--profile', 'carol', '--json'])).stdout);
     assert.equal(status.connection, 'disconnected');
   });

@@ -19,6 +19,10 @@ async function until(check: () => Promise<boolean>, what: string, ms = 20_000): 
   }
 }
 
+// The daemon the strangers dial runs with --accept any: by default they are refused before they get
+// anywhere near the slot (test/e2e/invite.test.ts); these are the rules that hold when they are not.
+const ANY = ['--accept', 'any'];
+
 describe('reconnect and strangers', { timeout: 120_000 }, () => {
   const home = ChatHome.forSuite();
   const status = async (profile: string) => JSON.parse((await home.run(['daemon', 'status', '--profile', profile, '--json'])).stdout) as {
@@ -27,7 +31,7 @@ describe('reconnect and strangers', { timeout: 120_000 }, () => {
   };
 
   test('a message sent while bob is away, after a stranger dialled in and left, is for bob and reaches only bob', async () => {
-    const alice = await home.startDaemon('alice');
+    const alice = await home.startDaemon('alice', ANY);
     const bob = await home.startDaemon('bob');
     await home.startDaemon('mallory');
     assert.equal((await home.run(['connect', '--profile', 'alice', String(bob.port)])).code, 0);
@@ -49,7 +53,7 @@ describe('reconnect and strangers', { timeout: 120_000 }, () => {
   });
 
   test('a stranger who dials in while the peer that dialled us is away does not become the peer we redial at restart', async () => {
-    const carol = await home.startDaemon('carol');
+    const carol = await home.startDaemon('carol', ANY);
     await home.startDaemon('dave');
     const eve = await home.startDaemon('eve');
     assert.equal((await home.run(['connect', '--profile', 'dave', String(carol.port)])).code, 0);
@@ -62,7 +66,7 @@ describe('reconnect and strangers', { timeout: 120_000 }, () => {
   });
 
   test('another peer holding the slot for a while does not end the redials: once it leaves, the link comes back', async () => {
-    const frank = await home.startDaemon('frank');
+    const frank = await home.startDaemon('frank', ANY);
     await home.startDaemon('gina');
     await home.startDaemon('hank');
     const proxy = await FaultProxy.start(frank.port);

@@ -41,7 +41,8 @@ describe('a connection is its authenticated key', { timeout: 120_000 }, () => {
     home = await ChatHome.create();
     const daemons: Daemon[] = [];
     for (const profile of ['alice', 'bob']) {
-      const { port } = await home.startDaemon(profile);
+      // --accept any: the attacker's key must reach the slot rule (by default it is refused as a stranger first).
+      const { port } = await home.startDaemon(profile, ['--accept', 'any']);
       const { fingerprint } = json<{ fingerprint: string }>(await home.run(['id', '--profile', profile, '--json']));
       daemons.push({ profile, port, fingerprint, instance: await probeInstance(port, mallory) });
     }

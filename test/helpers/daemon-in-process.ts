@@ -173,6 +173,8 @@ export interface InProcessDaemonOptions {
   handshakeTimeoutMs?: number;
   keepalive?: DaemonConfig['keepalive'];
   maxFileSize?: number;
+  /** --accept; default the daemon's (invited). */
+  accept?: DaemonConfig['accept'];
 }
 
 export interface InProcessDaemon {
@@ -216,6 +218,7 @@ export async function startInProcessDaemon(options: InProcessDaemonOptions = {})
         maxFileSize: options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE,
         ...(options.keepalive ? { keepalive: options.keepalive } : {}),
         ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
+        ...(options.accept ? { accept: options.accept } : {}),
       },
       history,
       log,

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import path from 'node:path';
-import { MAX_PORT, type StatusResult } from '../../control/protocol.ts';
+import { MAX_PORT, type AcceptMode, type StatusResult } from '../../control/protocol.ts';
 import {
-  checkDisplayName, DaemonOptionError, NO_RECONNECT_DESCRIPTION, parseMaxFileSize, parsePingInterval, reconnectEnabled,
+  ACCEPT_DESCRIPTION, checkDisplayName, DaemonOptionError, NO_RECONNECT_DESCRIPTION, parseAcceptMode, parseMaxFileSize, parsePingInterval, reconnectEnabled,
 } from '../../control/daemon-options.ts';
 import { DEFAULT_MAX_FILE_SIZE, formatByteSize } from '../../text/sizes.ts';
 import { ensureDaemon } from '../../control/spawn.ts';
@@ -10,6 +10,8 @@ import { BaseCommand } from '../../cli/base-command.ts';
 import { UsageError } from '../../cli/errors.ts';
 import { human } from '../../cli/output.ts';
 import { writeHuman } from '../../cli/terminal.ts';
+import { listeningAddress } from '../../cli/status-view.ts';
+import { isWildcardHost } from '../../text/host-port.ts';
 
 export default class DaemonStart extends BaseCommand {
   static override summary = 'Start this profile\'s chat daemon in the background.';
@@ -36,11 +38,12 @@ export default class DaemonStart extends BaseCommand {
     }),
     'ping-interval': Flags.string({ description: 'Seconds between pings of a quiet peer (dropped after 4 silent intervals).', hidden: true }),
     'no-reconnect': Flags.boolean({ description: NO_RECONNECT_DESCRIPTION }),
+    accept: Flags.string({ description: `${ACCEPT_DESCRIPTION} Default: invited.` }),
   };
 
   async run(): Promise<StatusResult & { alreadyRunning: boolean }> {
     const { flags } = await this.parse(DaemonStart);
-    const { maxFileSize, pingInterval } = checkedOptions(flags);
+    const { maxFileSize, pingInterval, accept } = checkedOptions(flags);
     const paths = this.profilePaths(flags.profile);
     const { status, alreadyRunning } = await ensureDaemon(paths, {
       port: flags.port,
@@ -50,23 +53,28 @@ export default class DaemonStart extends BaseCommand {
       maxFileSize,
       pingInterval,
       reconnect: reconnectEnabled(flags['no-reconnect']),
+      ...(accept === undefined ? {} : { accept }),
     });
     this.say(human`${status.port}`);
     if (!this.jsonEnabled()) {
       writeHuman(
         'stderr',
-        human`chatd ${alreadyRunning ? 'already running' : 'started'}: "${status.name}" listening on ${status.host}:${status.port} (pid ${status.pid}, profile ${status.profile})`,
+        human`chatd ${alreadyRunning ? 'already running' : 'started'}: "${status.name}" listening on ${listeningAddress(status)} (pid ${status.pid}, profile ${status.profile})`,
       );
+      if (isWildcardHost(status.host)) writeHuman('stderr', human`a peer on another machine dials: ${status.addresses.join(', ')}`);
     }
     return { ...status, alreadyRunning };
   }
 }
 
 /** The same checks and wording as chatd's own (src/control/daemon-options.ts), as usage errors (exit 2). */
-function checkedOptions(flags: { name?: string; 'max-file-size'?: string; 'ping-interval'?: string }): { maxFileSize?: number; pingInterval?: number } {
+function checkedOptions(
+  flags: { name?: string; 'max-file-size'?: string; 'ping-interval'?: string; accept?: string },
+): { maxFileSize?: number; pingInterval?: number; accept?: AcceptMode } {
   try {
     if (flags.name !== undefined) checkDisplayName(flags.name);
     return {
+      accept: flags.accept === undefined ? undefined : parseAcceptMode(flags.accept),
       maxFileSize: flags['max-file-size'] === undefined ? undefined : parseMaxFileSize(flags['max-file-size']),
       pingInterval: flags['ping-interval'] === undefined ? undefined : parsePingInterval(flags['ping-interval']),
     };
