@@ -51,6 +51,13 @@ export interface ReconnectSummary {
   lastError: string | null;
 }
 
+/** A running daemon's --max-file-size (bytes), --ping-interval (seconds) and whether it redials (no --no-reconnect). */
+export interface DaemonSettings {
+  maxFileSize: number;
+  pingInterval: number;
+  reconnect: boolean;
+}
+
 export interface StatusResult {
   pid: number;
   name: string;
@@ -60,6 +67,8 @@ export interface StatusResult {
   host: string;
   port: number;
   downloads: string;
+  /** What it was started with that the other fields do not show (`chat daemon start` compares them). */
+  settings: DaemonSettings;
   /** `connected` once a peer has completed the handshake. */
   connection: 'connected' | 'disconnected';
   peer: PeerSummary | null;

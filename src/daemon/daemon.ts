@@ -14,6 +14,7 @@ import type { HistoryStore } from '../history/store.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
+import { DEFAULT_KEEPALIVE } from '../peer/keepalive.ts';
 import { createPeerContext } from '../peer/secure-transport.ts';
 import type { KeepaliveOptions } from '../peer/session.ts';
 import { listen } from '../peer/tcp.ts';
@@ -216,6 +217,11 @@ export class ChatDaemon {
       host: this.config.host,
       port: this.boundPort,
       downloads: this.config.downloads.path,
+      settings: {
+        maxFileSize: this.config.maxFileSize,
+        pingInterval: (this.config.keepalive ?? DEFAULT_KEEPALIVE).pingIntervalMs / 1000,
+        reconnect: this.config.reconnect ?? true,
+      },
       connection: peer ? 'connected' : 'disconnected',
       peer,
       reconnect: peer ? null : this.reconnector.summary(),

@@ -186,4 +186,16 @@ describe('CLI conventions', { timeout: 180_000 }, () => {
     // --json is for scripts: never coloured.
     assert.doesNotMatch((await home.run(['id', '--profile', 'alice', '--json'], { env: { FORCE_COLOR: '1' } })).stdout, SGR);
   });
+
+  test('npm start starts the daemon and says how to stop it', async () => {
+    const result = await collect(
+      spawn('npm', ['start', '--silent', '--', '--profile', 'npmstart'], { cwd: ROOT, env: home.env() }),
+      undefined,
+      SHELL_TIMEOUT_MS,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^chatd started: "npmstart" listening on 127\.0\.0\.1:\d+ \(pid \d+, profile npmstart\); stop it with: chat daemon stop --profile npmstart$/m);
+    const again = await home.run(['daemon', 'start']);
+    assert.match(again.stderr, /; stop it with: chat daemon stop\n$/, 'the default profile needs no --profile');
+  });
 });
