@@ -7,6 +7,9 @@ import { ControlClient, DaemonNotRunningError } from './client.ts';
 import type { ProfilePaths } from './paths.ts';
 import type { StatusResult } from './protocol.ts';
 import { UntrustedSocketError } from './socket-trust.ts';
+import { DaemonStartError } from './start-error.ts';
+
+export { DaemonStartError } from './start-error.ts';
 
 /** What chatd tells the `chat daemon start` that spawned it, over the IPC channel, once. */
 export type DaemonReport =
@@ -26,15 +29,6 @@ export interface DaemonStartOptions {
   reconnect?: boolean;
 }
 
-export class DaemonStartError extends Error {
-  override name = 'DaemonStartError';
-  readonly alreadyRunning: boolean;
-
-  constructor(message: string, alreadyRunning = false) {
-    super(message);
-    this.alreadyRunning = alreadyRunning;
-  }
-}
 
 /** Ample for a cold start on a loaded machine; a daemon that is not ready by then is reported. */
 const START_TIMEOUT_MS = 20_000;
