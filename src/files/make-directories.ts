@@ -1,6 +1,7 @@
 /** Creates a directory and its missing parents one at a time, so that a failure names the step and never loops. */
-import { lstatSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { lstatOrUndefined } from './lstat-or-undefined.ts';
 
 /** A directory that cannot be created, or a path that is in the way; the message says which and why. */
 export class DirectoryCreateError extends Error {
@@ -30,7 +31,8 @@ export function makeDirectories(dir: string, mode: number, what: string): boolea
   const missing: string[] = [];
   let current = target;
   for (;;) {
-    const stats = statOrUndefined(current);
+    // A file on the path (ENOTDIR) reads as missing here: the walk up finds it and says so.
+    const stats = lstatOrUndefined(current);
     if (stats) {
       if (!stats.isDirectory() && !stats.isSymbolicLink()) {
         const kind = stats.isFile() ? 'a file' : 'not a directory';
@@ -55,15 +57,4 @@ export function makeDirectories(dir: string, mode: number, what: string): boolea
     }
   }
   return missing.length > 0;
-}
-
-function statOrUndefined(file: string) {
-  try {
-    return lstatSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // ENOTDIR: a file is on the path; the walk up finds it and says so.
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
-  }
 }
