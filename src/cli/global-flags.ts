@@ -11,7 +11,8 @@ const GLOBAL_FLAGS: ReadonlyMap<string, { value: boolean }> = new Map([
  * oclif reads the first word as the command, so `chat --profile alice id` looked for a command
  * named "--profile". The global flags at the front (up to the first word that is not one) move
  * behind the command's own words, before any `--`, where both oclif and the fast path read them;
- * everything else keeps its order. Anything unknown at the front is left where it is, for oclif to report.
+ * everything else keeps its order. Anything unknown at the front is left where it is, for oclif to report;
+ * global flags and no command are the overview, as `chat` alone.
  */
 export function moveGlobalFlags(argv: readonly string[]): string[] {
   const moved: string[] = [];
@@ -34,7 +35,9 @@ export function moveGlobalFlags(argv: readonly string[]): string[] {
     }
   }
   const rest = argv.slice(index);
-  if (moved.length === 0 || rest.length === 0) return [...argv];
+  if (moved.length === 0) return [...argv];
+  // `chat -p alice` and nothing else: what `chat` alone does (the overview), not "unknown command -p".
+  if (rest.length === 0) return [];
   const end = rest.indexOf('--');
   return end === -1 ? [...rest, ...moved] : [...rest.slice(0, end), ...moved, ...rest.slice(end)];
 }

@@ -15,7 +15,7 @@ export default class Autocomplete extends BaseCommand {
     { description: 'PowerShell', command: '<%= config.bin %> <%= command.id %> powershell | Out-String | Invoke-Expression' },
   ];
   static override args = {
-    shell: Args.string({ description: 'The shell', options: [...COMPLETION_SHELLS], required: true }),
+    shell: Args.string({ description: `The shell: ${COMPLETION_SHELLS.join(', ')}`, options: [...COMPLETION_SHELLS], required: true }),
   };
 
   async run(): Promise<void> {

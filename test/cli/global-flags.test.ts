@@ -10,9 +10,9 @@ describe('moveGlobalFlags', () => {
     [['--profile=alice', '-pbob', '--json', 'send', 'hi'], ['send', 'hi', '--profile=alice', '-pbob', '--json']],
     // Before `--`: what follows it is the message, never a flag.
     [['-p', 'alice', 'send', '--', '-p', 'x'], ['send', '-p', 'alice', '--', '-p', 'x']],
-    // Nothing to move, or nothing to move it behind: unchanged, for oclif to judge.
+    // Nothing to move: unchanged, for oclif to judge; nothing to move it behind: `chat` alone.
     [['send', '--profile', 'x', 'hi'], ['send', '--profile', 'x', 'hi']],
-    [['--profile', 'x'], ['--profile', 'x']],
+    [['--profile', 'x'], []],
     [['--profile'], ['--profile']],
     [['--bogus', 'id'], ['--bogus', 'id']],
     [['--json=1', 'id'], ['--json=1', 'id']],

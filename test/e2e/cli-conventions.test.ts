@@ -14,6 +14,9 @@ const SHELL_TIMEOUT_MS = 30_000;
 const SGR = /\u001b\[[\d;]*m/;
 const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
+/** `text` as one word for sh and zsh. */
+const shellQuote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+
 const hasShell = (shell: string) => spawnSync(shell, ['-c', 'exit 0'], { stdio: 'ignore' }).status === 0;
 
 /** Runs `script` in `shell` (bash or zsh) with nothing from the user's rc files. */
@@ -129,35 +132,43 @@ describe('CLI conventions', { timeout: 180_000 }, () => {
     ]);
   });
 
-  test('chat autocomplete zsh: a script zsh sources, whose function offers the same words', { skip: !hasShell('zsh') }, async () => {
+  test('chat autocomplete zsh: an interactive zsh (in a pty) with compinit completes chat se<TAB> with it', { skip: !hasShell('zsh') }, async () => {
     const generated = await home.run(['autocomplete', 'zsh']);
     assert.equal(generated.code, 0, generated.stderr);
     const scriptFile = path.join(home.dir, 'chat.zsh');
     await writeFile(scriptFile, generated.stdout);
-    assert.equal((await runShell('zsh', `zsh -n ${JSON.stringify(scriptFile)}`)).code, 0, 'zsh parses it');
-    // Outside a completion widget: compdef records the function, compadd prints what it is given,
-    // filtered by the typed prefix as compadd does.
+    const partial = path.join(home.dir, 'chat.zs');
+    // zsh/zpty runs a real interactive zsh: each line is typed with a TAB, then Enter; `chat` there
+    // is a function that prints the words it got, so what completion made of the line is read back.
     const shell = await runShell('zsh', `
-      compdef() { registered="$*"; }
-      compadd() { [[ $1 == -- ]] && shift; local w; for w in "$@"; do [[ $w == "$PREFIX"* ]] && print -rn -- "$w "; done; }
-      _files() { print -rn -- "<files> "; }
-      source ${JSON.stringify(scriptFile)}
-      print -r -- "registered=$registered"
-      t() { words=("$@"); CURRENT=\${#words}; PREFIX=\${words[CURRENT]}; print -rn -- "$*="; \${registered%% *}; print; }
-      t chat se
-      t chat daemon st
-      t chat -p alice daemon st
-      t chat send --ti
-      t chat transfer x
+      zmodload zsh/zpty
+      zpty z 'PS1="> " TERM=dumb zsh -f -i'
+      zpty -w z 'autoload -Uz compinit && compinit -u -D'
+      zpty -w z ${shellQuote(`source ${shellQuote(scriptFile)}`)}
+      zpty -w z 'function chat { print -r -- "R""AN<$*>"; }'
+      t() {
+        zpty -wn z "$1"$'\t'
+        zpty -wn z $'\r'
+        local out
+        zpty -r z out '*RAN<*>*'
+        print -r -- "\${\${out##*RAN<}%%>*}"
+      }
+      t 'chat se'
+      t 'chat daemon star'
+      t 'chat -p alice daemon sto'
+      t 'chat send --ti'
+      t 'chat outbox d'
+      t ${shellQuote(`chat transfer ${partial}`)}
+      zpty -d z
     `);
     assert.equal(shell.code, 0, shell.stderr);
-    assert.deepEqual(shell.stdout.trim().split('\n').map((line) => line.trimEnd()), [
-      'registered=_chat_complete chat',
-      'chat se=send',
-      'chat daemon st=start status stop',
-      'chat -p alice daemon st=start status stop',
-      'chat send --ti=--timeout',
-      'chat transfer x=<files>',
+    assert.deepEqual(shell.stdout.trim().split('\n'), [
+      'send',
+      'daemon start',
+      '-p alice daemon stop',
+      'send --timeout',
+      'outbox drop',
+      `transfer ${scriptFile}`,
     ]);
   });
 
