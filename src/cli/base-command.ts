@@ -61,6 +61,8 @@ export abstract class BaseCommand extends Command {
       return await super.parse(options, argv);
     } catch (error) {
       if (error instanceof Errors.ExitError) throw error;
+      const missing = missingArguments(error);
+      if (missing) throw new UsageError(missingArgumentsMessage(missing, this.id ?? '', this.ctor.args ?? {}, this.ctor.strict));
       throw new UsageError(oneLine((error as Error).message));
     }
   }
@@ -86,6 +88,38 @@ export abstract class BaseCommand extends Command {
     const end = this.argv.indexOf('--');
     return (end === -1 ? this.argv : this.argv.slice(0, end)).includes('--json');
   }
+}
+
+interface ArgumentSpec {
+  name: string;
+  description?: string;
+  required?: boolean;
+}
+
+/**
+ * The arguments an oclif RequiredArgsError names (oclif does not export the class; its `args`
+ * holds the argument definitions, where UnexpectedArgsError's holds the typed strings).
+ */
+function missingArguments(error: unknown): ArgumentSpec[] | undefined {
+  if (!(error instanceof Errors.CLIError) || !('args' in error) || !Array.isArray(error.args) || error.args.length === 0) return undefined;
+  const specs = error.args as unknown[];
+  return specs.every((spec) => typeof spec === 'object' && spec !== null && typeof (spec as ArgumentSpec).name === 'string') ? (specs as ArgumentSpec[]) : undefined;
+}
+
+/** `missing FILE (the file to send); usage: chat transfer FILE`, not oclif's "Missing 1 required arg:: file". */
+export function missingArgumentsMessage(missing: ArgumentSpec[], commandId: string, args: Record<string, Partial<ArgumentSpec>>, strict = true): string {
+  const what = missing.map((arg) => `${arg.name.toUpperCase()}${arg.description ? ` (${lowerFirst(arg.description)})` : ''}`).join(', ');
+  const specs = Object.entries(args).map(([name, arg]) => ({ name: arg.name ?? name, required: arg.required === true }));
+  const words = specs.map((arg, index) => {
+    const name = `${arg.name.toUpperCase()}${!strict && index === specs.length - 1 ? '...' : ''}`;
+    return arg.required ? name : `[${name}]`;
+  });
+  return `missing ${what}; usage: ${['chat', commandId.replaceAll(':', ' '), ...words].join(' ')}`;
+}
+
+/** "The peer name" → "the peer name" inside a sentence; "PORT, HOST:PORT" stays as it is. */
+function lowerFirst(text: string): string {
+  return /^[A-Z][a-z]/.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text;
 }
 
 /** oclif's parse messages span lines ("Parsing --port \n\tExpected ...\nSee more help with --help"). */

@@ -3,7 +3,7 @@ import { ControlError, DaemonGoneError, DaemonNotRunningError } from '../control
 import { DEFAULT_PROFILE, InvalidProfileError } from '../control/paths.ts';
 import { ErrorCode } from '../control/protocol.ts';
 import { UntrustedSocketError } from '../control/socket-trust.ts';
-import { DaemonStartError } from '../control/spawn.ts';
+import { DaemonStartError } from '../control/start-error.ts';
 
 /**
  * The contract's exit codes. `queued` (`chat send`): the message is safe on this side's disk and

@@ -15,6 +15,8 @@ import { parseMessageId, parseTimeoutSeconds, requestSend, sendOutcomeLine } fro
 import { formatStatus, notRunningLine } from './status-view.ts';
 import { writeHuman, writeJson as printJson } from './terminal.ts';
 
+export { moveGlobalFlags } from './global-flags.ts';
+
 type Values = Record<string, string | boolean | undefined>;
 
 interface FastCommand {

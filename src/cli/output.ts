@@ -14,13 +14,19 @@ import { unsafeCharacters } from '../text/unsafe-characters.ts';
 // Only this module can make a HumanText: the constructor wants a token nobody else holds.
 const MINT = Symbol('HumanText');
 
-/** Text that is safe to show on a terminal: the code's own literals plus escaped values. */
+/**
+ * Text that is safe to show on a terminal: the code's own literals plus escaped values. `text` is
+ * plain; `painted` is the same with colour codes (paint()) for a terminal that shows colour
+ * (src/cli/colour.ts decides, terminal.ts picks one of the two).
+ */
 export class HumanText {
   readonly text: string;
+  readonly painted: string;
 
-  constructor(token: symbol, text: string) {
-    if (token !== MINT) throw new TypeError('HumanText is made by human(), humanLines() or joinLines() only');
+  constructor(token: symbol, text: string, painted: string = text) {
+    if (token !== MINT) throw new TypeError('HumanText is made by human(), humanLines(), joinLines() or paint() only');
     this.text = text;
+    this.painted = painted;
   }
 
   toString(): string {
@@ -51,11 +57,28 @@ export type HumanValue = HumanText | string | number;
 /** `human\`sent ${name} to ${peer}\``: literal parts are the code's, every string value goes through printable(). */
 export function human(literals: TemplateStringsArray, ...values: HumanValue[]): HumanText {
   let text = literals[0]!;
+  let painted = literals[0]!;
   values.forEach((value, index) => {
     const shown = value instanceof HumanText ? value.text : typeof value === 'number' ? String(value) : printable(value);
     text += shown + literals[index + 1]!;
+    painted += (value instanceof HumanText ? value.painted : shown) + literals[index + 1]!;
   });
-  return new HumanText(MINT, text);
+  return new HumanText(MINT, text, painted);
+}
+
+/**
+ * What a coloured piece of output is: a name (peer or own), an event that went well, one that
+ * needs attention, one that failed, or something of little weight (the time).
+ */
+export type PaintStyle = 'name' | 'good' | 'notice' | 'bad' | 'faint';
+
+/** SGR codes for each style; the reset after each piece keeps colour from leaking into peer text. */
+const STYLE_CODES: Record<PaintStyle, string> = { name: '1;36', good: '32', notice: '33', bad: '31', faint: '2' };
+
+/** A value in a style: coloured on a terminal that shows colour, plain elsewhere; escaped like any value. */
+export function paint(style: PaintStyle, value: HumanValue): HumanText {
+  const piece = human`${value}`;
+  return new HumanText(MINT, piece.text, `\u001b[${STYLE_CODES[style]}m${piece.painted}\u001b[0m`);
 }
 
 /**
@@ -68,7 +91,7 @@ export function humanLines(text: string, indentWidth = 0): HumanText {
 
 /** HumanTexts joined by `separator` (a newline unless told). */
 export function joinLines(lines: HumanText[], separator: HumanText = new HumanText(MINT, '\n')): HumanText {
-  return new HumanText(MINT, lines.map((line) => line.text).join(separator.text));
+  return new HumanText(MINT, lines.map((line) => line.text).join(separator.text), lines.map((line) => line.painted).join(separator.painted));
 }
 
 export function formatTime(iso: string): string {
@@ -80,31 +103,33 @@ export function formatTime(iso: string): string {
 
 export { formatByteSize as formatBytes } from '../text/sizes.ts';
 
-/** One history event as a person reads it: time, who, what. Continuation lines are indented. */
+/** One history event as a person reads it: time, who, what. Continuation lines are indented. Names and event kinds are painted. */
 export function formatEvent(event: ChatEvent): HumanText {
   // An incoming message's time is the peer's text when it does not parse: escaped like the rest.
-  const time = human`${formatTime(event.time)}`;
-  const who = human`${event.from}`;
+  const time = paint('faint', formatTime(event.time));
+  const who = paint('name', event.from);
   switch (event.type) {
     case 'message':
       return human`${time}  ${who}: ${humanLines(event.text, time.text.length + who.text.length + 4)}`;
     case 'message-state':
       return event.state === 'delivered'
-        ? human`${time}  * delivered to ${event.to} (message ${event.id})`
-        : human`${time}  * dropped from the outbox, for ${event.to} (message ${event.id})`;
+        ? human`${time}  * ${paint('good', 'delivered')} to ${paint('name', event.to)} (message ${event.id})`
+        : human`${time}  * ${paint('bad', 'dropped')} from the outbox, for ${paint('name', event.to)} (message ${event.id})`;
     case 'file':
       return event.direction === 'in'
-        ? human`${time}  ${who} sent you ${event.name} (${formatBytes(event.size)}, sha256 ${event.sha256}) -> ${event.path}`
-        : human`${time}  ${who} sent ${event.name} to ${event.to} (${formatBytes(event.size)}, sha256 ${event.sha256})`;
+        ? human`${time}  ${who} ${paint('good', 'sent you')} ${event.name} (${formatBytes(event.size)}, sha256 ${event.sha256}) -> ${event.path}`
+        : human`${time}  ${who} ${paint('good', 'sent')} ${event.name} to ${paint('name', event.to)} (${formatBytes(event.size)}, sha256 ${event.sha256})`;
     case 'peer': {
       const key = event.fingerprint ? `fingerprint ${formatFingerprint(event.fingerprint)}` : '';
       if (event.state === 'connected') {
         const trust = event.firstContact ? `first contact, key pinned: ${key}` : key;
-        return human`${time}  * connected to ${who} (${event.address}${trust ? `; ${trust}` : ''})`;
+        return human`${time}  * ${paint('good', 'connected')} to ${who} (${event.address}${trust ? `; ${trust}` : ''})`;
       }
-      if (event.state === 'refused') return human`${time}  * refused ${who} (${event.address}): ${event.reason ?? ''}`;
-      if (event.state === 'reconnecting') return human`${time}  * reconnecting to ${who} (${event.address}): ${event.reason ?? ''}`;
-      return event.reason ? human`${time}  * ${who} disconnected (${event.reason})` : human`${time}  * ${who} disconnected`;
+      if (event.state === 'refused') return human`${time}  * ${paint('bad', 'refused')} ${who} (${event.address}): ${event.reason ?? ''}`;
+      if (event.state === 'reconnecting') return human`${time}  * ${paint('notice', 'reconnecting')} to ${who} (${event.address}): ${event.reason ?? ''}`;
+      return event.reason
+        ? human`${time}  * ${who} ${paint('notice', 'disconnected')} (${event.reason})`
+        : human`${time}  * ${who} ${paint('notice', 'disconnected')}`;
     }
   }
 }

@@ -4,7 +4,7 @@
  */
 import { SEND_ANSWER_MARGIN_MS, type ControlClient } from '../control/client.ts';
 import { DEFAULT_SEND_WAIT_MS, MAX_SEND_WAIT_MS, MESSAGE_ID_PATTERN, type SendParams, type SendResult } from '../control/protocol.ts';
-import { human, type HumanText } from './output.ts';
+import { human, paint, type HumanText } from './output.ts';
 
 export const DEFAULT_TIMEOUT_SECONDS = DEFAULT_SEND_WAIT_MS / 1000;
 export const MAX_TIMEOUT_SECONDS = MAX_SEND_WAIT_MS / 1000;
@@ -35,6 +35,6 @@ export function requestSend(client: ControlClient, params: SendParams): Promise<
 export function sendOutcomeLine(result: SendResult): HumanText {
   // An answer without `state` comes from a daemon that answered only once delivered.
   return result.state === 'queued'
-    ? human`queued for ${result.to}, not delivered yet: it will be sent when ${result.to} is reachable (chat outbox)`
-    : human`delivered to ${result.to}`;
+    ? human`${paint('notice', 'queued')} for ${paint('name', result.to)}, not delivered yet: it will be sent when ${result.to} is reachable (chat outbox)`
+    : human`${paint('good', 'delivered')} to ${paint('name', result.to)}`;
 }

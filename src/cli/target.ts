@@ -20,6 +20,8 @@ export function parsePeerTarget(target: string): { host: string; port: number } 
     if (host === '' || host.includes(':')) throw new UsageError(`invalid peer address "${target}": use PORT, HOST:PORT or [IPv6]:PORT`);
   }
   if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > MAX_PORT) {
+    // A bare word is not "port abc in abc": say what the argument can be.
+    if (portText === text) throw new UsageError(`invalid peer address "${target}": use a port (1-${MAX_PORT}), HOST:PORT or [IPv6]:PORT`);
     throw new UsageError(`invalid port "${portText}" in "${target}": use a number from 1 to ${MAX_PORT}`);
   }
   return { host, port: Number(portText) };

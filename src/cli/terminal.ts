@@ -2,13 +2,14 @@
  * The only place in src/cli/, src/commands/ and src/hooks/ that writes to standard output or error
  * (test/cli/print-paths.test.ts checks it): a person gets HumanText only, a script gets JSON.
  */
+import { colourEnabled } from './colour.ts';
 import type { HumanText } from './output.ts';
 
 export type OutputStream = 'stdout' | 'stderr';
 
-/** One or more lines for a person; a newline is added. */
+/** One or more lines for a person, in colour where colourEnabled() says so; a newline is added. */
 export function writeHuman(stream: OutputStream, text: HumanText): void {
-  process[stream].write(`${text.text}\n`);
+  process[stream].write(`${colourEnabled(process[stream]) ? text.painted : text.text}\n`);
 }
 
 /** Machine-readable output: the same indentation oclif uses for --json. The text is exact. */

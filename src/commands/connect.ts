@@ -4,7 +4,7 @@ import { CONNECT_TIMEOUT_MS } from '../control/client.ts';
 import type { ConnectResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { UsageError } from '../cli/errors.ts';
-import { human } from '../cli/output.ts';
+import { human, paint } from '../cli/output.ts';
 import { parsePeerTarget } from '../cli/target.ts';
 
 /** TCP connect (10 s in the daemon), then TLS + HELLO (another 10 s), with room to spare. */
@@ -43,7 +43,7 @@ export default class Connect extends BaseCommand {
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const result = await client.request('connect', { ...target, ...(fingerprint ? { fingerprint } : {}) }, CONNECT_TIMEOUT_MS);
     const { peer } = result;
-    this.say(human`${result.alreadyConnected ? 'already connected to' : 'connected to'} ${peer.name} (${peer.listenAddress ?? peer.address})`);
+    this.say(human`${result.alreadyConnected ? 'already connected to' : 'connected to'} ${paint('name', peer.name)} (${peer.listenAddress ?? peer.address})`);
     this.say(human`fingerprint ${formatFingerprint(peer.fingerprint)}`);
     return result;
   }

@@ -1,7 +1,7 @@
 import type { IdentityResult } from '../control/protocol.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import { BaseCommand } from '../cli/base-command.ts';
-import { human } from '../cli/output.ts';
+import { human, paint } from '../cli/output.ts';
 
 export default class Id extends BaseCommand {
   static override summary = 'Show your name and fingerprint, to give to your peer.';
@@ -19,7 +19,7 @@ export default class Id extends BaseCommand {
     const { flags } = await this.parse(Id);
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
     const identity = await client.request('identity', {});
-    this.say(human`name         ${identity.name}`);
+    this.say(human`name         ${paint('name', identity.name)}`);
     this.say(human`fingerprint  ${formatFingerprint(identity.fingerprint)}`);
     return identity;
   }

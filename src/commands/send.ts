@@ -1,5 +1,5 @@
-import { Flags } from '@oclif/core';
-import type { SendParams, SendResult } from '../control/protocol.ts';
+import { Args, Flags } from '@oclif/core';
+import { MAX_MESSAGE_BYTES, type SendParams, type SendResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { ExitCode } from '../cli/errors.ts';
 import { composeMessage } from '../cli/message-input.ts';
@@ -17,7 +17,7 @@ export default class Send extends BaseCommand {
   static override summary = 'Send one message to your peer.';
   static override description =
     'The arguments, joined by spaces, are the message; with no argument the message is read from standard ' +
-    'input (one trailing newline removed). A message holds at most 256 KiB: send larger text with "chat transfer". ' +
+    `input (one trailing newline removed). A message holds at most ${MAX_MESSAGE_BYTES / 1024} KiB: send larger text with "chat transfer". ` +
     'The message is first kept on this side\'s disk, then delivered. Exits 0 once the peer\'s daemon has it on its disk. ' +
     'If the peer is not reachable (within --timeout), exits 4: the message is queued and will be delivered, once and in ' +
     'order, when the peer is reachable again (see "chat outbox"); do not send it again. While no peer is connected, ' +
@@ -30,6 +30,11 @@ export default class Send extends BaseCommand {
     { description: 'Queue it and go on (exit 4 until it is delivered)', command: '<%= config.bin %> <%= command.id %> --no-wait "see you tomorrow"' },
   ];
   static override strict = false;
+  static override args = {
+    text: Args.string({
+      description: `The message: the words joined by spaces (standard input when none is given); at most ${MAX_MESSAGE_BYTES / 1024} KiB, larger text goes as a file with "chat transfer".`,
+    }),
+  };
   static override enableJsonFlag = true;
   static override flags = {
     timeout: Flags.custom<number>({

@@ -77,6 +77,13 @@ export interface InviteSummary {
   expiresInMs: number;
 }
 
+/** A running daemon's --max-file-size (bytes), --ping-interval (seconds) and whether it redials (no --no-reconnect). */
+export interface DaemonSettings {
+  maxFileSize: number;
+  pingInterval: number;
+  reconnect: boolean;
+}
+
 export interface StatusResult {
   pid: number;
   name: string;
@@ -95,6 +102,8 @@ export interface StatusResult {
   /** The open invite; null when none is. */
   invite: InviteSummary | null;
   downloads: string;
+  /** What it was started with that the other fields do not show (`chat daemon start` compares them). */
+  settings: DaemonSettings;
   /** `connected` once a peer has completed the handshake. */
   connection: 'connected' | 'disconnected';
   peer: PeerSummary | null;

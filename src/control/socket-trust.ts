@@ -8,8 +8,9 @@
  * this check and the connect. So the check is lstat-only, and the socket itself must be a socket
  * of ours (root could still plant one: it is refused too). Windows named pipes are not checked.
  */
-import { lstatSync, mkdirSync, statSync, type Stats } from 'node:fs';
+import { mkdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { lstatOrUndefined } from '../files/lstat-or-undefined.ts';
 import { prepareOwnedDirectory } from '../files/owner-only.ts';
 import type { SocketLocation, SocketPlace } from './paths.ts';
 
@@ -109,17 +110,6 @@ function checkParent(dir: string, place: SocketPlace): void {
 
 function runtimeHint(place: SocketPlace): string {
   return place === 'tmp' ? ', or set XDG_RUNTIME_DIR to a private directory (mode 0700) of yours' : '';
-}
-
-function lstatOrUndefined(file: string): Stats | undefined {
-  try {
-    return lstatSync(file);
-  } catch (error) {
-    // ENOTDIR: a file where a directory of the path should be; nothing to connect to either.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw error;
-  }
 }
 
 function currentUid(): number {

@@ -1,11 +1,15 @@
 /** `chat daemon start`: starts chatd in the background and waits until it is ready, or says why not. */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { makeDirectories } from '../files/make-directories.ts';
 import { ControlClient, DaemonNotRunningError } from './client.ts';
 import type { ProfilePaths } from './paths.ts';
 import type { AcceptMode, StatusResult } from './protocol.ts';
 import { UntrustedSocketError } from './socket-trust.ts';
+import { DaemonStartError } from './start-error.ts';
+
+export { DaemonStartError } from './start-error.ts';
 
 /** What chatd tells the `chat daemon start` that spawned it, over the IPC channel, once. */
 export type DaemonReport =
@@ -27,15 +31,6 @@ export interface DaemonStartOptions {
   accept?: AcceptMode;
 }
 
-export class DaemonStartError extends Error {
-  override name = 'DaemonStartError';
-  readonly alreadyRunning: boolean;
-
-  constructor(message: string, alreadyRunning = false) {
-    super(message);
-    this.alreadyRunning = alreadyRunning;
-  }
-}
 
 /** Ample for a cold start on a loaded machine; a daemon that is not ready by then is reported. */
 const START_TIMEOUT_MS = 20_000;
@@ -46,7 +41,7 @@ const CHATD_SCRIPT = fileURLToPath(new URL('../../bin/chatd.js', import.meta.url
  * listens for peers and answers on its control socket. Its output goes to the profile's log file.
  */
 export function spawnDaemon(paths: ProfilePaths, options: DaemonStartOptions): Promise<StatusResult> {
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  makeDirectories(paths.dir, 0o700, 'the profile directory');
   const args = [CHATD_SCRIPT, '--home', paths.home, '--profile', paths.profile];
   if (options.port !== undefined) args.push('--port', String(options.port));
   if (options.host !== undefined) args.push('--host', options.host);

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import { ErrorCode, type ConnectParams, type ConnectResult } from '../control/protocol.ts';
 import { ControlError } from '../control/server.ts';
-import { peerFingerprint, secureDialled } from '../peer/secure-transport.ts';
+import { PeerTransportError, peerFingerprint, secureDialled } from '../peer/secure-transport.ts';
 import { formatAddress, type PeerInfo } from '../peer/session.ts';
 import { dial, DialError } from '../peer/tcp.ts';
 import { reasonOf, refusalOf, USER_DISCONNECT_REASON } from './close-reason.ts';
@@ -59,6 +59,10 @@ export async function handleConnect(
   try {
     secure = await secureDialled(socket, context.peerContext, handshakeTimeoutMs);
   } catch (error) {
+    if (error instanceof PeerTransportError && error.failure === 'notChat') {
+      log.warn(`peer ${target}: does not speak chat: ${error.detail}`);
+      throw new ControlError(ErrorCode.connectFailed, `${target} does not speak chat (${error.message}); is that the right port?`);
+    }
     log.warn(`peer ${target}: ${reasonOf(error)}`);
     throw new ControlError(ErrorCode.connectFailed, `handshake with ${target} failed: ${reasonOf(error)}`);
   }

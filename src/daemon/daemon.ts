@@ -15,6 +15,7 @@ import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import type { Identity } from '../identity/identity.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import { dialAddresses, formatAddress } from '../peer/address.ts';
+import { DEFAULT_KEEPALIVE } from '../peer/keepalive.ts';
 import { createPeerContext } from '../peer/secure-transport.ts';
 import type { KeepaliveOptions } from '../peer/session.ts';
 import { listen } from '../peer/tcp.ts';
@@ -232,6 +233,11 @@ export class ChatDaemon {
       accept: this.gatekeeper.mode,
       invite: this.gatekeeper.inviteSummary(),
       downloads: this.config.downloads.path,
+      settings: {
+        maxFileSize: this.config.maxFileSize,
+        pingInterval: (this.config.keepalive ?? DEFAULT_KEEPALIVE).pingIntervalMs / 1000,
+        reconnect: this.config.reconnect ?? true,
+      },
       connection: peer ? 'connected' : 'disconnected',
       peer,
       reconnect: peer ? null : this.reconnector.summary(),

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_PROFILE, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import { checkDisplayName, parseAcceptMode, parseListenPort, parseMaxFileSize, parsePingInterval, reconnectEnabled } from '../control/daemon-options.ts';
+import { DirectoryCreateError } from '../files/make-directories.ts';
 import { prepareOwnedDirectory } from '../files/owner-only.ts';
 import { checkPathChain } from '../files/path-chain.ts';
 import { PinnedDirectory } from '../files/pinned-directory.ts';
@@ -96,7 +97,12 @@ export async function runDaemon(argv: string[]): Promise<void> {
       // link: check the whole path before anything is created on it, then hold the directory
       // open, so that a swap later cannot redirect a file (TransferReceiver checks before each).
       checkPathChain(downloadsPath, 'the downloads directory');
-      prepareOwnedDirectory(downloadsPath, 'the downloads directory', { ownerOnly: false });
+      try {
+        prepareOwnedDirectory(downloadsPath, 'the downloads directory', { ownerOnly: false });
+      } catch (error) {
+        if (error instanceof DirectoryCreateError) throw new DirectoryCreateError(`${error.message}; choose another with --downloads DIR`);
+        throw error;
+      }
       downloads = PinnedDirectory.open(downloadsPath, 'the downloads directory');
       identity = await loadOrCreateIdentity(paths.identityDir);
       if (identity.created) log.info(`created this profile's identity: fingerprint ${formatFingerprint(identity.fingerprint)} (${identity.keyFile})`);

@@ -1,5 +1,6 @@
 /** Owner-only files and directories: checks that they are ours alone, and atomic private writes. */
-import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, writeSync, type Stats } from 'node:fs';
+import { makeDirectories } from './make-directories.ts';
 
 /**
  * Checks on the directories and files that must belong to this user alone: the control socket's
@@ -20,7 +21,7 @@ const GROUP_OR_WORLD_ANY = 0o077;
  * when `ownerOnly` (it is ours, and it holds something private).
  */
 export function prepareOwnedDirectory(dir: string, what: string, options: { ownerOnly: boolean }): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirectories(dir, 0o700, what);
   if (process.platform === 'win32') return;
   const stats = lstatSync(dir);
   if (stats.isSymbolicLink()) throw new UnsafePathError(`${what} ${dir} is a symbolic link; use the real directory`);

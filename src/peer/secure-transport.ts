@@ -18,8 +18,23 @@ export interface TransportIdentity {
   cert: string;
 }
 
+/**
+ * Why a dialled TLS handshake failed: `timeout` (no answer in time) or `notChat` (the other side
+ * answered, but not as a chat daemon: not TLS, not TLS 1.3, not ALPN "chat", or it hung up).
+ */
+export type TransportFailure = 'timeout' | 'notChat';
+
+/** A failed TLS handshake: the message is short and says what failed; `detail` (OpenSSL's words) is for the log. */
 export class PeerTransportError extends Error {
   override name = 'PeerTransportError';
+  readonly failure: TransportFailure;
+  readonly detail: string;
+
+  constructor(failure: TransportFailure, message: string, detail: string = message) {
+    super(message);
+    this.failure = failure;
+    this.detail = detail;
+  }
 }
 
 export function createPeerContext(identity: TransportIdentity): SecureContext {
@@ -45,7 +60,7 @@ export function secureAccepted(socket: Socket, context: SecureContext): TLSSocke
   });
   secure.once('secure', () => {
     const problem = checkHandshake(secure);
-    if (problem) secure.destroy(new PeerTransportError(problem));
+    if (problem) secure.destroy(new PeerTransportError('notChat', problem));
   });
   return secure;
 }
@@ -60,21 +75,22 @@ export function secureDialled(socket: Socket, context: SecureContext, timeoutMs:
       checkServerIdentity: () => undefined,
       ALPNProtocols: [PEER_ALPN],
     });
-    const timer = setTimeout(() => fail(new PeerTransportError(`no TLS handshake within ${timeoutMs / 1000} s`)), timeoutMs);
-    const onClose = () => fail(new PeerTransportError('the connection closed during the TLS handshake (is it a chat daemon?)'));
+    const timer = setTimeout(() => fail(new PeerTransportError('timeout', `no TLS handshake within ${timeoutMs / 1000} s`)), timeoutMs);
+    const onClose = () => fail(new PeerTransportError('notChat', 'TLS handshake failed', 'the connection closed during the TLS handshake'));
     const fail = (error: Error) => {
       clearTimeout(timer);
       secure.off('error', fail);
       secure.off('close', onClose);
       secure.destroy();
-      reject(error instanceof PeerTransportError ? error : new PeerTransportError(`TLS handshake failed: ${error.message}`));
+      // OpenSSL's message ("…:wrong version number:../deps/openssl/…:77:\n") goes to the log only.
+      reject(error instanceof PeerTransportError ? error : new PeerTransportError('notChat', 'TLS handshake failed', `TLS handshake failed: ${error.message.trim()}`));
     };
     secure.once('error', fail);
     secure.once('close', onClose);
     secure.once('secureConnect', () => {
       const problem = checkHandshake(secure);
       if (problem) {
-        fail(new PeerTransportError(problem));
+        fail(new PeerTransportError('notChat', problem));
         return;
       }
       clearTimeout(timer);

@@ -7,7 +7,7 @@ import { formatStatus, timeLeft } from '../../src/cli/status-view.ts';
 
 const base: StatusResult = {
   pid: 1, name: 'alice', fingerprint: 'ab'.repeat(32), profile: 'alice', host: '127.0.0.1', port: 7001,
-  addresses: ['127.0.0.1:7001'], accept: 'invited', invite: null, downloads: '/d', connection: 'disconnected', peer: null,
+  addresses: ['127.0.0.1:7001'], accept: 'invited', invite: null, downloads: '/d', settings: { maxFileSize: 1024, pingInterval: 3, reconnect: true }, connection: 'disconnected', peer: null,
   reconnect: null, queued: 0, home: '/h', log: '/h/log', startedAt: '2026-12-03T00:00:00.000Z', version: '0', supervisor: null,
 };
 const rows = (status: StatusResult) => formatStatus(status).toString().split('\n');

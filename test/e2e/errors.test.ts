@@ -77,6 +77,44 @@ describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
     }
   });
 
+  test('daemon start --downloads at a file, or where no directory can be made, fails at once in one line (exit 1)', async () => {
+    const file = path.join(home.dir, 'not-a-directory');
+    await writeFile(file, 'x');
+    const cases: Array<[string, string, string]> = [
+      ['dl-file', file, `the downloads directory ${file} is a file, not a directory; choose another with --downloads DIR`],
+      // Node's recursive mkdir loops forever on /proc/nope: chatd hung until daemon start gave up after 20 s.
+      ['dl-proc', '/proc/nope', 'cannot create the downloads directory /proc/nope: that file system does not allow new directories there (ENOENT); choose another with --downloads DIR'],
+    ];
+    for (const [profile, downloads, problem] of cases) {
+      if (profile === 'dl-proc' && process.platform !== 'linux') continue;
+      const started = Date.now();
+      const result = await home.run(['daemon', 'start', '--profile', profile, '--downloads', downloads]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(errorLine(result), `chat: cannot start the daemon: ${problem}`);
+      assert.ok(Date.now() - started < 10_000, `reported after ${Date.now() - started} ms`);
+      assert.ok(readFileSync(path.join(home.profileDir(profile), 'chatd.log'), 'utf8').includes(`cannot start: ${problem}`), 'the log says it too');
+      assert.equal((await home.run(['daemon', 'status', '--profile', profile])).code, 3, 'no daemon is left behind');
+    }
+  });
+
+  test('daemon start with flags the running daemon does not have says which, and to stop it first (exit 1)', async () => {
+    const other = alice.port === 7777 ? 7778 : 7777;
+    const result = await home.run(['daemon', 'start', '--profile', 'alice', '--port', String(other), '--name', 'zed']);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(
+      errorLine(result),
+      `chat: chatd already runs for profile "alice" with other options: --port ${other} (it listens on port ${alice.port}), --name zed (it is "alice"); ` +
+        'to change them, stop it first (chat daemon stop --profile alice), then start it again',
+    );
+    const json = await home.run(['daemon', 'start', '--profile', 'alice', '--no-reconnect', '--json']);
+    assert.equal(json.code, 1);
+    assert.equal(JSON.parse(json.stdout).error.code, 'options_differ');
+    // The same options, or none: still "already running", exit 0.
+    const same = await home.run(['daemon', 'start', '--profile', 'alice', '--port', String(alice.port), '--host', '127.0.0.1']);
+    assert.equal(same.code, 0, same.stderr);
+    assert.match(same.stderr, /^chatd already running: .*; stop it with: chat daemon stop --profile alice\n$/);
+  });
+
   test('daemon start with a bad flag value is a usage error (exit 2)', async () => {
     for (const args of [['--port', 'abc'], ['--port', '70000'], ['--port', '-1'], ['--bogus'], ['--name', '']]) {
       const result = await home.run(['daemon', 'start', '--profile', 'carol', ...args]);
@@ -94,6 +132,10 @@ describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
     }
     const missing = await home.run(['connect', '--profile', 'alice']);
     assert.equal(missing.code, 2);
+    assert.equal(errorLine(missing), 'chat: missing TARGET (PORT, HOST:PORT or [IPv6]:PORT of the peer\'s daemon); usage: chat connect TARGET');
+    // Not `invalid port "abc" in "abc"`.
+    assert.equal(errorLine(await home.run(['connect', '--profile', 'alice', 'abc'])), 'chat: invalid peer address "abc": use a port (1-65535), HOST:PORT or [IPv6]:PORT');
+    assert.equal(errorLine(await home.run(['connect', '--profile', 'alice', 'host:abc'])), 'chat: invalid port "abc" in "host:abc": use a number from 1 to 65535');
 
     const closed = net.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -110,16 +152,26 @@ describe('CLI contract: errors and exit codes', { timeout: 240_000 }, () => {
     assertOneLineError(result, /cannot connect to no-such-host\.invalid:7000: (unknown host|host name lookup failed|timed out after 10 s)/);
   });
 
-  test('connect to something that is not a chat daemon fails with exit 1', async () => {
-    const impostor = net.createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
-    await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+  test('connect to something that is not a chat daemon: one line, the address and "is that the right port?" (exit 1)', async () => {
+    // An HTTP server, a plain TCP server that talks first, and one that hangs up at once.
+    const impostors = [
+      net.createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n')),
+      net.createServer((socket) => socket.write('hello, this is not TLS\n')),
+      net.createServer((socket) => socket.destroy()),
+    ];
     try {
-      const port = (impostor.address() as net.AddressInfo).port;
-      const result = await home.run(['connect', '--profile', 'alice', String(port)]);
-      assert.equal(result.code, 1);
-      assertOneLineError(result, /handshake/);
+      for (const impostor of impostors) {
+        await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+        const port = (impostor.address() as net.AddressInfo).port;
+        const result = await home.run(['connect', '--profile', 'alice', String(port)]);
+        assert.equal(result.code, 1);
+        // No OpenSSL internals ("SSL routines:…:wrong version number:../deps/openssl/…"), no literal \n.
+        assert.equal(errorLine(result), `chat: 127.0.0.1:${port} does not speak chat (TLS handshake failed); is that the right port?`);
+      }
+      // The details are for the log.
+      assert.match(readFileSync(path.join(home.profileDir('alice'), 'chatd.log'), 'utf8'), /does not speak chat: TLS handshake failed: .*wrong version number/);
     } finally {
-      impostor.close();
+      for (const impostor of impostors) impostor.close();
     }
   });
 

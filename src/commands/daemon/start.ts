@@ -5,10 +5,12 @@ import {
   ACCEPT_DESCRIPTION, checkDisplayName, DaemonOptionError, NO_RECONNECT_DESCRIPTION, parseAcceptMode, parseMaxFileSize, parsePingInterval, reconnectEnabled,
 } from '../../control/daemon-options.ts';
 import { DEFAULT_MAX_FILE_SIZE, formatByteSize } from '../../text/sizes.ts';
-import { ensureDaemon } from '../../control/spawn.ts';
+import { DEFAULT_PROFILE } from '../../control/paths.ts';
+import { ensureDaemon, type DaemonStartOptions } from '../../control/spawn.ts';
 import { BaseCommand } from '../../cli/base-command.ts';
 import { UsageError } from '../../cli/errors.ts';
-import { human } from '../../cli/output.ts';
+import { human, paint } from '../../cli/output.ts';
+import { differingOptions, OptionsDifferError, type StartFlag } from '../../cli/start-options.ts';
 import { writeHuman } from '../../cli/terminal.ts';
 import { listeningAddress } from '../../cli/status-view.ts';
 import { isWildcardHost } from '../../text/host-port.ts';
@@ -17,7 +19,8 @@ export default class DaemonStart extends BaseCommand {
   static override summary = 'Start this profile\'s chat daemon in the background.';
   static override description =
     'Starts chatd, which listens for your peer on a TCP port, and returns once it is ready. ' +
-    'Prints the port on standard output. If the daemon already runs, prints the same and exits 0. ' +
+    'Prints the port on standard output. If the daemon already runs, prints the same and exits 0; if it runs with ' +
+    'other options than the flags given (--port, --host, --name, …), says which and exits 1: stop it first. ' +
     'A daemon that starts again redials the last peer it was connected to, unless the last connection ' +
     'was ended by "chat disconnect" (or --no-reconnect is given).';
   static override examples = [
@@ -42,10 +45,10 @@ export default class DaemonStart extends BaseCommand {
   };
 
   async run(): Promise<StatusResult & { alreadyRunning: boolean }> {
-    const { flags } = await this.parse(DaemonStart);
+    const { flags, metadata } = await this.parse(DaemonStart);
     const { maxFileSize, pingInterval, accept } = checkedOptions(flags);
     const paths = this.profilePaths(flags.profile);
-    const { status, alreadyRunning } = await ensureDaemon(paths, {
+    const options: DaemonStartOptions = {
       port: flags.port,
       host: flags.host,
       name: flags.name,
@@ -54,18 +57,27 @@ export default class DaemonStart extends BaseCommand {
       pingInterval,
       reconnect: reconnectEnabled(flags['no-reconnect']),
       ...(accept === undefined ? {} : { accept }),
-    });
+    };
+    const { status, alreadyRunning } = await ensureDaemon(paths, options);
+    if (alreadyRunning) {
+      const given = new Set(START_FLAGS.filter((flag) => flags[flag] !== undefined && !metadata.flags[flag]?.setFromDefault));
+      const differences = differingOptions(options, given, status);
+      if (differences.length > 0) throw new OptionsDifferError(paths.profile, differences);
+    }
     this.say(human`${status.port}`);
     if (!this.jsonEnabled()) {
+      const stop = status.profile === DEFAULT_PROFILE ? 'chat daemon stop' : `chat daemon stop --profile ${status.profile}`;
       writeHuman(
         'stderr',
-        human`chatd ${alreadyRunning ? 'already running' : 'started'}: "${status.name}" listening on ${listeningAddress(status)} (pid ${status.pid}, profile ${status.profile})`,
+        human`chatd ${alreadyRunning ? 'already running' : 'started'}: "${paint('name', status.name)}" listening on ${listeningAddress(status)} (pid ${status.pid}, profile ${status.profile}); stop it with: ${stop}`,
       );
       if (isWildcardHost(status.host)) writeHuman('stderr', human`a peer on another machine dials: ${status.addresses.join(', ')}`);
     }
     return { ...status, alreadyRunning };
   }
 }
+
+const START_FLAGS: StartFlag[] = ['port', 'host', 'name', 'downloads', 'max-file-size', 'ping-interval', 'no-reconnect', 'accept'];
 
 /** The same checks and wording as chatd's own (src/control/daemon-options.ts), as usage errors (exit 2). */
 function checkedOptions(
