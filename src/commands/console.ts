@@ -9,6 +9,7 @@ import { formatBytes, formatEvent, human, type HumanText } from '../cli/output.t
 import { requestSend, sendOutcomeLine } from '../cli/send-request.ts';
 import { parsePeerTarget } from '../cli/target.ts';
 import { clearTerminalLine, writeHuman } from '../cli/terminal.ts';
+import { unfinishedTransferLine } from '../cli/transfer-outcome.ts';
 
 const HELP = 'Type a line to send it. "transfer FILE" sends a file, "/quit" leaves (the daemon keeps running).';
 
@@ -94,7 +95,9 @@ class ConsoleSession {
         const filePath = path.resolve(unquote(transfer[1]!));
         this.print(human`* sending ${filePath} ...`);
         const result = await this.client.request('transfer', { path: filePath }, 0);
-        this.print(human`* sent ${result.name} (${formatBytes(result.size)}, sha256 ${result.sha256})`);
+        this.print(result.state === 'complete'
+          ? human`* sent ${result.name} (${formatBytes(result.size)}, sha256 ${result.sha256})`
+          : human`* ${unfinishedTransferLine(result)}`);
         return;
       }
       const sent = await requestSend(this.client, { text: line });

@@ -29,6 +29,8 @@ import { Outbox } from './outbox.ts';
 import { PeerSlot } from './peer-slot.ts';
 import { Reconnector } from './reconnect.ts';
 import { ResumableTransfers } from './resumable-transfers.ts';
+import { PEER_TRANSFER_EVENTS_PER_MINUTE } from './peer-content.ts';
+import { WindowBudget } from './window-budget.ts';
 import { PARTIAL_MAX_AGE_MS, removeStalePartials, STALE_PARTIAL_SWEEP_MS } from './stale-partials.ts';
 import { TransferRecordFile } from './transfer-records.ts';
 
@@ -54,6 +56,8 @@ export interface DaemonConfig {
   reconnect?: boolean;
   /** Partial files of incoming transfers not continued for this long are removed. Default: PARTIAL_MAX_AGE_MS. */
   partialMaxAgeMs?: number;
+  /** A transfer waiting for room on its receiver is offered again after this long, always. Default: TRANSFER_RETRY_FIRST_MS, doubling to TRANSFER_RETRY_MAX_MS. */
+  transferRetryMs?: number;
 }
 
 /**
@@ -79,6 +83,8 @@ export class ChatDaemon {
   private stopping: Promise<void> | undefined;
   private readonly stopListeners: Array<() => void> = [];
   private partialSweep: NodeJS.Timeout | undefined;
+  /** Incoming transfers kept until there is room for them, with the reason. */
+  private readonly waitingForRoom = new Map<string, string>();
 
   constructor(config: DaemonConfig, history: HistoryStore, log: Logger) {
     this.config = config;
@@ -100,6 +106,8 @@ export class ChatDaemon {
       feed: this.feed,
       ledger: history.messages,
       log,
+      waitingForRoom: this.waitingForRoom,
+      transferEvents: new WindowBudget(PEER_TRANSFER_EVENTS_PER_MINUTE, 60_000),
       onAdopted: (session, peer) => {
         this.reconnector.adopted(peer);
         this.outbox.attach(session, peer);
@@ -120,6 +128,7 @@ export class ChatDaemon {
       session: () => (this.slot.session && !this.slot.session.isClosed ? this.slot.session : undefined),
       feed: this.feed,
       log,
+      ...(config.transferRetryMs === undefined ? {} : { retryMs: { first: config.transferRetryMs, max: config.transferRetryMs } }),
     });
     const lastPeer = new LastPeerFile(config.paths.lastPeerFile);
     this.reconnector = new Reconnector({
@@ -156,6 +165,7 @@ export class ChatDaemon {
         reconnector: this.reconnector,
         transfers: this.transfers,
         downloads: this.config.downloads,
+        waitingForRoom: this.waitingForRoom,
         gatekeeper: this.gatekeeper,
         log: this.log,
         peerContext: this.peerContext,

@@ -27,6 +27,12 @@ export class TransferCancelledError extends Error {
   override name = 'TransferCancelledError';
 }
 
+/** Write errors that more room on the disk cures: the partial file is kept for later (ENOSPC, EDQUOT). */
+export function isRoomError(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 /** The hidden names of a transfer's partial file and its state record in the downloads directory. */
 export function partialNames(id: string): { part: string; state: string } {
   return { part: `.chat-${id}.part`, state: `.chat-${id}.state` };

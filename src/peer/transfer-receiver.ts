@@ -43,7 +43,8 @@ export class TransferReceiver {
   readonly id: string;
   readonly expectedSize: number;
   private readonly downloads: PinnedDirectory;
-  private readonly offeredName: string;
+  /** The name the sender offered (the stored name may be cleaned up or numbered). */
+  readonly offeredName: string;
   private readonly tempName: string;
   private readonly hash: Hash = createHash('sha256');
   private handle: FileHandle | undefined;
@@ -151,13 +152,22 @@ export class TransferReceiver {
    * partial file and its record stay for the sender's next offer of this transfer.
    */
   suspend(): Promise<void> {
+    return this.keep(false);
+  }
+
+  /** Writing failed for want of room (isRoomError): what is on disk is kept, even nothing, for the offer once there is room. */
+  hold(): Promise<void> {
+    return this.keep(true);
+  }
+
+  private keep(afterFailure: boolean): Promise<void> {
     this.aborted = true;
     this.closing ??= (async () => {
       await this.opening;
       await this.flushing;
       await this.backgroundSync;
       // Nothing to continue from: an empty partial file is not kept (offers alone leave nothing).
-      if (this.written === 0 || this.failure) {
+      if (!afterFailure && (this.written === 0 || this.failure)) {
         await this.discard();
         return;
       }

@@ -88,7 +88,8 @@ describe('transfers continue where they stopped', { timeout: 240_000 }, () => {
         }
       });
       const result = await client.request('transfer', { path: source, progress: true }, 0);
-      assert.equal(result.sha256, sourceSha256);
+      assert.equal(result.state, 'complete');
+      assert.equal(result.state === 'complete' && result.sha256, sourceSha256);
       const waitingAt = reports.findIndex((report) => report.waiting !== undefined);
       assert.ok(waitingAt > 0, 'one report says it waits');
       assert.equal(reports[waitingAt]!.waiting, 'waiting for bob… (reconnecting)');
