@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
 import { FaultProxy } from '../helpers/fault-proxy.ts';
 import { sha256Of, writeRandomFile } from '../helpers/random-data.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /** The small volume: 5 % of it (410 KiB) is the reserve, not 64 MiB. */
 const VOLUME = '8m';
@@ -56,7 +57,7 @@ describe('the receiver\'s disk fills up during a transfer', { timeout: 120_000 }
     const sha256 = await writeRandomFile(file, FILE_BYTES);
     proxy.silenceAfter(BEFORE_FILLING);
     const transfer = home.run(['transfer', '--profile', 'alice', file], { timeoutMs: 60_000 });
-    await waitUntil(() => proxy!.bytes.up + proxy!.bytes.down >= BEFORE_FILLING, 'the link to be held mid-transfer');
+    await waitFor(() => proxy!.bytes.up + proxy!.bytes.down >= BEFORE_FILLING, 'the link to be held mid-transfer');
 
     // Another process takes every byte left on the volume.
     const filler = path.join(small, 'filler');
@@ -94,9 +95,9 @@ describe('the receiver\'s disk fills up during a transfer', { timeout: 120_000 }
 
     // With room again, the sender's next offer continues from what bob holds, and completes.
     rmSync(filler);
-    await waitUntil(() => existsSync(path.join(small, 'six.bin')), 'the transfer to complete once there is room');
+    await waitFor(() => existsSync(path.join(small, 'six.bin')), 'the transfer to complete once there is room');
     assert.equal(await sha256Of(path.join(small, 'six.bin')), sha256);
-    await waitUntil(() => readdirSync(small).every((name) => !name.startsWith('.chat-')), 'the partial file and its record to go');
+    await waitFor(() => readdirSync(small).every((name) => !name.startsWith('.chat-')), 'the partial file and its record to go');
     const listed = JSON.parse((await home.run(['transfers', '--profile', 'alice', '--json'])).stdout);
     assert.deepEqual(listed.transfers, []);
     for (const profile of ['alice', 'bob']) {
@@ -113,10 +114,3 @@ describe('the receiver\'s disk fills up during a transfer', { timeout: 120_000 }
   });
 });
 
-async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -11,6 +11,7 @@ import { ChatHome, historyOf, isAlive } from '../helpers/chat.ts';
 import type { FramePeer } from '../helpers/frame-peer.ts';
 import { writeRandomFile } from '../helpers/random-data.ts';
 import { connectTlsPeer, identityForSuite } from '../helpers/tls-peer.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const FILE_BYTES = 3 * 1024 * 1024;
 
@@ -41,11 +42,7 @@ describe('a hostile receiver\'s answers to offers, on every path an offer takes'
 
   async function droppedFor(peer: FramePeer, reason: RegExp): Promise<void> {
     await peer.waitClosed();
-    const deadline = Date.now() + 10_000;
-    while (!reason.test(await log())) {
-      if (Date.now() > deadline) throw new Error(`alice's log does not say ${reason}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor(async () => reason.test(await log()), `alice's log to say ${reason}`, 10_000);
   }
 
   test('each bad answer drops the connection, the transfer stays recorded, and an honest answer completes it', async () => {
@@ -76,11 +73,7 @@ describe('a hostile receiver\'s answers to offers, on every path an offer takes'
     await third.waitFor('fileOffer', (offer) => offer.id === id);
     third.send({ kind: 'fileDecline', id, reason: 'no room here', later: true });
     const offers = () => third.frames.filter((frame) => frame.kind === 'fileOffer' && frame.id === id).length;
-    const deadline = Date.now() + 10_000;
-    while (offers() < 2) {
-      if (Date.now() > deadline) throw new Error('not offered again after "later"');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitFor(() => offers() >= 2, 'the offer again after "later"', 10_000);
     assert.ok(!third.frames.some((frame) => frame.kind === 'fileCancel'), 'a transfer waiting for room is not cancelled');
     third.send({ kind: 'fileAccept', id, offset: -1 });
     await droppedFor(third, /field "offset" must be between 0 and/);
@@ -105,11 +98,7 @@ describe('a hostile receiver\'s answers to offers, on every path an offer takes'
     assert.equal(hash.digest('hex'), sha256);
     assert.equal(end.sha256, sha256);
     honest.send({ kind: 'fileResult', id, ok: true, sha256, reason: '' });
-    const until = Date.now() + 10_000;
-    while ((await unfinished()).length > 0) {
-      if (Date.now() > until) throw new Error('the transfer is still recorded');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor(async () => (await unfinished()).length === 0, 'alice to forget the transfer', 10_000);
     assert.ok((await historyOf(home, 'alice')).some((event) => event.type === 'file' && event.id === id && event.sha256 === sha256));
   });
 });

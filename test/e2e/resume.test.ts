@@ -12,19 +12,12 @@ import { resolveProfilePaths } from '../../src/control/paths.ts';
 import { ChatHome, collect, historyOf, isAlive } from '../helpers/chat.ts';
 import { FaultProxy } from '../helpers/fault-proxy.ts';
 import { sha256Of, writeRandomFile } from '../helpers/random-data.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const MiB = 1024 * 1024;
 const FILE_BYTES = 64 * MiB;
 /** What may cross twice: what was in flight (socket buffers, the proxy) when the link went. */
 const RESENT_BOUND = 16 * MiB;
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const partials = async (dir: string) => (await readdir(dir)).filter((name) => /^\.chat-.*\.(part|state)$/.test(name));
 

@@ -9,16 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { ChatHome, collect, historyOf } from '../helpers/chat.ts';
 import { FaultProxy } from '../helpers/fault-proxy.ts';
 import { sha256Of, writeRandomFile } from '../helpers/random-data.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const MiB = 1024 * 1024;
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('chat transfer --no-wait, --timeout, Ctrl-C; transfer events', { timeout: 120_000 }, () => {
   let home: ChatHome;
