@@ -173,8 +173,9 @@ export class ResumableTransfers {
       run.bytes = bytes;
       for (const waiter of run.waiters) waiter.progress(bytes, id);
     };
+    // The waits do not start again on an ACCEPT: a receiver that accepts and then says "no room"
+    // again and again would make us re-read the file's start every TRANSFER_RETRY_FIRST_MS.
     const accepted = (offset: number) => {
-      run.declined = 0;
       run.waitingForRoom = undefined;
       if (offset > 0) this.recordResumed(run, session, offset);
     };

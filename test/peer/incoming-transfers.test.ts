@@ -196,6 +196,34 @@ describe('IncomingTransfers', () => {
     receiving.incoming.receive({ kind: 'fileCancel', id, reason: 'late' });
   });
 
+  test('the owner is told of a cancel by the sender, in progress (onPeerCancelled) or not (discardKept, with the sender\'s key), and of a resume', async () => {
+    const { held } = await downloadsDir();
+    const told: string[] = [];
+    const receiving = receivingEnd(held, {
+      onPeerCancelled: (id, name, size, reason) => { told.push(`cancelled ${id} ${name} ${size} ${reason}`); },
+      discardKept: async (id, sender, reason) => { told.push(`discard ${id} ${sender} ${reason}`); },
+      onResumed: (offer, offset) => { told.push(`resumed ${offer.id} ${offset}`); },
+    });
+    const id = await acceptedOffer(receiving, 'half.bin', 10);
+    receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.from('hello') });
+    receiving.incoming.receive({ kind: 'fileCancel', id, reason: 'gone' });
+    const kept = randomUUID();
+    receiving.incoming.receive({ kind: 'fileCancel', id: kept, reason: 'given up' });
+    await receiving.incoming.suspendAll();
+    assert.deepEqual(told, [`cancelled ${id} half.bin 10 gone`, `discard ${kept} ${ALICE} given up`]);
+
+    // A transfer offered again with data on disk: the owner hears where it resumes.
+    const again = receivingEnd(held, { onResumed: (offer, offset) => { told.push(`resumed ${offer.id} ${offset}`); } });
+    const resumed = await acceptedOffer(again, 'resume.bin', 10);
+    again.incoming.receive({ kind: 'fileChunk', id: resumed, data: Buffer.from('hello') });
+    await again.incoming.suspendAll();
+    const third = receivingEnd(held, { onResumed: (offer, offset) => { told.push(`resumed ${offer.id} ${offset}`); } });
+    third.incoming.receive({ kind: 'fileOffer', id: resumed, name: 'resume.bin', size: 10 });
+    assert.equal((await sentFrame(third, 'fileAccept')).offset, 5);
+    assert.equal(told.at(-1), `resumed ${resumed} 5`);
+    await third.incoming.abortAll();
+  });
+
   test('suspendAll resolves once every partial file is synced and closed, and keeps each that holds data with its record', async () => {
     const { dir, held } = await downloadsDir();
     const receiving = receivingEnd(held);
