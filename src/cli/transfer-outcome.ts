@@ -7,5 +7,8 @@ export function unfinishedTransferLine(result: UnfinishedTransferResult): HumanT
   if (result.waiting === 'room') {
     return human`${result.name} is not complete: ${result.reason}; it resumes by itself once there is room (see chat transfers)`;
   }
+  if (result.waiting === 'link') {
+    return human`${result.name} is not complete: ${result.reason}; it continues when ${result.to} is connected again (see chat transfers)`;
+  }
   return human`${result.name} is not complete yet (${formatBytes(result.bytes)} of ${formatBytes(result.size)} sent): the daemon goes on until ${result.to} has it (see chat transfers); do not send it again`;
 }

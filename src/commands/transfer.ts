@@ -18,7 +18,7 @@ export default class Transfer extends BaseCommand {
     'Streams the file to the peer, which stores it in its downloads directory under the file\'s name ' +
     '(numbered if the name is taken). Exits 0 once the peer holds the whole file and its SHA-256 matches. ' +
     'The daemon records the transfer first: a dropped link or a restart interrupts it, and it continues where it stopped. ' +
-    'Exits 4 when the transfer is not complete but goes on in the daemon: with --no-wait, after --timeout, or when the ' +
+    'Exits 4 when the transfer is not complete but goes on in the daemon: with --no-wait, after --timeout, after "chat disconnect" under it, or when the ' +
     'peer has no room for it (it resumes by itself once there is room); do not send it again ("chat transfers" shows it). ' +
     'Ctrl-C stops waiting and leaves the transfer to the daemon (exit 130). ' +
     'Shows a progress bar when standard error is a terminal.';

@@ -141,9 +141,10 @@ export interface TransferParams {
 export interface TransferResult { id: string; name: string; size: number; sha256: string; to: string; path: string; state: 'complete' }
 /**
  * Why an answered transfer is not complete yet: `room`, the receiver has no room for it now
- * (`reason` is the receiver's); `time`, `waitMs` passed first.
+ * (`reason` is the receiver's); `time`, `waitMs` passed first; `link`, the connection ended and
+ * nobody redials (`chat disconnect`, a daemon stop): it continues on the next connection.
  */
-export type TransferWait = 'room' | 'time';
+export type TransferWait = 'room' | 'time' | 'link';
 /** The transfer is recorded and goes on in the daemon (see `transfers`): do not send it again. */
 export interface UnfinishedTransferResult {
   id: string;

@@ -170,6 +170,7 @@ async function transfer(
       sending = context.transfers.send({ path: path.resolve(filePath), name, size, mtimeMs }, session, {
         progress: report,
         waitingForRoom: (reason) => unfinished('room', reason),
+        waitingForLink: (reason) => unfinished('link', reason),
       });
     } catch (error) {
       reject(failed(error));

@@ -33,7 +33,9 @@ export interface TransferWatch {
   /** `waiting`: why no data flows now (the link is down, no room on the receiver), shown instead of a speed. */
   progress(bytes: number, id: string, waiting?: string): void;
   /** The receiver has no room now (`reason` is its own): both keep what they hold, and the transfer resumes when there is room. */
-  waitingForRoom?(reason: string): void;
+  waitingForRoom(reason: string): void;
+  /** The link ended and nobody redials (`chat disconnect`, a stop): the transfer stays recorded for the next connection. Nothing more is told. */
+  waitingForLink(reason: string): void;
 }
 
 export interface ResumableTransfersOptions {
@@ -209,8 +211,7 @@ export class ResumableTransfers {
           // transfer stays recorded for the next connection.
           const kind = (error as PeerError).end!.kind;
           if (kind === 'disconnected' || kind === 'local') {
-            const stays = new PeerError(`${(error as Error).message}; the transfer continues when ${record.peerName} is connected again`);
-            for (const waiter of run.waiters) waiter.reject(stays);
+            for (const waiter of run.waiters) waiter.waitingForLink((error as Error).message);
             run.waiters.clear();
           }
           return;
@@ -233,7 +234,7 @@ export class ResumableTransfers {
     run.declined++;
     for (const waiter of run.waiters) {
       waiter.progress(run.bytes, record.id, `waiting for room on ${record.peerName}'s side`);
-      waiter.waitingForRoom?.(reason);
+      waiter.waitingForRoom(reason);
     }
     run.retry = setTimeout(() => {
       run.retry = undefined;

@@ -1,6 +1,6 @@
 // `chat transfer` need not wait for the end: --no-wait answers once the daemon has recorded the
-// transfer, --timeout once it has not finished by then, and Ctrl-C stops the wait (exit 4, 4 and
-// 130), each saying that the daemon goes on, which it does. Transfers that continue from an
+// transfer, --timeout once it has not finished by then, `chat disconnect` under it ends the wait,
+// and Ctrl-C stops it (exit 4, 4, 4 and 130), each saying that the daemon goes on, which it does. Transfers that continue from an
 // offset, and transfers given up, are history events on both sides, in `chat tail` and `--json`.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -89,6 +89,25 @@ describe('chat transfer --no-wait, --timeout, Ctrl-C; transfer events', { timeou
     proxy.heal();
     await waitFor(() => existsSync(path.join(bobDownloads, 'interrupted.bin')), 'the daemon to finish it');
     assert.equal(await sha256Of(path.join(bobDownloads, 'interrupted.bin')), source.sha256);
+  });
+
+  test('chat disconnect under a transfer: exit 4, it continues on the next connection', async () => {
+    const source = await file('disconnected.bin', 8 * MiB);
+    await waitFor(async () => (await unfinishedCount()) === 0, 'no transfer left from before');
+    proxy.silence();
+    const child = home.spawn(['transfer', '--profile', 'alice', source.path]);
+    const done = collect(child, undefined, 30_000);
+    await waitFor(async () => (await unfinishedCount()) === 1, 'the daemon to record it');
+    const disconnected = await home.run(['disconnect', '--profile', 'alice']);
+    assert.equal(disconnected.code, 0, disconnected.stderr);
+    const result = await done;
+    assert.equal(result.code, 4, `${result.stdout}${result.stderr}`);
+    assert.match(result.stdout, /^disconnected\.bin is not complete: peer connection closed: disconnected by user; it continues when bob is connected again \(see chat transfers\)$/m);
+    proxy.heal();
+    const connected = await home.run(['connect', '--profile', 'alice', String(proxy.port)]);
+    assert.equal(connected.code, 0, connected.stderr);
+    await waitFor(() => existsSync(path.join(bobDownloads, 'disconnected.bin')), 'the transfer to continue on the new connection');
+    assert.equal(await sha256Of(path.join(bobDownloads, 'disconnected.bin')), source.sha256);
   });
 
   test('a transfer that continues after a cut records "resumed" with its offset on both sides; one given up records "cancelled"', async () => {
