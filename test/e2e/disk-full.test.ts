@@ -1,7 +1,8 @@
 // A receiver whose downloads volume fills up mid-transfer (another process writes the rest of a
 // small tmpfs) stops that transfer at once with the reason on both sides, keeps its partial file,
 // and the connection, its messages both ways and the daemons carry on; once the space is freed the
-// transfer resumes from what the receiver held and completes, verified. A small volume still
+// transfer resumes from what the receiver held and completes, verified (across a restart of the
+// receiver while it waits). A small volume still
 // receives small files.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -92,6 +93,16 @@ describe('the receiver\'s disk fills up during a transfer', { timeout: 120_000 }
     }
     const part = readdirSync(small).find((name) => name.endsWith('.part'));
     assert.ok(part, 'the partial file is kept');
+
+    // bob killed and started again while it waits: offered again on the new connection, declined
+    // for now again (the disk is still full), so both sides still list it as waiting.
+    process.kill(bob.pid, 'SIGKILL');
+    await waitFor(() => !isAlive(bob.pid), 'bob to die');
+    await home.startDaemon('bob', ['--downloads', small, '--port', String(bob.port), '--no-reconnect']);
+    await waitFor(async () => {
+      const listed = JSON.parse((await home.run(['transfers', '--profile', 'bob', '--json'])).stdout);
+      return /not enough free space on the receiver: the rest of the file needs/.test(listed.transfers[0]?.waitingForRoom ?? '');
+    }, 'the restarted bob to decline it for now');
 
     // With room again, the sender's next offer continues from what bob holds, and completes.
     rmSync(filler);
