@@ -40,6 +40,17 @@ describe('chat transfer --no-wait, --timeout, Ctrl-C; transfer events', { timeou
     return { path: filePath, sha256: await writeRandomFile(filePath, size) };
   }
 
+  /** `chat transfer` of a new 8 MiB file, waiting while the link holds everything; once the daemon has recorded it. */
+  async function waitingTransfer(name: string) {
+    const source = await file(name, 8 * MiB);
+    await waitFor(async () => (await unfinishedCount()) === 0, 'no transfer left from before');
+    proxy.silence();
+    const child = home.spawn(['transfer', '--profile', 'alice', source.path]);
+    const done = collect(child, undefined, 30_000);
+    await waitFor(async () => (await unfinishedCount()) === 1, 'the daemon to record it');
+    return { source, child, done };
+  }
+
   test('--no-wait exits 4 once the transfer is recorded, and the daemon finishes it', async () => {
     const source = await file('nowait.bin', 8 * MiB);
     proxy.silence();
@@ -76,12 +87,7 @@ describe('chat transfer --no-wait, --timeout, Ctrl-C; transfer events', { timeou
   });
 
   test('Ctrl-C stops the wait with one line and exit 130; the daemon finishes the transfer', async () => {
-    const source = await file('interrupted.bin', 8 * MiB);
-    await waitFor(async () => (await unfinishedCount()) === 0, 'no transfer left from before');
-    proxy.silence();
-    const child = home.spawn(['transfer', '--profile', 'alice', source.path]);
-    const done = collect(child, undefined, 30_000);
-    await waitFor(async () => (await unfinishedCount()) === 1, 'the daemon to record it');
+    const { source, child, done } = await waitingTransfer('interrupted.bin');
     child.kill('SIGINT');
     const result = await done;
     assert.equal(result.code, 130, `${result.stdout}${result.stderr}`);
@@ -92,12 +98,7 @@ describe('chat transfer --no-wait, --timeout, Ctrl-C; transfer events', { timeou
   });
 
   test('chat disconnect under a transfer: exit 4, it continues on the next connection', async () => {
-    const source = await file('disconnected.bin', 8 * MiB);
-    await waitFor(async () => (await unfinishedCount()) === 0, 'no transfer left from before');
-    proxy.silence();
-    const child = home.spawn(['transfer', '--profile', 'alice', source.path]);
-    const done = collect(child, undefined, 30_000);
-    await waitFor(async () => (await unfinishedCount()) === 1, 'the daemon to record it');
+    const { source, done } = await waitingTransfer('disconnected.bin');
     const disconnected = await home.run(['disconnect', '--profile', 'alice']);
     assert.equal(disconnected.code, 0, disconnected.stderr);
     const result = await done;
