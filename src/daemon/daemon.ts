@@ -31,6 +31,7 @@ import { Reconnector } from './reconnect.ts';
 import { ResumableTransfers } from './resumable-transfers.ts';
 import { PEER_TRANSFER_EVENTS_PER_MINUTE } from './peer-content.ts';
 import { WindowBudget } from './window-budget.ts';
+import { CompletedTransfers } from './completed-transfers.ts';
 import { PARTIAL_MAX_AGE_MS, removeStalePartials, STALE_PARTIAL_SWEEP_MS } from './stale-partials.ts';
 import { TransferRecordFile } from './transfer-records.ts';
 
@@ -108,6 +109,7 @@ export class ChatDaemon {
       log,
       waitingForRoom: this.waitingForRoom,
       transferEvents: new WindowBudget(PEER_TRANSFER_EVENTS_PER_MINUTE, 60_000),
+      completed: new CompletedTransfers(config.paths.receivedFile, log),
       onAdopted: (session, peer) => {
         this.reconnector.adopted(peer);
         this.outbox.attach(session, peer);

@@ -8,6 +8,7 @@ import type { PeerInfo, SessionHandlers } from '../peer/session.ts';
 import type { EventFeed } from './event-feed.ts';
 import type { Logger } from './logger.ts';
 import type { WindowBudget } from './window-budget.ts';
+import type { CompletedTransfers } from './completed-transfers.ts';
 import type { TransferState } from '../history/events.ts';
 import { unlink } from 'node:fs/promises';
 import { partialNames } from '../peer/transfer-receiver.ts';
@@ -24,6 +25,8 @@ export interface PeerContentOptions extends StorageLimits {
   waitingForRoom: Map<string, string>;
   /** Bounds the `transfer` events a peer's offers and cancels make (PEER_TRANSFER_EVENTS_PER_MINUTE). */
   transferEvents: WindowBudget;
+  /** The incoming transfers completed lately, for a sender that missed the result. */
+  completed: CompletedTransfers;
 }
 
 /**
@@ -42,8 +45,8 @@ export function peerContentHandlers(
   address: string,
   isActive: () => boolean,
   options: PeerContentOptions,
-): Pick<SessionHandlers, 'onMessage' | 'acceptFile' | 'onFileReceived' | 'writeFailureReason' | 'onWaitingForRoom' | 'discardKept' | 'onResumed' | 'onPeerCancelled'> {
-  const { name, downloads, feed, ledger, log, waitingForRoom, transferEvents } = options;
+): Pick<SessionHandlers, 'onMessage' | 'acceptFile' | 'onFileReceived' | 'writeFailureReason' | 'onWaitingForRoom' | 'discardKept' | 'onResumed' | 'onPeerCancelled' | 'completedBefore'> {
+  const { name, downloads, feed, ledger, log, waitingForRoom, transferEvents, completed } = options;
   const recordTransfer = (state: TransferState, id: string, file: string, size: number, detail: { offset: number } | { reason: string }) => {
     if (!transferEvents.take()) {
       log.info(`peer ${address}: transfer ${id} ${state} (not recorded: more than ${PEER_TRANSFER_EVENTS_PER_MINUTE} transfer events this minute)`);
@@ -71,7 +74,9 @@ export function peerContentHandlers(
       // whose partial file is kept here is declined for now (`later`), not for good: the sender
       // offers it again until there is room.
       const kept = keptPartial(downloads, offer.id, peer().fingerprint);
-      const problem = storageProblem(options, offer.size, reservedBytes, log, kept?.bytes ?? 0);
+      // Completed here before (its sender missed the result): nothing more is stored.
+      const held = completed.find(offer.id, peer().fingerprint, offer.size) ? offer.size : kept?.bytes ?? 0;
+      const problem = storageProblem(options, offer.size, reservedBytes, log, held);
       if (problem) {
         log.warn(`peer ${address}: declined ${quote(offer.name)} (${offer.size} bytes)${kept ? ' for now' : ''}: ${problem}`);
         if (!kept) return { decline: problem };
@@ -96,7 +101,13 @@ export function peerContentHandlers(
       log.info(`peer ${address}: gave up transfer ${id}: its partial file is removed`);
       recordTransfer('cancelled', id, kept.name, kept.size, { reason });
     },
+    completedBefore: (id, sender, size) => completed.find(id, sender, size),
     onFileReceived: (file) => {
+      if (file.again) {
+        log.info(`peer ${address}: transfer ${file.id} offered again was stored already, as ${quote(file.name)}: answered from its record, not stored twice`);
+        return;
+      }
+      completed.add({ id: file.id, sender: peer().fingerprint, size: file.size, sha256: file.sha256, stored: file.name, time: Date.now() });
       log.info(`peer ${address}: stored ${quote(file.name)} in ${downloads.path} (${file.size} bytes, sha256 ${file.sha256})`);
       feed.record({
         type: 'file', direction: 'in', id: file.id, time: new Date().toISOString(),

@@ -16,7 +16,7 @@ import { DirectoryChangedError, type PinnedDirectory } from '../files/pinned-dir
 import { quote } from './log-text.ts';
 import type { ReadPauses } from './read-pauses.ts';
 import { isRoomError } from './partial-file.ts';
-import { TransferCancelledError, TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
+import { TransferCancelledError, TransferReceiver, type CompletedTransfer, type ReceivedFile } from './transfer-receiver.ts';
 
 /** What the sender is told when it offers again a transfer that this side's user cancelled. */
 export const CANCELLED_HERE_REASON = 'the receiver cancelled this transfer (chat transfers cancel)';
@@ -34,6 +34,8 @@ export interface IncomingHandlers {
    * already accepted on this connection still have to write.
    */
   acceptFile(offer: FileOfferFrame, reservedBytes: number): { downloads: PinnedDirectory } | { decline: string; later?: boolean };
+  /** Transfer `id` of `size` bytes from `sender`, if it was completed here before (its sender missed the result): answered, not stored again. */
+  completedBefore?(id: string, sender: string, size: number): CompletedTransfer | undefined;
   /** An offered transfer continues from `offset`, what its partial file held (sent in the ACCEPT right after). */
   onResumed?(offer: FileOfferFrame, offset: number): void;
   /** The sender gave up a transfer in progress (FILE_CANCEL with `reason`); its partial file is removed. */
@@ -152,7 +154,9 @@ export class IncomingTransfers {
       this.link.send({ kind: 'fileDecline', id: offer.id, reason: decision.decline, ...(decision.later ? { later: true } : {}) });
       return;
     }
-    const receiver = new TransferReceiver(decision.downloads, offer.id, offer.name, offer.size, this.link.peerFingerprint() ?? '');
+    const sender = this.link.peerFingerprint() ?? '';
+    const completed = sender ? this.handlers.completedBefore?.(offer.id, sender, offer.size) : undefined;
+    const receiver = new TransferReceiver(decision.downloads, offer.id, offer.name, offer.size, sender, completed);
     this.receivers.set(offer.id, receiver);
     receiver.open().then(
       (offset) => {

@@ -80,6 +80,9 @@ export class KillResumePair {
     if (got !== sha256) throw new Error(`bob's file has SHA-256 ${got}, not ${sha256}`);
     await waitFor(async () => (await readdir(this.bob.downloads)).every((name) => !name.startsWith('.chat-')), "bob's partial file to go", timeoutMs);
     await waitFor(async () => JSON.parse((await home.run(['transfers', '--profile', 'alice', '--json'])).stdout).transfers.length === 0, 'alice to finish it', timeoutMs);
+    // Stored once: a sender that missed the result and offers it again is answered, not sent it all again.
+    const visible = (await readdir(this.bob.downloads)).filter((name) => !name.startsWith('.'));
+    if (visible.length !== 1) throw new Error(`bob's downloads hold ${visible.join(', ')}: stored more than once`);
     await rm(stored);
     return { side, killedAt, resent: proxy.bytes.up - upBefore - size, ms };
   }
