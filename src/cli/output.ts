@@ -119,6 +119,12 @@ export function formatEvent(event: ChatEvent): HumanText {
       return event.direction === 'in'
         ? human`${time}  ${who} ${paint('good', 'sent you')} ${event.name} (${formatBytes(event.size)}, sha256 ${event.sha256}) -> ${event.path}`
         : human`${time}  ${who} ${paint('good', 'sent')} ${event.name} to ${paint('name', event.to)} (${formatBytes(event.size)}, sha256 ${event.sha256})`;
+    case 'transfer': {
+      const what = event.direction === 'in' ? human`${event.name} from ${event.from}` : human`${event.name} to ${event.to}`;
+      return event.state === 'resumed'
+        ? human`${time}  * transfer of ${what} resumed at ${formatBytes(event.offset ?? 0)} of ${formatBytes(event.size)} (transfer ${event.id})`
+        : human`${time}  * transfer of ${what} cancelled: ${event.reason ?? ''} (transfer ${event.id})`;
+    }
     case 'peer': {
       const key = event.fingerprint ? `fingerprint ${formatFingerprint(event.fingerprint)}` : '';
       if (event.state === 'connected') {

@@ -7,7 +7,7 @@ import { parseFingerprint } from '../identity/fingerprint-notation.ts';
 import { MAX_MESSAGE_BYTES, MAX_PORT } from '../wire/limits.ts';
 import { peerNameProblem } from '../wire/peer-name.ts';
 import { ControlError } from './control-error.ts';
-import { ErrorCode, MAX_INVITE_MS, MAX_SEND_WAIT_MS, MESSAGE_ID_PATTERN, type MethodName, type ParamsOf } from './protocol.ts';
+import { ErrorCode, MAX_INVITE_MS, MAX_SEND_WAIT_MS, MAX_TRANSFER_WAIT_MS, MESSAGE_ID_PATTERN, type MethodName, type ParamsOf } from './protocol.ts';
 
 /** Longest host name or address `connect` takes (a DNS name is at most 253 characters). */
 const MAX_HOST_LENGTH = 255;
@@ -67,12 +67,20 @@ const validators: Validators = {
     return { id: messageId(id) };
   },
   transfer(params) {
-    only(params, ['path', 'progress']);
-    const { path: file, progress } = params;
+    only(params, ['path', 'progress', 'waitMs']);
+    const { path: file, progress, waitMs } = params;
     // The daemon's working directory is not the caller's: a relative path would name another file.
     if (typeof file !== 'string' || !path.isAbsolute(file)) invalid('transfer needs an absolute "path"');
     if (progress !== undefined && typeof progress !== 'boolean') invalid('"progress" must be true or false');
-    return progress === undefined ? { path: file } : { path: file, progress };
+    const transfer: ParamsOf<'transfer'> = { path: file };
+    if (progress !== undefined) transfer.progress = progress;
+    if (waitMs !== undefined) {
+      if (typeof waitMs !== 'number' || !Number.isSafeInteger(waitMs) || waitMs < 0 || waitMs > MAX_TRANSFER_WAIT_MS) {
+        invalid(`"waitMs" must be an integer from 0 to ${MAX_TRANSFER_WAIT_MS} (milliseconds)`);
+      }
+      transfer.waitMs = waitMs;
+    }
+    return transfer;
   },
   history(params) {
     only(params, ['limit', 'after', 'before']);

@@ -51,6 +51,8 @@ export interface ProfilePaths {
   lastPeerFile: string;
   /** The outgoing transfers not finished yet (src/daemon/transfer-records.ts). */
   transfersFile: string;
+  /** The incoming transfers completed lately, for a sender that missed the result (src/daemon/completed-transfers.ts). */
+  receivedFile: string;
 }
 
 export class InvalidProfileError extends Error {
@@ -101,6 +103,7 @@ export function resolveProfilePaths(options: { home?: string; profile?: string }
     knownPeersFile: path.join(dir, 'known_peers.json'),
     lastPeerFile: path.join(dir, 'last_peer.json'),
     transfersFile: path.join(dir, 'transfers.json'),
+    receivedFile: path.join(dir, 'received.json'),
   };
 }
 

@@ -179,8 +179,33 @@ export interface TransferParams {
   path: string;
   /** Ask for `transfer.progress` notifications on this connection. */
   progress?: boolean;
+  /**
+   * How long to wait for the transfer to complete before answering `unfinished` (it goes on in the
+   * daemon); 0: answer once it is recorded. Default: until it completes or waits for room.
+   */
+  waitMs?: number;
 }
-export interface TransferResult { id: string; name: string; size: number; sha256: string; to: string; path: string }
+/** `complete`: the receiver holds the verified file. */
+export interface TransferResult { id: string; name: string; size: number; sha256: string; to: string; path: string; state: 'complete' }
+/**
+ * Why an answered transfer is not complete yet: `room`, the receiver has no room for it now
+ * (`reason` is the receiver's); `time`, `waitMs` passed first; `link`, the connection ended and
+ * nobody redials (`chat disconnect`, a daemon stop): it continues on the next connection.
+ */
+export type TransferWait = 'room' | 'time' | 'link';
+/** The transfer is recorded and goes on in the daemon (see `transfers`): do not send it again. */
+export interface UnfinishedTransferResult {
+  id: string;
+  name: string;
+  size: number;
+  to: string;
+  path: string;
+  state: 'unfinished';
+  /** Bytes sent so far in this daemon's life. */
+  bytes: number;
+  waiting: TransferWait;
+  reason: string;
+}
 /** `after` pages forward, `before` backward; neither: the newest events. */
 export interface HistoryParams { limit?: number; after?: number; before?: number }
 export interface HistoryResult {
@@ -237,6 +262,8 @@ export interface TransferSummary {
   path?: string;
   /** When it started (ISO 8601). */
   started: string;
+  /** Set while the receiver has no room for it (its reason): it resumes by itself once there is room. */
+  waitingForRoom?: string;
 }
 export interface TransfersResult { transfers: TransferSummary[] }
 export interface CancelTransferParams { id: string }
@@ -250,7 +277,7 @@ export interface ControlMethods {
   connect: { params: ConnectParams; result: ConnectResult };
   disconnect: { params: Record<string, never>; result: DisconnectResult };
   send: { params: SendParams; result: SendResult };
-  transfer: { params: TransferParams; result: TransferResult };
+  transfer: { params: TransferParams; result: TransferResult | UnfinishedTransferResult };
   history: { params: HistoryParams; result: HistoryResult };
   subscribe: { params: Record<string, never>; result: SubscribeResult };
   identity: { params: Record<string, never>; result: IdentityResult };
@@ -311,6 +338,8 @@ export const DEFAULT_HISTORY_PAGE = 10;
 export const DEFAULT_SEND_WAIT_MS = 10_000;
 /** The longest `waitMs`: an hour. Past it a caller should look at the outbox (or `subscribe`) instead. */
 export const MAX_SEND_WAIT_MS = 3_600_000;
+/** The longest `waitMs` of `transfer`, as for `send` (an hour). Without one it waits as long as the transfer takes. */
+export const MAX_TRANSFER_WAIT_MS = MAX_SEND_WAIT_MS;
 /** Messages `outbox` lists per peer (it counts them all): a long outbox is a count, not a 4 MiB answer. */
 export const MAX_OUTBOX_LISTED = 100;
 /** Most events the daemon returns in one history response. */

@@ -24,6 +24,8 @@ import {
   type StatusResult,
   type TransferParams,
   type TransferResult,
+  type TransferWait,
+  type UnfinishedTransferResult,
 } from '../control/protocol.ts';
 import { ControlError, type ControlConnection, type ControlHandlers } from '../control/server.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
@@ -55,6 +57,8 @@ export interface ControlContext extends ConnectContext {
   outbox: Outbox;
   transfers: ResumableTransfers;
   downloads: PinnedDirectory;
+  /** Incoming transfers kept until there is room, with the reason. */
+  waitingForRoom: ReadonlyMap<string, string>;
   status(): StatusResult;
   /** Where a peer can dial this daemon, as `status` lists them. */
   addresses(): string[];
@@ -88,9 +92,16 @@ export function controlHandlers(context: ControlContext): ControlHandlers {
     'outbox.drop': (params) => dropFromOutbox(context.outbox, params),
     transfers: async () => ({ transfers: await listTransfers(transferListOf(context)) }),
     'transfers.cancel': async ({ id }) => {
-      const cancelled = await cancelTransfer(transferListOf(context), id, `cancelled by ${context.name} (chat transfers cancel)`);
+      const reason = `cancelled by ${context.name} (chat transfers cancel)`;
+      const cancelled = await cancelTransfer(transferListOf(context), id, reason);
       if (!cancelled) throw new ControlError(ErrorCode.unknownTransfer, `no unfinished transfer ${id} (see chat transfers)`);
       context.log.info(`cancelled ${cancelled.direction === 'out' ? 'outgoing' : 'incoming'} transfer ${id} of ${quote(cancelled.name)}`);
+      const other = cancelled.peer || cancelled.peerFingerprint.slice(0, 16);
+      context.feed.recordSafely({
+        type: 'transfer', state: 'cancelled', direction: cancelled.direction, id, time: new Date().toISOString(),
+        from: cancelled.direction === 'out' ? context.name : other, to: cancelled.direction === 'out' ? other : context.name,
+        name: cancelled.name, size: cancelled.size, reason,
+      });
       return { cancelled };
     },
   };
@@ -110,6 +121,7 @@ function transferListOf(context: ControlContext): TransferListContext {
   return {
     transfers: context.transfers,
     downloads: context.downloads,
+    waitingForRoom: context.waitingForRoom,
     knownPeers: context.knownPeers,
     session: () => (context.slot.session && !context.slot.session.isClosed ? context.slot.session : undefined),
   };
@@ -123,7 +135,15 @@ function activeSession({ slot }: ControlContext): PeerSession {
   return session;
 }
 
-async function transfer(context: ControlContext, { path: filePath, progress }: TransferParams, connection: ControlConnection): Promise<TransferResult> {
+/**
+ * Records and sends a file; answers once the receiver holds it verified (`complete`), or
+ * `unfinished` once the receiver has no room for it or `waitMs` has passed: the daemon goes on.
+ */
+async function transfer(
+  context: ControlContext,
+  { path: filePath, progress, waitMs }: TransferParams,
+  connection: ControlConnection,
+): Promise<TransferResult | UnfinishedTransferResult> {
   const { log } = context;
   const size = await checkReadableFile(filePath);
   const session = activeSession(context);
@@ -138,14 +158,50 @@ async function transfer(context: ControlContext, { path: filePath, progress }: T
   };
   const { mtimeMs } = await stat(filePath);
   log.info(`sending ${filePath} (${size} bytes) to ${quote(peerName)}`);
-  let sent;
-  try {
-    sent = await context.transfers.send({ path: path.resolve(filePath), name, size, mtimeMs }, session, report);
-  } catch (error) {
+  const failed = (error: unknown) => {
     log.warn(`transfer of ${filePath} failed: ${quote(reasonOf(error))}`);
-    throw new ControlError(ErrorCode.transferFailed, `transfer of ${filePath} failed: ${reasonOf(error)}`);
-  }
-  return { id: sent.id, name, size: sent.size, sha256: sent.sha256, to: peerName, path: filePath };
+    return new ControlError(ErrorCode.transferFailed, `transfer of ${filePath} failed: ${reasonOf(error)}`);
+  };
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    let timer: NodeJS.Timeout | undefined;
+    const answer = (settle: () => void) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      settle();
+    };
+    let id = '';
+    const unfinished = (waiting: TransferWait, reason: string) => answer(() => resolve({
+      id, name, size, to: peerName, path: filePath, state: 'unfinished', bytes: context.transfers.bytesSent(id), waiting, reason,
+    }));
+    let sending;
+    try {
+      sending = context.transfers.send({ path: path.resolve(filePath), name, size, mtimeMs }, session, {
+        progress: report,
+        waitingForRoom: (reason) => unfinished('room', reason),
+        waitingForLink: (reason) => unfinished('link', reason),
+      });
+    } catch (error) {
+      reject(failed(error));
+      return;
+    }
+    id = sending.id;
+    // The record is on disk: from here on, whatever this call answers, the daemon goes on with it.
+    if (waitMs !== undefined) timer = setTimeout(() => unfinished('time', `not finished within ${formatSeconds(waitMs)}`), waitMs);
+    sending.done.then(
+      (sent) => answer(() => resolve({ id: sent.id, name, size: sent.size, sha256: sent.sha256, to: peerName, path: filePath, state: 'complete' })),
+      (error: unknown) => {
+        const error_ = failed(error);
+        answer(() => reject(error_));
+      },
+    );
+  });
+}
+
+/** `5 s`, `0.5 s`. */
+function formatSeconds(ms: number): string {
+  return `${ms / 1000} s`;
 }
 
 function historyPage(history: HistoryStore, { limit = DEFAULT_HISTORY_PAGE, after, before }: HistoryParams): HistoryResult {

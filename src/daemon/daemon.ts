@@ -31,6 +31,9 @@ import { Outbox } from './outbox.ts';
 import { PeerSlot } from './peer-slot.ts';
 import { Reconnector } from './reconnect.ts';
 import { ResumableTransfers } from './resumable-transfers.ts';
+import { PEER_TRANSFER_EVENTS_PER_MINUTE } from './peer-content.ts';
+import { WindowBudget } from './window-budget.ts';
+import { CompletedTransfers } from './completed-transfers.ts';
 import { PARTIAL_MAX_AGE_MS, removeStalePartials, STALE_PARTIAL_SWEEP_MS } from './stale-partials.ts';
 import { TransferRecordFile } from './transfer-records.ts';
 
@@ -60,6 +63,8 @@ export interface DaemonConfig {
   partialMaxAgeMs?: number;
   /** Who may connect (--accept). Default: DEFAULT_ACCEPT_MODE. */
   accept?: AcceptMode;
+  /** A transfer waiting for room on its receiver is offered again after this long, always. Default: TRANSFER_RETRY_FIRST_MS, doubling to TRANSFER_RETRY_MAX_MS. */
+  transferRetryMs?: number;
 }
 
 /**
@@ -85,6 +90,8 @@ export class ChatDaemon {
   private stopping: Promise<void> | undefined;
   private readonly stopListeners: Array<() => void> = [];
   private partialSweep: NodeJS.Timeout | undefined;
+  /** Incoming transfers kept until there is room for them, with the reason. */
+  private readonly waitingForRoom = new Map<string, string>();
 
   constructor(config: DaemonConfig, history: HistoryStore, log: Logger) {
     this.config = config;
@@ -108,6 +115,9 @@ export class ChatDaemon {
       feed: this.feed,
       ledger: history.messages,
       log,
+      waitingForRoom: this.waitingForRoom,
+      transferEvents: new WindowBudget(PEER_TRANSFER_EVENTS_PER_MINUTE, 60_000),
+      completed: new CompletedTransfers(config.paths.receivedFile, log),
       onAdopted: (session, peer) => {
         this.reconnector.adopted(peer);
         this.outbox.attach(session, peer);
@@ -128,6 +138,7 @@ export class ChatDaemon {
       session: () => (this.slot.session && !this.slot.session.isClosed ? this.slot.session : undefined),
       feed: this.feed,
       log,
+      ...(config.transferRetryMs === undefined ? {} : { retryMs: { first: config.transferRetryMs, max: config.transferRetryMs } }),
     });
     const lastPeer = new LastPeerFile(config.paths.lastPeerFile);
     this.reconnector = new Reconnector({
@@ -164,6 +175,7 @@ export class ChatDaemon {
         reconnector: this.reconnector,
         transfers: this.transfers,
         downloads: this.config.downloads,
+        waitingForRoom: this.waitingForRoom,
         gatekeeper: this.gatekeeper,
         log: this.log,
         peerContext: this.peerContext,

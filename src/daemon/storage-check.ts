@@ -1,7 +1,7 @@
 /** Whether an offered file may be stored: within --max-file-size, and within the downloads volume's free space. */
-import { statfsSync, statSync } from 'node:fs';
+import { readFileSync, statfsSync, statSync } from 'node:fs';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
-import { partialNames } from '../peer/transfer-receiver.ts';
+import { partialNames, type PartialState } from '../peer/transfer-receiver.ts';
 import { formatByteSize } from '../text/sizes.ts';
 import type { Logger } from './logger.ts';
 
@@ -51,12 +51,18 @@ export function storageProblem(limits: StorageLimits, size: number, reservedByte
   return undefined;
 }
 
-/** Bytes the partial file of transfer `id` holds already (0 when there is none): a resumed offer needs room for the rest only. */
-export function heldBytes(downloads: PinnedDirectory, id: string): number {
+/**
+ * What is kept here of transfer `id` from `sender`: its partial file's bytes (a resumed offer
+ * needs room for the rest only), or undefined when this side holds no record of it for that key.
+ */
+export function keptPartial(downloads: PinnedDirectory, id: string, sender: string): { bytes: number; name: string; size: number } | undefined {
+  const { part, state } = partialNames(id);
   try {
-    return Math.max(0, statSync(downloads.entryPath(partialNames(id).part)).size);
+    const record = JSON.parse(readFileSync(downloads.entryPath(state), 'utf8')) as Partial<PartialState>;
+    if (record.sender !== sender || record.cancelled) return undefined;
+    return { bytes: Math.max(0, statSync(downloads.entryPath(part)).size), name: String(record.name), size: Number(record.size) };
   } catch {
-    return 0;
+    return undefined;
   }
 }
 

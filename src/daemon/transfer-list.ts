@@ -11,9 +11,15 @@ import type { ResumableTransfers } from './resumable-transfers.ts';
 export interface TransferListContext {
   transfers: ResumableTransfers;
   downloads: PinnedDirectory;
+  /** Incoming transfers kept until there is room, with the reason. */
+  waitingForRoom: ReadonlyMap<string, string>;
   knownPeers: KnownPeers;
   /** The active session, if it is open. */
   session(): PeerSession | undefined;
+}
+
+function withWait(reason: string | undefined): { waitingForRoom?: string } {
+  return reason === undefined ? {} : { waitingForRoom: reason };
 }
 
 const STATE_NAME = /^\.chat-([0-9a-f-]{36})\.state$/;
@@ -23,6 +29,7 @@ export async function listTransfers(context: TransferListContext): Promise<Trans
   const out: TransferSummary[] = context.transfers.list().map((record) => ({
     id: record.id, direction: 'out', name: record.name, size: record.size, bytes: context.transfers.bytesSent(record.id),
     peerFingerprint: record.peer, peer: record.peerName, path: record.path, started: new Date(record.started).toISOString(),
+    ...withWait(context.transfers.waitingForRoom(record.id)),
   }));
   const incoming: TransferSummary[] = [];
   let names: string[] = [];
@@ -51,6 +58,7 @@ async function incomingSummary(context: TransferListContext, id: string): Promis
     return {
       id, direction: 'in', name: record.name, size: record.size, bytes: held,
       peerFingerprint: record.sender, peer: pinned?.name ?? '', started: new Date(record.started).toISOString(),
+      ...withWait(context.waitingForRoom.get(id)),
     };
   } catch {
     return undefined;

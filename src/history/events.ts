@@ -86,11 +86,33 @@ export interface PeerEvent extends EventBase {
   reason?: string;
 }
 
-export type ChatEvent = MessageEvent | MessageStateEvent | FileEvent | PeerEvent;
+/**
+ * A transfer's course before its `file` event: `resumed`, it continues from `offset` (what the
+ * receiver already held, after a drop, a restart or a wait for room); `cancelled`, given up
+ * before it completed, by this side's user or by the other side (`reason` says which).
+ */
+export interface TransferEvent extends EventBase {
+  type: 'transfer';
+  state: TransferState;
+  /** Transfer id (UUID), the same on both sides and in its `file` event. */
+  id: string;
+  /** The file's name as offered. */
+  name: string;
+  size: number;
+  /** `resumed` only: the byte the transfer continues from. */
+  offset?: number;
+  /** `cancelled` only. */
+  reason?: string;
+}
+
+export type TransferState = 'resumed' | 'cancelled';
+
+export type ChatEvent = MessageEvent | MessageStateEvent | FileEvent | PeerEvent | TransferEvent;
 
 /** An event before the history gives it its sequence number. */
 export type NewEvent =
   | Omit<MessageEvent, 'seq'>
   | Omit<MessageStateEvent, 'seq'>
   | Omit<FileEvent, 'seq'>
-  | Omit<PeerEvent, 'seq'>;
+  | Omit<PeerEvent, 'seq'>
+  | Omit<TransferEvent, 'seq'>;

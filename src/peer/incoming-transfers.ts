@@ -15,7 +15,8 @@ import { MAX_INCOMING_TRANSFERS, MAX_REASON_BYTES, RECEIVE_BUFFER_BYTES } from '
 import { DirectoryChangedError, type PinnedDirectory } from '../files/pinned-directory.ts';
 import { quote } from './log-text.ts';
 import type { ReadPauses } from './read-pauses.ts';
-import { TransferCancelledError, TransferReceiver, type ReceivedFile } from './transfer-receiver.ts';
+import { isRoomError } from './partial-file.ts';
+import { TransferCancelledError, TransferReceiver, type CompletedTransfer, type ReceivedFile } from './transfer-receiver.ts';
 
 /** What the sender is told when it offers again a transfer that this side's user cancelled. */
 export const CANCELLED_HERE_REASON = 'the receiver cancelled this transfer (chat transfers cancel)';
@@ -32,7 +33,17 @@ export interface IncomingHandlers {
    * Where to store an offered file, or why it is declined. `reservedBytes`: what the transfers
    * already accepted on this connection still have to write.
    */
-  acceptFile(offer: FileOfferFrame, reservedBytes: number): { downloads: PinnedDirectory } | { decline: string };
+  acceptFile(offer: FileOfferFrame, reservedBytes: number): { downloads: PinnedDirectory } | { decline: string; later?: boolean };
+  /** Transfer `id` of `size` bytes from `sender`, if it was completed here before (its sender missed the result): answered, not stored again. */
+  completedBefore?(id: string, sender: string, size: number): CompletedTransfer | undefined;
+  /** An offered transfer continues from `offset`, what its partial file held (sent in the ACCEPT right after). */
+  onResumed?(offer: FileOfferFrame, offset: number): void;
+  /** The sender gave up a transfer in progress (FILE_CANCEL with `reason`); its partial file is removed. */
+  onPeerCancelled?(id: string, name: string, size: number, reason: string): void;
+  /** Removes the partial file kept for transfer `id` if `sender` started it: its sender cancelled it while it was not in progress. */
+  discardKept?(id: string, sender: string, reason: string): Promise<void>;
+  /** A write error for want of room stopped transfer `id`; its partial file is kept (FILE_RESULT `later`). */
+  onWaitingForRoom?(id: string, reason: string): void;
   /** Called once a received file is verified and stored, before the sender is told. */
   onFileReceived(file: ReceivedFile): void | Promise<void>;
   /** What the sender is told when writing a file failed here (disk full, I/O error, quota). */
@@ -89,10 +100,17 @@ export class IncomingTransfers {
         // A cancel may cross our FILE_RESULT on the wire, so an unknown id is not a violation.
         this.failed.delete(frame.id);
         const receiver = this.receivers.get(frame.id);
-        if (!receiver) return;
+        if (!receiver) {
+          // Not in progress, but perhaps kept waiting for room, or from a dropped connection: its
+          // sender gave it up, so its partial file goes (only the key that started it may say so).
+          const sender = this.link.peerFingerprint();
+          if (sender && this.handlers.discardKept) this.track(this.handlers.discardKept(frame.id, sender, frame.reason));
+          return;
+        }
         this.receivers.delete(frame.id);
         this.handlers.log(`peer cancelled transfer ${frame.id}: ${quote(frame.reason)}`);
         this.track(receiver.abort());
+        this.handlers.onPeerCancelled?.(frame.id, receiver.offeredName, receiver.expectedSize, frame.reason);
         return;
       }
     }
@@ -122,6 +140,9 @@ export class IncomingTransfers {
 
   private receiveOffer(offer: FileOfferFrame): void {
     if (this.receivers.has(offer.id)) throw new ProtocolError(`duplicate offer ${offer.id}`);
+    // Offered again after it failed here for want of room: its old chunks are all in (frames keep
+    // their order), and the new ones are its data.
+    this.failed.delete(offer.id);
     if (this.receivers.size >= MAX_INCOMING_TRANSFERS) {
       this.link.send({ kind: 'fileDecline', id: offer.id, reason: `too many transfers at once (max ${MAX_INCOMING_TRANSFERS})` });
       return;
@@ -130,15 +151,20 @@ export class IncomingTransfers {
     for (const receiver of this.receivers.values()) reservedBytes += receiver.expectedSize - receiver.bytesReceived;
     const decision = this.handlers.acceptFile(offer, reservedBytes);
     if ('decline' in decision) {
-      this.link.send({ kind: 'fileDecline', id: offer.id, reason: decision.decline });
+      this.link.send({ kind: 'fileDecline', id: offer.id, reason: decision.decline, ...(decision.later ? { later: true } : {}) });
       return;
     }
-    const receiver = new TransferReceiver(decision.downloads, offer.id, offer.name, offer.size, this.link.peerFingerprint() ?? '');
+    const sender = this.link.peerFingerprint() ?? '';
+    const completed = sender ? this.handlers.completedBefore?.(offer.id, sender, offer.size) : undefined;
+    const receiver = new TransferReceiver(decision.downloads, offer.id, offer.name, offer.size, sender, completed);
     this.receivers.set(offer.id, receiver);
     receiver.open().then(
       (offset) => {
         if (this.receivers.get(offer.id) !== receiver) return;
-        if (offset > 0) this.handlers.log(`resuming transfer ${offer.id} of ${quote(offer.name)} at byte ${offset} of ${offer.size}`);
+        if (offset > 0) {
+          this.handlers.log(`resuming transfer ${offer.id} of ${quote(offer.name)} at byte ${offset} of ${offer.size}`);
+          this.handlers.onResumed?.(offer, offset);
+        }
         this.link.send({ kind: 'fileAccept', id: offer.id, offset });
       },
       (error: unknown) => {
@@ -205,11 +231,18 @@ export class IncomingTransfers {
     if (this.receivers.get(receiver.id) !== receiver) return;
     this.receivers.delete(receiver.id);
     this.rememberFailed(receiver.id);
-    const reason = this.handlers.writeFailureReason?.(error) ?? `cannot write the file on the receiver: ${error.message}`;
-    this.handlers.log(`transfer ${receiver.id} failed: ${reason} (${error.message})`);
-    this.track(receiver.abort());
+    const reason = clipText(this.handlers.writeFailureReason?.(error) ?? `cannot write the file on the receiver: ${error.message}`, MAX_REASON_BYTES);
+    // No room: the partial file stays, and the sender offers the transfer again once there is.
+    const later = isRoomError(error);
+    this.handlers.log(`transfer ${receiver.id} ${later ? 'waits for room' : 'failed'}: ${reason} (${error.message})`);
+    if (later) {
+      this.track(receiver.hold());
+      this.handlers.onWaitingForRoom?.(receiver.id, reason);
+    } else {
+      this.track(receiver.abort());
+    }
     if (!this.link.isClosed()) {
-      this.link.send({ kind: 'fileResult', id: receiver.id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
+      this.link.send({ kind: 'fileResult', id: receiver.id, ok: false, sha256: '', reason, ...(later ? { later: true } : {}) });
     }
     this.resumeIfBelowLimit();
   }

@@ -3,7 +3,8 @@
  * beside it so that a resumed offer can continue it, and reading back what it already holds.
  */
 import type { Hash } from 'node:crypto';
-import { readFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { writePrivateFile } from '../files/owner-only.ts';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
 
 /**
@@ -27,6 +28,23 @@ export class TransferCancelledError extends Error {
   override name = 'TransferCancelledError';
 }
 
+/** Write errors that more room on the disk cures: the partial file is kept for later (ENOSPC, EDQUOT). */
+export function isRoomError(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * A transfer this side completed before, as its owner remembers it: its sender may have missed
+ * the result (it died, the link dropped) and offers it again; it is then answered from this, not
+ * sent again nor stored twice.
+ */
+export interface CompletedTransfer {
+  sha256: string;
+  /** The name it was stored under. */
+  stored: string;
+}
+
 /** The hidden names of a transfer's partial file and its state record in the downloads directory. */
 export function partialNames(id: string): { part: string; state: string } {
   return { part: `.chat-${id}.part`, state: `.chat-${id}.state` };
@@ -48,6 +66,34 @@ export async function readPartialState(downloads: PinnedDirectory, name: string)
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Reopens the partial file of transfer `id` that its record vouches for; what is on the disk
+ * (synced, at most `size` bytes) is what it holds, hashed into `hash` (the final SHA-256 covers it all).
+ */
+export async function reopenPartial(downloads: PinnedDirectory, id: string, size: number, hash: Hash): Promise<{ handle: FileHandle; onDisk: number }> {
+  const handle = await open(downloads.entryPath(partialNames(id).part), 'r+');
+  try {
+    // What a kill -9 left in the page cache is the process's; fsync makes it the disk's.
+    await handle.sync();
+    const onDisk = Math.min((await handle.stat()).size, size);
+    await handle.truncate(onDisk);
+    await hashPrefix(handle, onDisk, hash, id);
+    return { handle, onDisk };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Creates the partial file of a new transfer, and its record beside it (a partial file without one is not trusted: started again). */
+export async function createPartial(downloads: PinnedDirectory, record: PartialState): Promise<FileHandle> {
+  const { part, state } = partialNames(record.id);
+  await unlink(downloads.entryPath(part)).catch(() => undefined);
+  const handle = await open(downloads.entryPath(part), 'wx', 0o600);
+  writePrivateFile(downloads.entryPath(state), `${JSON.stringify(record)}\n`);
+  return handle;
 }
 
 /** The final SHA-256 covers the whole file: what an earlier connection wrote (`bytes` of it) is hashed again. */

@@ -25,7 +25,7 @@ export type { LocalIdentity, PeerInfo, Refusal } from './handshake.ts';
 export type { KeepaliveOptions } from './keepalive.ts';
 export type { SentMessage } from './message-exchange.ts';
 export type { SessionHandlers, SessionOptions } from './session-options.ts';
-export type { ResumeOptions, SentFile } from './transfer-sender.ts';
+export { WaitingForRoomError, type ResumeOptions, type SentFile } from './transfer-sender.ts';
 export { PeerError, type SessionEnd, type SessionEndKind } from './session-end.ts';
 
 /** How long a closing session waits for its BYE to be flushed before it drops the socket. */
@@ -164,6 +164,11 @@ export class PeerSession {
   /** Cancels a transfer of this connection, either way; false when it has none of that id. */
   cancelTransfer(id: string, reason: string): boolean {
     return this.sender.cancel(id, reason) || this.incoming.cancel(id, reason);
+  }
+
+  /** Tells the peer that our transfer `id`, not in progress now, is given up (TransferSender.cancelKept). */
+  cancelKeptTransfer(id: string, reason: string): boolean {
+    return this.sender.cancelKept(id, reason);
   }
 
   /**

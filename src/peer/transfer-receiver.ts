@@ -1,13 +1,14 @@
 /** Writes one incoming file: under a hidden temporary name, hashed as it arrives, kept across drops, published only when complete and verified. */
 import { createHash, type Hash } from 'node:crypto';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { writePrivateFile } from '../files/owner-only.ts';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import { publishWithoutOverwrite, safeFileName } from './file-names.ts';
-import { hashPrefix, partialNames, readPartialState, TransferCancelledError, writeAll, type PartialState } from './partial-file.ts';
+import {
+  createPartial, partialNames, readPartialState, reopenPartial, TransferCancelledError, writeAll, type CompletedTransfer,
+} from './partial-file.ts';
 
-export { partialNames, TransferCancelledError, type PartialState } from './partial-file.ts';
+export { partialNames, TransferCancelledError, type CompletedTransfer, type PartialState } from './partial-file.ts';
 
 /**
  * Receivers in this process by transfer id: a new connection's offer of a transfer waits for the
@@ -17,14 +18,13 @@ const receiversById = new Map<string, TransferReceiver>();
 
 /** Buffers per writev: POSIX guarantees at least 1024 (IOV_MAX). */
 const MAX_WRITEV_BUFFERS = 1024;
-/**
- * Written bytes after which the receiver asks the disk to catch up in the background, so the
- * fsync before the acknowledgement finds little left to do instead of the whole file.
- */
+/** Written bytes after which the disk is asked to catch up in the background: the fsync before the result finds little left to do. */
 const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024;
 
 export interface ReceivedFile {
   id: string;
+  /** Stored by an earlier offer of the same transfer, whose result its sender missed: nothing new was stored. */
+  again?: boolean;
   /** The name it was stored under (safe, possibly numbered). */
   name: string;
   path: string;
@@ -43,7 +43,8 @@ export class TransferReceiver {
   readonly id: string;
   readonly expectedSize: number;
   private readonly downloads: PinnedDirectory;
-  private readonly offeredName: string;
+  /** The name the sender offered (the stored name may be cleaned up or numbered). */
+  readonly offeredName: string;
   private readonly tempName: string;
   private readonly hash: Hash = createHash('sha256');
   private handle: FileHandle | undefined;
@@ -61,10 +62,13 @@ export class TransferReceiver {
   private aborted = false;
   private readonly sender: string;
   private readonly stateName: string;
+  /** Set when this transfer was completed here before: the offer is answered from what its owner remembers. */
+  private readonly completed: CompletedTransfer | undefined;
   /** Set once this receiver is letting go of its file (suspend, abort): the next receiver of its id waits for it. */
   private closing: Promise<void> | undefined;
 
-  constructor(downloads: PinnedDirectory, id: string, offeredName: string, size: number, sender = '') {
+  constructor(downloads: PinnedDirectory, id: string, offeredName: string, size: number, sender = '', completed?: CompletedTransfer) {
+    this.completed = completed;
     this.downloads = downloads;
     this.id = id;
     this.offeredName = offeredName;
@@ -89,7 +93,7 @@ export class TransferReceiver {
    * offer is accepted only then (IncomingTransfers), so data for a transfer that is not open is a violation.
    */
   get isOpen(): boolean {
-    return this.handle !== undefined && !this.aborted;
+    return (this.handle !== undefined || this.completed !== undefined) && !this.aborted;
   }
 
   /**
@@ -122,42 +126,42 @@ export class TransferReceiver {
   }
 
   private async openPartial(): Promise<number> {
+    // Stored already: the sender sends nothing more, and FILE_END's hash is checked against the record.
+    if (this.completed) return (this.received = this.expectedSize);
     const state = await readPartialState(this.downloads, this.stateName);
     if (state?.cancelled) throw new TransferCancelledError(`transfer ${this.id} was cancelled here`);
     if (state) {
       if (state.sender !== this.sender || state.name !== this.offeredName || state.size !== this.expectedSize) {
         throw new Error(`transfer ${this.id} exists here for another file or sender`);
       }
-      this.handle = await open(this.downloads.entryPath(this.tempName), 'r+');
-      // What a kill -9 left in the page cache is the process's; fsync makes it the disk's.
-      await this.handle.sync();
-      const onDisk = Math.min((await this.handle.stat()).size, this.expectedSize);
-      await this.handle.truncate(onDisk);
-      await hashPrefix(this.handle, onDisk, this.hash, this.id);
+      const { handle, onDisk } = await reopenPartial(this.downloads, this.id, this.expectedSize, this.hash);
+      this.handle = handle;
       this.received = onDisk;
       this.written = onDisk;
       return onDisk;
     }
-    // A partial file without its record cannot be trusted: start it again.
-    await unlink(this.downloads.entryPath(this.tempName)).catch(() => undefined);
-    this.handle = await open(this.downloads.entryPath(this.tempName), 'wx', 0o600);
-    const record: PartialState = { id: this.id, name: this.offeredName, size: this.expectedSize, sender: this.sender, started: Date.now() };
-    writePrivateFile(this.downloads.entryPath(this.stateName), `${JSON.stringify(record)}\n`);
+    this.handle = await createPartial(this.downloads, { id: this.id, name: this.offeredName, size: this.expectedSize, sender: this.sender, started: Date.now() });
     return 0;
   }
 
-  /**
-   * The connection ended before FILE_END: everything queued goes to disk and is synced, and the
-   * partial file and its record stay for the sender's next offer of this transfer.
-   */
+  /** The connection ended before FILE_END: what is queued goes to disk, synced, and the partial file and its record stay for the next offer. */
   suspend(): Promise<void> {
+    return this.keep(false);
+  }
+
+  /** Writing failed for want of room (isRoomError): what is on disk is kept, even nothing, for the offer once there is room. */
+  hold(): Promise<void> {
+    return this.keep(true);
+  }
+
+  private keep(afterFailure: boolean): Promise<void> {
     this.aborted = true;
     this.closing ??= (async () => {
       await this.opening;
       await this.flushing;
       await this.backgroundSync;
       // Nothing to continue from: an empty partial file is not kept (offers alone leave nothing).
-      if (this.written === 0 || this.failure) {
+      if (!afterFailure && (this.written === 0 || this.failure)) {
         await this.discard();
         return;
       }
@@ -239,11 +243,15 @@ export class TransferReceiver {
 
   /** Verifies and publishes the file; on any mismatch the temporary file is removed. */
   async finish(expectedSha256: string): Promise<ReceivedFile> {
+    if (this.completed) {
+      const { sha256, stored } = this.completed;
+      this.letGo();
+      if (sha256 !== expectedSha256) throw new Error(`SHA-256 mismatch: stored ${sha256}, sender says ${expectedSha256}`);
+      return { id: this.id, name: stored, path: this.downloads.shownPath(stored), size: this.expectedSize, sha256, again: true };
+    }
     await this.flushing;
     if (this.failure) throw this.failure;
-    if (this.received !== this.expectedSize) {
-      throw new Error(`received ${this.received} of ${this.expectedSize} bytes`);
-    }
+    if (this.received !== this.expectedSize) throw new Error(`received ${this.received} of ${this.expectedSize} bytes`);
     const sha256 = this.hash.digest('hex');
     if (sha256 !== expectedSha256) throw new Error(`SHA-256 mismatch: got ${sha256}, sender says ${expectedSha256}`);
     await this.backgroundSync;
@@ -257,9 +265,9 @@ export class TransferReceiver {
       this.downloads.heldPath,
       safeFileName(this.offeredName),
     );
+    const name = path.basename(storedPath);
     await unlink(this.downloads.entryPath(this.stateName)).catch(() => undefined);
     this.letGo();
-    const name = path.basename(storedPath);
     return { id: this.id, name, path: this.downloads.shownPath(name), size: this.received, sha256 };
   }
 

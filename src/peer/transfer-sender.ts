@@ -27,6 +27,23 @@ export interface ResumeOptions {
   id: string;
   /** The file's modification time when the transfer started: another now means it changed. */
   mtimeMs: number;
+  /** Told the receiver's ACCEPT offset (0, or what it holds already), once it is checked. */
+  onAccepted?(offset: number): void;
+}
+
+/**
+ * The receiver keeps what it holds of the file but has no room for the rest now (its disk is full,
+ * FILE_RESULT or FILE_DECLINE with `later`): the transfer waits, and is offered again later.
+ */
+export class WaitingForRoomError extends PeerError {
+  override name = 'WaitingForRoomError';
+  /** The receiver's reason, as it sent it (`disk full on bob's side: 0 B free`). */
+  readonly reason: string;
+
+  constructor(reason: string) {
+    super(`peer could not store the file: ${reason}`);
+    this.reason = reason;
+  }
 }
 
 /** Bytes read at once to hash what the receiver already holds when a transfer continues. */
@@ -54,6 +71,8 @@ interface Pending<T> {
 
 interface OutgoingTransfer {
   size: number;
+  /** Set by the receiver's ACCEPT or DECLINE: a second answer to one offer is a violation. */
+  answered?: boolean;
   accepted: Pending<number>;
   result: Pending<{ sha256: string }>;
   /** Set when the receiver failed the transfer before its end (a write error on its side). */
@@ -94,6 +113,7 @@ export class TransferSender {
     try {
       this.link.send({ kind: 'fileOffer', id, name, size });
       const offset = await accepted;
+      resume?.onAccepted?.(offset);
       const hash = createHash('sha256');
       // Exactly the offered bytes: a file that grows meanwhile (a log) must not overrun the offer.
       const sent = await this.streamFile(transfer as OutgoingTransfer, filePath, uuidToBytes(id), offset, size, hash, (bytes) => onProgress(bytes, id), resume);
@@ -104,7 +124,8 @@ export class TransferSender {
       if (verdict.sha256 !== sha256) throw new PeerError(`receiver stored a different file (SHA-256 ${verdict.sha256})`);
       return { id, name, size: sent, sha256 };
     } catch (error) {
-      if (!this.link.isClosed() && this.outgoing.has(id)) {
+      // A receiver waiting for room keeps its partial file: a FILE_CANCEL would make it drop it.
+      if (!this.link.isClosed() && this.outgoing.has(id) && !(error instanceof WaitingForRoomError)) {
         this.link.send({ kind: 'fileCancel', id, reason: clipText((error as Error).message, MAX_REASON_BYTES) });
       }
       throw error;
@@ -119,19 +140,28 @@ export class TransferSender {
     if (!transfer) throw new ProtocolError(`frame for unknown outgoing transfer ${frame.id}`);
     switch (frame.kind) {
       case 'fileAccept':
+        if (transfer.answered) throw new ProtocolError(`second answer to the offer of transfer ${frame.id}`);
         if (frame.offset > transfer.size) throw new ProtocolError(`accept offset ${frame.offset} beyond the file's end`);
+        transfer.answered = true;
         transfer.accepted.resolve(frame.offset);
         return;
       case 'fileDecline':
-        transfer.accepted.reject(new PeerError(`peer declined the file: ${frame.reason}`));
+        if (transfer.answered) throw new ProtocolError(`second answer to the offer of transfer ${frame.id}`);
+        transfer.answered = true;
+        transfer.accepted.reject(frame.later ? new WaitingForRoomError(frame.reason) : new PeerError(`peer declined the file: ${frame.reason}`));
         return;
       case 'fileResult':
+        // A failed result may come in place of the ACCEPT (the receiver's user cancelled it while
+        // its file was being opened); a success cannot.
+        if (!transfer.answered && frame.ok) throw new ProtocolError(`file result for transfer ${frame.id} before it was accepted`);
         if (frame.ok) {
           transfer.result.resolve({ sha256: frame.sha256 });
         } else {
           // It may come before our FILE_END (the receiver's disk filled up): stop sending at once.
-          const error = new PeerError(`peer could not store the file: ${frame.reason}`);
+          const error = frame.later ? new WaitingForRoomError(frame.reason) : new PeerError(`peer could not store the file: ${frame.reason}`);
           transfer.failed = error;
+          transfer.answered = true;
+          transfer.accepted.reject(error);
           transfer.result.reject(error);
           transfer.onFailed?.(error);
         }
@@ -151,6 +181,16 @@ export class TransferSender {
     transfer.accepted.reject(error);
     transfer.result.reject(error);
     transfer.onFailed?.(error);
+    return true;
+  }
+
+  /**
+   * Tells the receiver that a transfer not in progress on this connection (waiting for room, or
+   * interrupted) is given up, so it drops its partial file. False when the connection is closed.
+   */
+  cancelKept(id: string, reason: string): boolean {
+    if (this.link.isClosed() || this.outgoing.has(id)) return false;
+    this.link.send({ kind: 'fileCancel', id, reason: clipText(reason, MAX_REASON_BYTES) });
     return true;
   }
 

@@ -55,7 +55,11 @@ export interface MessageAckFrame { kind: 'messageAck'; id: string }
 export interface FileOfferFrame { kind: 'fileOffer'; id: string; name: string; size: number }
 /** `offset` is where the sender starts: 0, or the bytes the receiver already holds of a transfer offered again. */
 export interface FileAcceptFrame { kind: 'fileAccept'; id: string; offset: number }
-export interface FileDeclineFrame { kind: 'fileDecline'; id: string; reason: string }
+/**
+ * `later` (FILE_DECLINE and a failed FILE_RESULT only): the receiver keeps what it holds of the
+ * file but has no room for the rest now; the sender keeps the transfer and offers it again later.
+ */
+export interface FileDeclineFrame { kind: 'fileDecline'; id: string; reason: string; later?: boolean }
 export interface FileChunkFrame { kind: 'fileChunk'; id: string; data: Buffer }
 export interface FileEndFrame { kind: 'fileEnd'; id: string; sha256: string }
 export interface FileResultFrame {
@@ -65,6 +69,8 @@ export interface FileResultFrame {
   /** The receiver's own hash of what it stored. */
   sha256: string;
   reason: string;
+  /** With `ok: false` only: as FileDeclineFrame's `later`. */
+  later?: boolean;
 }
 export interface FileCancelFrame { kind: 'fileCancel'; id: string; reason: string }
 
@@ -155,18 +161,27 @@ export function parseFrame(code: number, payload: Buffer): Frame {
       };
     case 'fileAccept':
       return { kind, id: field.uuid('id'), offset: field.integer('offset', 0, MAX_FILE_SIZE) };
-    case 'fileDecline':
-      return { kind, id: field.uuid('id'), reason: field.text('reason', MAX_REASON_BYTES) };
+    case 'fileDecline': {
+      const decline: FileDeclineFrame = { kind, id: field.uuid('id'), reason: field.text('reason', MAX_REASON_BYTES) };
+      if (field.optionalBoolean('later')) decline.later = true;
+      return decline;
+    }
     case 'fileEnd':
       return { kind, id: field.uuid('id'), sha256: field.sha256('sha256') };
-    case 'fileResult':
-      return {
+    case 'fileResult': {
+      const result: FileResultFrame = {
         kind,
         id: field.uuid('id'),
         ok: field.boolean('ok'),
         sha256: field.sha256OrEmpty('sha256'),
         reason: field.text('reason', MAX_REASON_BYTES),
       };
+      if (field.optionalBoolean('later')) {
+        if (result.ok) throw new ProtocolError('fileResult frame: "later" with "ok": true');
+        result.later = true;
+      }
+      return result;
+    }
     case 'fileCancel':
       return { kind, id: field.uuid('id'), reason: field.text('reason', MAX_REASON_BYTES) };
   }
@@ -225,6 +240,11 @@ class FieldReader {
     const value = this.body[key];
     if (typeof value !== 'boolean') this.fail(key, 'must be a boolean');
     return value;
+  }
+
+  /** An optional boolean: absent is false. */
+  optionalBoolean(key: string): boolean {
+    return this.body[key] === undefined ? false : this.boolean(key);
   }
 
   uuid(key: string): string {

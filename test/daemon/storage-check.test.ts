@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { PinnedDirectory } from '../../src/files/pinned-directory.ts';
-import { FREE_SPACE_RESERVE_BYTES, freeSpaceReserve, heldBytes, storageProblem } from '../../src/daemon/storage-check.ts';
+import { FREE_SPACE_RESERVE_BYTES, freeSpaceReserve, keptPartial, storageProblem } from '../../src/daemon/storage-check.ts';
 import type { Logger } from '../../src/daemon/logger.ts';
 
 const MiB = 1024 * 1024;
@@ -31,9 +31,14 @@ describe('storage check', () => {
     assert.equal(storageProblem(limits, size, 0, log, 64 * MiB), undefined);
     assert.match(storageProblem(limits, size + 128 * MiB, 0, log, 64 * MiB) ?? '', /: the rest of the file needs /);
     const id = '5f0c8a52-8a47-4b1e-9d61-2f1c3c1b7e01';
-    assert.equal(heldBytes(downloads, id), 0);
+    const sender = 'ab'.repeat(32);
+    assert.equal(keptPartial(downloads, id, sender), undefined);
     writeFileSync(path.join(dir, `.chat-${id}.part`), Buffer.alloc(1234));
-    assert.equal(heldBytes(downloads, id), 1234);
+    // A partial file without its record is not kept for anyone; with it, only for the key that started it.
+    assert.equal(keptPartial(downloads, id, sender), undefined);
+    writeFileSync(path.join(dir, `.chat-${id}.state`), JSON.stringify({ id, name: 'a', size: 9999, sender, started: 1 }));
+    assert.deepEqual(keptPartial(downloads, id, sender), { bytes: 1234, name: "a", size: 9999 });
+    assert.equal(keptPartial(downloads, id, 'cd'.repeat(32)), undefined);
     downloads.close();
   });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import * as controlLimits from '../../src/control/limits.ts';
-import { ErrorCode, type MethodName } from '../../src/control/protocol.ts';
+import { ErrorCode, type ChatEvent, type MethodName } from '../../src/control/protocol.ts';
 import { BYE_CODES } from '../../src/wire/bye-codes.ts';
 import { FrameType } from '../../src/wire/frames.ts';
 import * as limits from '../../src/wire/limits.ts';
@@ -18,7 +18,21 @@ const METHODS: Record<MethodName, true> = {
   identity: true, peers: true, 'peers.forget': true, 'peers.add': true, invite: true, 'invite.cancel': true, outbox: true, 'outbox.drop': true, transfers: true, 'transfers.cancel': true,
 };
 
+/** Every event type and, for those with one, every state; the type check fails here when one is added or removed. */
+const EVENT_STATES: Record<ChatEvent['type'], string[]> = {
+  message: [], 'message-state': ['delivered'], file: [], peer: ['connected', 'disconnected', 'reconnecting'], transfer: ['resumed', 'cancelled'],
+};
+
 describe('protocol documentation', () => {
+  test('control-protocol.md shows an example line of every event type (and state), each valid JSON', () => {
+    const lines = [...control.matchAll(/^\{"seq":.*\}$/gm)].map((match) => JSON.parse(match[0]) as { type: string; state?: string });
+    for (const [type, states] of Object.entries(EVENT_STATES)) {
+      assert.ok(lines.some((line) => line.type === type), `an example line of type ${type}`);
+      for (const state of states) assert.ok(lines.some((line) => line.type === type && line.state === state), `an example of ${type} ${state}`);
+    }
+    assert.match(control, /\| `type` \| string \| `message`, `message-state`, `file`, `transfer` or `peer`;/);
+  });
+
   test('control-protocol.md has a section for each method, and no other', () => {
     const documented = [...control.matchAll(/^### `([a-z.]+)`/gm)].map((match) => match[1]).sort();
     assert.deepEqual(documented, Object.keys(METHODS).sort());

@@ -12,19 +12,12 @@ import { resolveProfilePaths } from '../../src/control/paths.ts';
 import { ChatHome, collect, historyOf, isAlive } from '../helpers/chat.ts';
 import { FaultProxy } from '../helpers/fault-proxy.ts';
 import { sha256Of, writeRandomFile } from '../helpers/random-data.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const MiB = 1024 * 1024;
 const FILE_BYTES = 64 * MiB;
 /** What may cross twice: what was in flight (socket buffers, the proxy) when the link went. */
 const RESENT_BOUND = 16 * MiB;
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const partials = async (dir: string) => (await readdir(dir)).filter((name) => /^\.chat-.*\.(part|state)$/.test(name));
 
@@ -88,7 +81,8 @@ describe('transfers continue where they stopped', { timeout: 240_000 }, () => {
         }
       });
       const result = await client.request('transfer', { path: source, progress: true }, 0);
-      assert.equal(result.sha256, sourceSha256);
+      assert.equal(result.state, 'complete');
+      assert.equal(result.state === 'complete' && result.sha256, sourceSha256);
       const waitingAt = reports.findIndex((report) => report.waiting !== undefined);
       assert.ok(waitingAt > 0, 'one report says it waits');
       assert.equal(reports[waitingAt]!.waiting, 'waiting for bob… (reconnecting)');

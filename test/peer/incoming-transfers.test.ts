@@ -196,6 +196,34 @@ describe('IncomingTransfers', () => {
     receiving.incoming.receive({ kind: 'fileCancel', id, reason: 'late' });
   });
 
+  test('the owner is told of a cancel by the sender, in progress (onPeerCancelled) or not (discardKept, with the sender\'s key), and of a resume', async () => {
+    const { held } = await downloadsDir();
+    const told: string[] = [];
+    const receiving = receivingEnd(held, {
+      onPeerCancelled: (id, name, size, reason) => { told.push(`cancelled ${id} ${name} ${size} ${reason}`); },
+      discardKept: async (id, sender, reason) => { told.push(`discard ${id} ${sender} ${reason}`); },
+      onResumed: (offer, offset) => { told.push(`resumed ${offer.id} ${offset}`); },
+    });
+    const id = await acceptedOffer(receiving, 'half.bin', 10);
+    receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.from('hello') });
+    receiving.incoming.receive({ kind: 'fileCancel', id, reason: 'gone' });
+    const kept = randomUUID();
+    receiving.incoming.receive({ kind: 'fileCancel', id: kept, reason: 'given up' });
+    await receiving.incoming.suspendAll();
+    assert.deepEqual(told, [`cancelled ${id} half.bin 10 gone`, `discard ${kept} ${ALICE} given up`]);
+
+    // A transfer offered again with data on disk: the owner hears where it resumes.
+    const again = receivingEnd(held, { onResumed: (offer, offset) => { told.push(`resumed ${offer.id} ${offset}`); } });
+    const resumed = await acceptedOffer(again, 'resume.bin', 10);
+    again.incoming.receive({ kind: 'fileChunk', id: resumed, data: Buffer.from('hello') });
+    await again.incoming.suspendAll();
+    const third = receivingEnd(held, { onResumed: (offer, offset) => { told.push(`resumed ${offer.id} ${offset}`); } });
+    third.incoming.receive({ kind: 'fileOffer', id: resumed, name: 'resume.bin', size: 10 });
+    assert.equal((await sentFrame(third, 'fileAccept')).offset, 5);
+    assert.equal(told.at(-1), `resumed ${resumed} 5`);
+    await third.incoming.abortAll();
+  });
+
   test('suspendAll resolves once every partial file is synced and closed, and keeps each that holds data with its record', async () => {
     const { dir, held } = await downloadsDir();
     const receiving = receivingEnd(held);
@@ -239,6 +267,30 @@ describe('IncomingTransfers', () => {
     assert.equal(result.sha256, sha256);
     assert.equal((await readFile(path.join(dir, 'resumed.bin'))).equals(data), true);
     assert.deepEqual(await readdir(dir), ['resumed.bin'], 'neither the partial file nor its record is left');
+
+    // Its sender missed the result (it died, the link dropped) and offers it again; the owner
+    // remembers it: nothing crosses again, FILE_END's hash is checked, nothing is stored twice.
+    const remembered = { completedBefore: (seen: string, sender: string, size: number) => (seen === id && sender === ALICE && size === data.length ? { sha256, stored: 'resumed.bin' } : undefined) };
+    const third = receivingEnd(held, remembered);
+    third.incoming.receive({ kind: 'fileOffer', id, name: 'resumed.bin', size: data.length });
+    assert.equal((await sentFrame(third, 'fileAccept')).offset, data.length);
+    assert.throws(() => third.incoming.receive({ kind: 'fileChunk', id, data: Buffer.from('x') }), /sent more than/);
+    await third.incoming.abortAll();
+    const fourth = receivingEnd(held, remembered);
+    fourth.incoming.receive({ kind: 'fileOffer', id, name: 'resumed.bin', size: data.length });
+    assert.equal((await sentFrame(fourth, 'fileAccept')).offset, data.length);
+    fourth.incoming.receive({ kind: 'fileEnd', id, sha256: 'ab'.repeat(32) });
+    assert.match((await sentFrame(fourth, 'fileResult')).reason, /^SHA-256 mismatch: stored /, 'another hash is not this file');
+    const fifth = receivingEnd(held, remembered);
+    fifth.incoming.receive({ kind: 'fileOffer', id, name: 'resumed.bin', size: data.length });
+    assert.equal((await sentFrame(fifth, 'fileAccept')).offset, data.length);
+    fifth.incoming.receive({ kind: 'fileEnd', id, sha256 });
+    const again = await sentFrame(fifth, 'fileResult');
+    assert.equal(again.ok, true, again.reason);
+    assert.equal(again.sha256, sha256);
+    assert.equal(fifth.files[0]?.again, true);
+    assert.deepEqual(await readdir(dir), ['resumed.bin'], 'the stored file is kept, and not stored twice');
+    assert.equal((await readFile(path.join(dir, 'resumed.bin'))).equals(data), true);
   });
 
   test('a sender continues from the offset the receiver holds: only the rest crosses the wire, the hash covers it all', async () => {

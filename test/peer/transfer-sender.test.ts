@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { PeerError } from '../../src/peer/session-end.ts';
-import { TransferSender } from '../../src/peer/transfer-sender.ts';
+import { TransferSender, WaitingForRoomError } from '../../src/peer/transfer-sender.ts';
 import type { Frame } from '../../src/wire/frames.ts';
 import { FILE_CHUNK_BYTES, FILE_READ_BYTES } from '../../src/wire/limits.ts';
 import { FrameWire } from '../helpers/frame-wire.ts';
@@ -143,6 +143,44 @@ describe('TransferSender', () => {
       new RegExp(`^ProtocolError: frame for unknown outgoing transfer ${unknown}$`));
     sender.receive({ kind: 'fileDecline', id: offer.id, reason: 'done' });
     await assert.rejects(sending, PeerError);
+  });
+
+  test('a second answer to one offer (ACCEPT or DECLINE after an ACCEPT), and a success before any, are protocol errors', async () => {
+    const { sender, sending, offer } = await offered('answered.bin', 10);
+    assert.throws(() => sender.receive({ kind: 'fileResult', id: offer.id, ok: true, sha256: 'ab'.repeat(32), reason: '' }),
+      /^ProtocolError: file result for transfer .* before it was accepted$/);
+    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    assert.throws(() => sender.receive({ kind: 'fileAccept', id: offer.id, offset: 5 }), /^ProtocolError: second answer to the offer of transfer /);
+    assert.throws(() => sender.receive({ kind: 'fileDecline', id: offer.id, reason: 'no' }), /^ProtocolError: second answer to the offer of transfer /);
+    sender.receive({ kind: 'fileResult', id: offer.id, ok: false, sha256: '', reason: 'stop' });
+    await assert.rejects(sending, /peer could not store the file: stop/);
+  });
+
+  test('a failed result in place of the ACCEPT ends the transfer (it does not wait for an ACCEPT forever)', async () => {
+    const { sender, sending, offer } = await offered('early.bin', 10);
+    sender.receive({ kind: 'fileResult', id: offer.id, ok: false, sha256: '', reason: 'cancelled by bob (chat transfers cancel)' });
+    await assert.rejects(sending, /cancelled by bob/);
+  });
+
+  test('"later" (no room on the receiver, a DECLINE or a failed RESULT) is a WaitingForRoomError, and no FILE_CANCEL drops what the receiver keeps', async () => {
+    for (const answer of ['decline', 'result'] as const) {
+      const { wire, sender, sending, offer } = await offered(`later-${answer}.bin`, 3 * FILE_READ_BYTES);
+      const reason = "disk full on bob's side: 0 B free";
+      if (answer === 'decline') {
+        sender.receive({ kind: 'fileDecline', id: offer.id, reason, later: true });
+      } else {
+        sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+        await wire.waitFor('fileChunk');
+        sender.receive({ kind: 'fileResult', id: offer.id, ok: false, sha256: '', reason, later: true });
+      }
+      await assert.rejects(sending, (error) => error instanceof WaitingForRoomError && error.reason === reason && /^peer could not store the file: disk full/.test(error.message));
+      // Whatever else was on its way has left: the transfer is not cancelled on the wire.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(!wire.frames.some((frame) => frame.kind === 'fileCancel'), answer);
+      // Given up later (chat transfers cancel), the receiver is told so that it drops its partial file.
+      assert.equal(sender.cancelKept(offer.id, 'cancelled by alice'), true);
+      await wire.waitFor('fileCancel', (cancel) => cancel.id === offer.id && cancel.reason === 'cancelled by alice');
+    }
   });
 
   test('the connection ending fails a waiting offer and a transfer in the middle of its data', async () => {

@@ -122,6 +122,20 @@ describe('encodeFrame / parseFrame', { timeout: 30_000 }, () => {
     assert.deepEqual(decodeOne(encodeFrame(frame)), frame);
   });
 
+  test('"later" on FILE_DECLINE and a failed FILE_RESULT round-trips; false reads as absent; on a success it is a violation', () => {
+    for (const frame of [
+      { kind: 'fileDecline', id: ID, reason: 'no room', later: true },
+      { kind: 'fileResult', id: ID, ok: false, sha256: '', reason: 'disk full', later: true },
+    ] satisfies Frame[]) {
+      assert.deepEqual(decodeOne(encodeFrame(frame)), frame);
+      const { later: _later, ...without } = frame;
+      assert.deepEqual(decodeOne(encodeFrame({ ...frame, later: false })), without);
+    }
+    assertFieldRejected('fileDecline', { ...fieldsOf('fileDecline'), later: 'yes' }, 'later');
+    assert.throws(() => decodeOne(encodeFrame({ kind: 'fileResult', id: ID, ok: true, sha256: SHA, reason: '', later: true })),
+      /fileResult frame: "later" with "ok": true/);
+  });
+
   test('random frames of every kind round-trip (property)', () => {
     fc.assert(
       fc.property(frameArbitrary, (frame) => {

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { ControlClient } from '../../control/client.ts';
 import { formatBytes, human, type HumanText } from '../output.ts';
+import { unfinishedTransferLine } from '../transfer-outcome.ts';
 import type { ConsoleScreen } from './screen.ts';
 
 /** Width of the progress bar, in characters. */
@@ -73,7 +74,9 @@ export class BackgroundTransfers {
       // No overall timeout, as for chat transfer: a lost peer or daemon ends the call.
       const result = await client.request('transfer', { path: filePath, progress }, 0);
       screen.setStatus(key, undefined);
-      screen.print(human`* sent ${result.name} (${formatBytes(result.size)}, sha256 ${result.sha256})`);
+      screen.print(result.state === 'complete'
+        ? human`* sent ${result.name} (${formatBytes(result.size)}, sha256 ${result.sha256})`
+        : human`* ${unfinishedTransferLine(result)}`);
     } catch (error) {
       screen.setStatus(key, undefined);
       this.options.failed(error);

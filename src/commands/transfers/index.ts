@@ -7,6 +7,7 @@ export default class Transfers extends BaseCommand {
   static override description =
     'A transfer interrupted by a dropped link or a restart continues by itself when the peer is back. ' +
     'Outgoing ones show the bytes sent since this daemon started; incoming ones the bytes held on disk. ' +
+    'One whose receiver has no room (a full disk) shows why; it resumes by itself once there is room. ' +
     '"chat transfers cancel ID" gives one up.';
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json'];
   static override enableJsonFlag = true;
@@ -21,6 +22,7 @@ export default class Transfers extends BaseCommand {
       const who = transfer.peer || transfer.peerFingerprint.slice(0, 16);
       this.say(human`${transfer.direction}  ${transfer.name}  ${formatBytes(transfer.bytes)} of ${formatBytes(transfer.size)}  ${arrow} ${who}`);
       this.say(human`  id ${transfer.id}    started ${formatTime(transfer.started)}`);
+      if (transfer.waitingForRoom !== undefined) this.say(human`  waiting for room: ${transfer.waitingForRoom}; it resumes by itself once there is room`);
     }
     return result;
   }
