@@ -44,7 +44,7 @@ async function followHistory(home: ChatHome, profile: string): Promise<{ until(m
 describe('chat console', { timeout: 120_000 }, () => {
   const home = ChatHome.forSuite();
   let bob: { port: number; pid: number; downloads: string };
-  let alice: { pid: number };
+  let alice: { pid: number; port: number };
 
   before(async () => {
     alice = await home.startDaemon('alice');
@@ -94,6 +94,9 @@ describe('chat console', { timeout: 120_000 }, () => {
       consoleProcess.stdin!.write('not a port\n');
       const arrived = await aliceHistory.until((event) => event.type === 'message');
       assert.equal(arrived.text, 'not a port');
+      // alice dialled in from an ephemeral port: what is named is where she listens.
+      consoleProcess.stdin!.write(`/connect ${alice.port}\n`);
+      await screen(new RegExp(`\\* already connected to alice \\(127\\.0\\.0\\.1:${alice.port}\\)`));
       consoleProcess.stdin!.end('/disconnect\n/quit\n');
       assert.deepEqual(await done, [0, null]);
     } finally {

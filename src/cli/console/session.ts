@@ -169,7 +169,7 @@ export class ConsoleSession {
       const result = await this.client.request('connect', parsePeerTarget(target), CONNECT_TIMEOUT_MS);
       this.link = { state: 'connected', peer: result.peer.name };
       // A new connection shows up as a history event; only a reused one needs saying.
-      if (result.alreadyConnected) this.screen.print(human`* already connected to ${result.peer.name} (${result.peer.address})`);
+      if (result.alreadyConnected) this.screen.print(human`* already connected to ${result.peer.name} (${result.peer.listenAddress ?? result.peer.address})`);
       await this.sender.sendHeld();
     } catch (error) {
       this.fail(error);
