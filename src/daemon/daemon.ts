@@ -30,6 +30,7 @@ import type { Logger } from './logger.ts';
 import { Outbox } from './outbox.ts';
 import { PeerSlot } from './peer-slot.ts';
 import { Reconnector } from './reconnect.ts';
+import { RECONNECT_MAX_DELAY_MS } from './reconnect-backoff.ts';
 import { ResumableTransfers } from './resumable-transfers.ts';
 import { PEER_TRANSFER_EVENTS_PER_MINUTE } from './peer-content.ts';
 import { WindowBudget } from './window-budget.ts';
@@ -65,6 +66,8 @@ export interface DaemonConfig {
   accept?: AcceptMode;
   /** A transfer waiting for room on its receiver is offered again after this long, always. Default: TRANSFER_RETRY_FIRST_MS, doubling to TRANSFER_RETRY_MAX_MS. */
   transferRetryMs?: number;
+  /** The reconnect backoff's first wait, doubling to RECONNECT_MAX_DELAY_MS. Default: RECONNECT_BASE_DELAY_MS. */
+  reconnectBaseMs?: number;
 }
 
 /**
@@ -150,6 +153,7 @@ export class ChatDaemon {
       save: (peer) => lastPeer.save(peer),
       record: (event) => this.feed.recordSafely(event),
       log,
+      ...(config.reconnectBaseMs === undefined ? {} : { backoff: { baseMs: config.reconnectBaseMs, maxMs: RECONNECT_MAX_DELAY_MS } }),
     });
   }
 

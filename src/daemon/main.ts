@@ -160,18 +160,20 @@ function keepaliveOf(text: string | undefined): KeepaliveOptions | undefined {
 /**
  * Not options for users: let the end-to-end tests see a real daemon rotate its log without
  * writing LOG_MAX_FILE_BYTES first, time out a handshake or an idle control client without
- * waiting out the real limits (10 s, 30 s), and remove stale partial files without waiting a week, and offer a transfer waiting for room again without waiting seconds.
+ * waiting out the real limits (10 s, 30 s), and remove stale partial files without waiting a week, offer a transfer waiting for room again without waiting seconds, and redial
+ * sooner than the real first wait (1 s), so that a test watching that nobody redials can watch less long.
  */
 function testLogMaxBytes(): number | undefined {
   return testNumber('CHATD_TEST_LOG_MAX_BYTES', 1024);
 }
 
-function testTimings(): { handshakeTimeoutMs?: number; controlIdleTimeoutMs?: number; partialMaxAgeMs?: number; transferRetryMs?: number } {
+function testTimings(): { handshakeTimeoutMs?: number; controlIdleTimeoutMs?: number; partialMaxAgeMs?: number; transferRetryMs?: number; reconnectBaseMs?: number } {
   return {
     handshakeTimeoutMs: testNumber('CHATD_TEST_HANDSHAKE_TIMEOUT_MS', 100),
     controlIdleTimeoutMs: testNumber('CHATD_TEST_CONTROL_IDLE_TIMEOUT_MS', 100),
     partialMaxAgeMs: testNumber('CHATD_TEST_PARTIAL_MAX_AGE_MS', 100),
     transferRetryMs: testNumber('CHATD_TEST_TRANSFER_RETRY_MS', 50),
+    reconnectBaseMs: testNumber('CHATD_TEST_RECONNECT_BASE_MS', 50),
   };
 }
 

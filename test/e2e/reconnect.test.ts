@@ -13,14 +13,16 @@ import { peerState, type StoredEvent } from '../helpers/history-db.ts';
 
 /** --ping-interval for the tests that are not about the real limits: a silent peer is dropped after 4 × 0.5 s. */
 const QUICK = ['--ping-interval', '0.5'];
-/** A negative ("nobody redials") is watched this long: the first redial comes after 1 s, or at once at start. */
-const QUIET_MS = 4_000;
+/** The daemons' first redial waits this long (the real one: 1 s), doubling; at start it is at once. */
+const RECONNECT_BASE_MS = 100;
+/** A negative ("nobody redials") is watched this long: ten first redial waits. */
+const QUIET_MS = 10 * RECONNECT_BASE_MS;
 
 let home: ChatHome;
 let proxies: FaultProxy[] = [];
 
 beforeEach(async () => {
-  home = await ChatHome.create();
+  home = await ChatHome.create({ env: { CHATD_TEST_RECONNECT_BASE_MS: String(RECONNECT_BASE_MS) } });
 });
 afterEach(async () => {
   for (const proxy of proxies) await proxy.close();
