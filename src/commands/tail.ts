@@ -40,15 +40,19 @@ export default class Tail extends BaseCommand {
       if (flags.json) writeJsonLine(event);
       else writeHuman('stdout', formatEvent(event));
     };
+    // The reader of our output has gone (`| head` exited: EPIPE, which oclif swallows): nothing
+    // more is read from the history for it.
+    let readerGone = false;
+    const gone = new Promise<void>((resolve) => process.stdout.on('error', () => { readerGone = true; resolve(); }));
     if (!flags.follow) {
       if (flags.after === undefined) for (const event of await fetchLatestEvents(client, flags.lines)) print(event);
-      else for await (const page of eventsAfter(client, flags.after)) for (const event of page) print(event);
-      return;
+      else for await (const page of eventsAfter(client, flags.after, () => readerGone)) for (const event of page) print(event);
+      return this.endIfReaderGone(readerGone);
     }
     const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
-      process.stdout.on('error', () => resolve());
+      void gone.then(resolve);
     });
     const end = await followResuming({
       client,
@@ -65,5 +69,15 @@ export default class Tail extends BaseCommand {
           `the last event printed was ${end.lastSeq}: go on with chat tail --after ${end.lastSeq}`,
       );
     }
+    return this.endIfReaderGone(readerGone);
+  }
+
+  /**
+   * With its reader gone, tail ends here, exit 0: oclif's flush after run() waits for a `drain`
+   * that a closed stdout never emits, and Node would end the process with exit code 13 and a
+   * warning about an unsettled await.
+   */
+  private endIfReaderGone(readerGone: boolean): void {
+    if (readerGone) this.exit(0);
   }
 }
