@@ -96,7 +96,7 @@ async function measureOne(events: number, options: HistoryScaleOptions): Promise
   const first: number[] = [];
   const middle: number[] = [];
   const last: number[] = [];
-  // One start, unmeasured, warms the file cache for the history as the other sizes' starts find it.
+  // One start, unmeasured: a profile's first start makes its identity (not what this row measures).
   chat(['daemon', 'start', '--json']);
   chat(['daemon', 'stop']);
   for (let run = 0; run < runs; run++) {
