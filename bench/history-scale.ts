@@ -38,6 +38,8 @@ export interface HistorySizeResult {
   tailMs: Stat;
   /** The `history` request behind it (latest 10), one round trip on an open control connection: the query without the CLI's start-up. */
   latestRpcMs: Stat;
+  /** `chat --version`, run in turn with each tail: what starting the oclif CLI costs before any command runs (tail is not on the fast path). */
+  cliStartMs: Stat;
   /** One `tail --since` page (`history` after a seq, MAX_HISTORY_PAGE events, on an open connection): at the start, middle and end of the history. */
   sincePageMs: { first: Stat; middle: Stat; last: Stat };
 }
@@ -93,6 +95,7 @@ async function measureOne(events: number, options: HistoryScaleOptions): Promise
   const daemonStartMs: number[] = [];
   const tailMs: number[] = [];
   const latestRpcMs: number[] = [];
+  const cliStartMs: number[] = [];
   const first: number[] = [];
   const middle: number[] = [];
   const last: number[] = [];
@@ -101,7 +104,10 @@ async function measureOne(events: number, options: HistoryScaleOptions): Promise
   chat(['daemon', 'stop']);
   for (let run = 0; run < runs; run++) {
     daemonStartMs.push(chat(['daemon', 'start', '--json']));
-    for (let i = 0; i < 3; i++) tailMs.push(chat(['tail', '-n', '10', '--no-follow']));
+    for (let i = 0; i < 3; i++) {
+      tailMs.push(chat(['tail', '-n', '10', '--no-follow']));
+      cliStartMs.push(timedProcess([process.execPath, CLI, '--version'], env));
+    }
     const client = await ControlClient.connect(paths);
     try {
       const timed = async (params: { limit: number; after?: number }) => {
@@ -134,6 +140,7 @@ async function measureOne(events: number, options: HistoryScaleOptions): Promise
     daemonStartMs: stat(daemonStartMs),
     tailMs: stat(tailMs),
     latestRpcMs: stat(latestRpcMs),
+    cliStartMs: stat(cliStartMs),
     sincePageMs: { first: stat(first), middle: stat(middle), last: stat(last) },
   };
 }
@@ -232,8 +239,9 @@ export function historyScaleRows(r: HistoryScaleResult, f: (n: number, digits?: 
   const size = (x: HistorySizeResult) => `${n(x)}: ${f(x.databaseBytes / 1024 / 1024, 1)} MiB, ${f(x.databaseVsJson, 2)}× its JSON`;
   return [
     ['7 history: daemon start ms', `${n(large)}: ${s(large.daemonStartMs, 0)}`, `${n(small)}: ${s(small.daemonStartMs, 0)}`, `large/small ${f(ratios.daemonStart, 2)}`],
-    ['7a tail -n 10 --no-follow ms', `${n(large)}: ${s(large.tailMs, 0)}; its RPC ${s(large.latestRpcMs, 2)}`, `${n(small)}: ${s(small.tailMs, 0)}; its RPC ${s(small.latestRpcMs, 2)}`,
-      `large/small ${f(ratios.tail, 2)} (RPC ${f(ratios.latestRpc, 2)})`],
+    ['7a tail -n 10 --no-follow ms', `${n(large)}: ${s(large.tailMs, 0)}; its RPC ${s(large.latestRpcMs, 2)}; chat --version ${s(large.cliStartMs, 0)}`,
+      `${n(small)}: ${s(small.tailMs, 0)}; its RPC ${s(small.latestRpcMs, 2)}; chat --version ${s(small.cliStartMs, 0)}`,
+      `large/small ${f(ratios.tail, 2)} (RPC ${f(ratios.latestRpc, 2)}); tail/chat --version ${f(large.tailMs.median / large.cliStartMs.median, 2)}`],
     [`7b --since page of ${MAX_HISTORY_PAGE} ms`, pages(large), pages(small), `large/small middle ${f(ratios.sincePageMiddle, 2)}, last ${f(ratios.sincePageLast, 2)}`],
     ['7c history.db size', size(large), size(small), `per event large/small ${f(ratios.databasePerEvent, 2)}`],
   ];

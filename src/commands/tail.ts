@@ -10,11 +10,12 @@ import { writeHuman, writeJsonLine } from '../cli/terminal.ts';
 export default class Tail extends BaseCommand {
   static override summary = 'Show the latest messages, files and connection events, then follow new ones.';
   static override description =
-    'Prints the last N events of the history, then keeps printing new ones until interrupted (Ctrl-C) or the ' +
-    'daemon stops. With --json, one JSON object per line (NDJSON) with seq, type, direction, from, to, time and, per ' +
-    'type, text (message), name/size/sha256/path (file) or state/address (peer). If the daemon closes the ' +
-    'connection because this tail fell behind (it was stopped, or its output is slow), it reconnects and goes on ' +
-    'after the last event it printed: nothing is lost or printed twice.';
+    'Prints the last N events of the history, then keeps printing new ones until interrupted (Ctrl-C), the ' +
+    'daemon stops, or whatever reads its output goes away (| head: it ends at once, exit 0). With --json, one ' +
+    'JSON object per line (NDJSON) with seq, type, direction, from, to, time and, per type, text (message), ' +
+    'name/size/sha256/path (file) or state/address (peer). If the daemon closes the connection because this ' +
+    'tail fell behind (it was stopped, or its output is slow), it reconnects and goes on after the last event ' +
+    'it printed: nothing is lost or printed twice.';
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     { description: 'Last 50 events, then stop', command: '<%= config.bin %> <%= command.id %> -n 50 --no-follow' },
