@@ -2,7 +2,8 @@
 // shell tools, side by side, in one run on one machine (only ratios from the same run mean anything
 // on a shared machine).
 // Options: --size BYTES (suffix K/M/G; default 1G), --runs N (default 5), --quick (16 MiB, 2 runs, fewer
-// messages, no TLS+fsync contender; a few seconds), --json (print the results to stdout instead of the table).
+// messages, no TLS+fsync contender, a history of 10,000 events in row 7 instead of 1,000,000; a few seconds),
+// --json (print the results to stdout instead of the table).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
 import { ControlClient } from '../src/control/client.ts';
+import { historyScaleRows, measureHistoryScale, type HistoryScaleResult } from './history-scale.ts';
 import type { ChatEvent } from '../src/history/events.ts';
 import { resolveProfilePaths } from '../src/control/paths.ts';
 import { loadOrCreateIdentity } from '../src/identity/identity.ts';
@@ -85,6 +87,8 @@ interface Results {
   messagesDuringTransfer: { count: number; p50Ms: number; maxMs: number };
   startup: { runs: number; nodeMs: Stat; sendMs: Stat; statusMs: Stat; sendVsNode: number; statusVsNode: number };
   controlRpc: { count: number; p50Ms: number; p99Ms: number };
+  /** Row 7 (bench/history-scale.ts): a large history against a small one. */
+  historyScale: HistoryScaleResult;
 }
 
 function parseSize(text: string): number {
@@ -544,6 +548,8 @@ async function main(): Promise<void> {
     const senderLargeMiB = stat(large.map((peak) => peak.sender));
     const receiverLargeMiB = stat(large.map((peak) => peak.receiver));
 
+    const historyScale = await measureHistoryScale({ smallEvents: 1000, largeEvents: quick ? 10_000 : 1_000_000, runs: quick ? 1 : 3, homes, stat, log });
+
     const results: Results = {
       machine: {
         cpus: os.availableParallelism(),
@@ -622,6 +628,7 @@ async function main(): Promise<void> {
         statusVsNode: statusMs.median / nodeMs.median,
       },
       controlRpc: { count: rpc.length, p50Ms: percentile(sortedCopy(rpc), 50), p99Ms: percentile(sortedCopy(rpc), 99) },
+      historyScale,
     };
     await writeFile(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
@@ -661,6 +668,7 @@ function table(r: Results): string {
     ['5 CLI start-up ms', `send ${s(r.startup.sendMs, 0)}; status ${s(r.startup.statusMs, 0)}`, `node -e 0 ${s(r.startup.nodeMs, 0)}`,
       `send/node ${f(r.startup.sendVsNode, 2)}; status/node ${f(r.startup.statusVsNode, 2)}`],
     ['6 control RPC ms', `p50 ${f(r.controlRpc.p50Ms, 3)} p99 ${f(r.controlRpc.p99Ms, 3)}`, `${r.controlRpc.count} calls`, ''],
+    ...historyScaleRows(r.historyScale, f, s),
   ];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length), ['row', 'chat', 'baseline', 'ratio'][i]!.length));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ');

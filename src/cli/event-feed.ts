@@ -28,9 +28,10 @@ class SeqFilter {
 
 /**
  * Subscribes first and reads the past second, so no event falls in the gap between the two;
- * notifications that arrive meanwhile wait until the past is delivered.
+ * notifications that arrive meanwhile wait until the past is delivered. Reads no further page of
+ * the past once `stopped()`.
  */
-async function subscribeFrom(client: ControlClient, start: FeedStart, filter: SeqFilter): Promise<void> {
+async function subscribeFrom(client: ControlClient, start: FeedStart, filter: SeqFilter, stopped: () => boolean = () => false): Promise<void> {
   let early: ChatEvent[] | undefined = [];
   client.onNotification('event', (event) => {
     if (early) early.push(event);
@@ -40,7 +41,7 @@ async function subscribeFrom(client: ControlClient, start: FeedStart, filter: Se
   if ('latest' in start) {
     for (const event of start.latest > 0 ? await fetchLatestEvents(client, start.latest) : []) filter.emit(event);
   } else {
-    for await (const page of eventsAfter(client, start.after)) for (const event of page) filter.emit(event);
+    for await (const page of eventsAfter(client, start.after, stopped)) for (const event of page) filter.emit(event);
   }
   const waiting = early;
   early = undefined;
@@ -105,7 +106,7 @@ export async function followResuming(options: ResumingFeedOptions): Promise<Feed
     const closed = new Promise<'closed'>((resolve) => client.onClose(() => resolve('closed')));
     const seqBefore = filter.lastSeq;
     try {
-      await subscribeFrom(client, start, filter);
+      await subscribeFrom(client, start, filter, () => stopped);
       if ((await Promise.race([closed, whenStopped])) === 'stopped') return { reason: 'stopped' };
     } catch (error) {
       // Closed during the subscription or the replay: the same as closed afterwards.

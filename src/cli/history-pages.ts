@@ -17,12 +17,17 @@ export async function fetchLatestEvents(client: ControlClient, count: number): P
   return events;
 }
 
-/** Every event after `seq`, oldest first, one page at a time, until a page comes back empty. */
-export async function* eventsAfter(client: ControlClient, seq: number): AsyncGenerator<ChatEvent[]> {
+/**
+ * Every event after `seq`, oldest first, one page at a time, until a page comes back empty, or
+ * until `stopped()` says nobody wants more: `chat tail --since 0 | head` must not read a history
+ * of a million events to its end after `head` has gone.
+ */
+export async function* eventsAfter(client: ControlClient, seq: number, stopped: () => boolean = () => false): AsyncGenerator<ChatEvent[]> {
   let after = seq;
-  for (;;) {
+  while (!stopped()) {
     const page = await client.request('history', { after, limit: MAX_HISTORY_PAGE });
-    if (page.events.length === 0) return;
+    // Checked again: the news may come while this page was on its way (a stop is a promise's).
+    if (page.events.length === 0 || stopped()) return;
     yield page.events;
     after = page.events.at(-1)!.seq;
   }

@@ -10,11 +10,12 @@ import { writeHuman, writeJsonLine } from '../cli/terminal.ts';
 export default class Tail extends BaseCommand {
   static override summary = 'Show the latest messages, files and connection events, then follow new ones.';
   static override description =
-    'Prints the last N events of the history, then keeps printing new ones until interrupted (Ctrl-C) or the ' +
-    'daemon stops. With --json, one JSON object per line (NDJSON) with seq, type, direction, from, to, time and, per ' +
-    'type, text (message), name/size/sha256/path (file) or state/address (peer). If the daemon closes the ' +
-    'connection because this tail fell behind (it was stopped, or its output is slow), it reconnects and goes on ' +
-    'after the last event it printed: nothing is lost or printed twice.';
+    'Prints the last N events of the history, then keeps printing new ones until interrupted (Ctrl-C), the ' +
+    'daemon stops, or whatever reads its output goes away (| head: it ends at once, exit 0). With --json, one ' +
+    'JSON object per line (NDJSON) with seq, type, direction, from, to, time and, per type, text (message), ' +
+    'name/size/sha256/path (file) or state/address (peer). If the daemon closes the connection because this ' +
+    'tail fell behind (it was stopped, or its output is slow), it reconnects and goes on after the last event ' +
+    'it printed: nothing is lost or printed twice.';
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     { description: 'Last 50 events, then stop', command: '<%= config.bin %> <%= command.id %> -n 50 --no-follow' },
@@ -40,15 +41,19 @@ export default class Tail extends BaseCommand {
       if (flags.json) writeJsonLine(event);
       else writeHuman('stdout', formatEvent(event));
     };
+    // The reader of our output has gone (`| head` exited: EPIPE, which oclif swallows): nothing
+    // more is read from the history for it.
+    let readerGone = false;
+    const gone = new Promise<void>((resolve) => process.stdout.on('error', () => { readerGone = true; resolve(); }));
     if (!flags.follow) {
       if (flags.after === undefined) for (const event of await fetchLatestEvents(client, flags.lines)) print(event);
-      else for await (const page of eventsAfter(client, flags.after)) for (const event of page) print(event);
-      return;
+      else for await (const page of eventsAfter(client, flags.after, () => readerGone)) for (const event of page) print(event);
+      return this.endIfReaderGone(readerGone);
     }
     const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
-      process.stdout.on('error', () => resolve());
+      void gone.then(resolve);
     });
     const end = await followResuming({
       client,
@@ -65,5 +70,15 @@ export default class Tail extends BaseCommand {
           `the last event printed was ${end.lastSeq}: go on with chat tail --after ${end.lastSeq}`,
       );
     }
+    return this.endIfReaderGone(readerGone);
+  }
+
+  /**
+   * With its reader gone, tail ends here, exit 0: oclif's flush after run() waits for a `drain`
+   * that a closed stdout never emits, and Node would end the process with exit code 13 and a
+   * warning about an unsettled await.
+   */
+  private endIfReaderGone(readerGone: boolean): void {
+    if (readerGone) this.exit(0);
   }
 }

@@ -59,4 +59,13 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
   positive(r.startup.statusVsNode, 'startup.statusVsNode');
 
   for (const field of ['count', 'p50Ms', 'p99Ms']) positive(r.controlRpc[field], `controlRpc.${field}`);
+
+  for (const size of ['small', 'large']) {
+    const h = r.historyScale[size];
+    for (const field of ['events', 'databaseBytes', 'jsonBytes', 'databaseVsJson']) positive(h[field], `historyScale.${size}.${field}`);
+    for (const field of ['daemonStartMs', 'tailMs', 'latestRpcMs', 'cliStartMs']) positiveStat(h[field], `historyScale.${size}.${field}`);
+    for (const at of ['first', 'middle', 'last']) positiveStat(h.sincePageMs[at], `historyScale.${size}.sincePageMs.${at}`);
+  }
+  assert.ok(r.historyScale.large.events > r.historyScale.small.events, 'row 7 compares a larger history with a smaller one');
+  for (const [key, value] of Object.entries(r.historyScale.ratios)) positive(value, `historyScale.ratios.${key}`);
 });

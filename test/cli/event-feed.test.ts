@@ -1,8 +1,10 @@
-// The resuming feed behind `chat tail`, against an in-memory daemon whose connections the test
-// closes at will: every event once and in order across reconnections, and each way it ends.
+// The resuming feed behind `chat tail`, and the pages `tail --since` reads, against an in-memory
+// daemon whose connections the test closes at will: every event once and in order across
+// reconnections and pages, each way it ends, and no page read for a reader that has gone.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { followResuming, MAX_RESUME_ATTEMPTS, type FeedEnd } from '../../src/cli/event-feed.ts';
+import { eventsAfter } from '../../src/cli/history-pages.ts';
 import { DaemonGoneError, DaemonNotRunningError, type ControlClient } from '../../src/control/client.ts';
 import type { ChatEvent, HistoryParams, HistoryResult } from '../../src/control/protocol.ts';
 
@@ -64,6 +66,8 @@ class FakeDaemon {
   closeOnSubscribe = false;
   readonly events: ChatEvent[] = [];
   readonly connections: FakeConnection[] = [];
+  /** `history` calls answered so far. */
+  pagesRead = 0;
   /** Small pages, so a replay takes several. */
   private readonly pageSize = 3;
 
@@ -85,6 +89,7 @@ class FakeDaemon {
 
   /** Like the daemon's `history`: pages cut short (here at pageSize) say `truncated`. */
   page(params: HistoryParams): HistoryResult {
+    this.pagesRead++;
     const limit = params.limit ?? 10;
     const matching = params.after !== undefined
       ? this.events.filter((e) => e.seq > params.after!)
@@ -162,6 +167,27 @@ describe('followResuming', { timeout: 30_000 }, () => {
     await feed.ended;
   });
 
+  test('stopped during its replay, it reads no further page of the past', async () => {
+    const daemon = new FakeDaemon();
+    daemon.add(30); // ten pages of three
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => { stop = resolve; });
+    const seen: number[] = [];
+    const client = await daemon.connect();
+    const end = await followResuming({
+      client,
+      start: { after: 0 },
+      deliver: (event) => { seen.push(event.seq); stop(); },
+      connect: daemon.connect,
+      resumed: () => assert.fail('no reconnection'),
+      stop: stopped,
+    });
+    assert.deepEqual(end, { reason: 'stopped' });
+    assert.deepEqual(seen, [1, 2, 3], 'the page under way is delivered, no other');
+    // The stop reaches the feed as a promise's news: a request may have left before it.
+    assert.ok(daemon.pagesRead <= 2, `${daemon.pagesRead} pages read`);
+  });
+
   test('when the daemon is gone, it ends as the daemon having stopped', async () => {
     const daemon = new FakeDaemon();
     const feed = follow(daemon, { latest: 0 });
@@ -199,5 +225,32 @@ describe('followResuming', { timeout: 30_000 }, () => {
     assert.deepEqual(feed.seen, range(1, MAX_RESUME_ATTEMPTS * 2));
     feed.stop();
     assert.deepEqual(await feed.ended, { reason: 'stopped' });
+  });
+});
+
+describe('eventsAfter (tail --since --no-follow)', { timeout: 30_000 }, () => {
+  test('pages forward through the whole history: every event after the seq once, in order, then an empty page ends it', async () => {
+    const daemon = new FakeDaemon();
+    daemon.add(20);
+    const client = await daemon.connect();
+    const pages: number[][] = [];
+    for await (const page of eventsAfter(client, 4)) pages.push(page.map((event) => event.seq));
+    assert.deepEqual(pages.flat(), range(5, 20));
+    assert.ok(pages.every((page) => page.length > 0));
+    assert.equal(daemon.pagesRead, pages.length + 1, 'one request per page, and the empty one that ends it');
+  });
+
+  test('asks for no further page once the reader has gone (chat tail --since 0 | head)', async () => {
+    const daemon = new FakeDaemon();
+    daemon.add(30);
+    const client = await daemon.connect();
+    let readerGone = false;
+    const seen: number[] = [];
+    for await (const page of eventsAfter(client, 0, () => readerGone)) {
+      seen.push(...page.map((event) => event.seq));
+      readerGone = true;
+    }
+    assert.deepEqual(seen, [1, 2, 3]);
+    assert.equal(daemon.pagesRead, 1);
   });
 });

@@ -1,7 +1,12 @@
 // A cursor that scripts can trust: `chat tail --since SEQ` prints every event after SEQ exactly
-// once, in order, across a restart of the daemon, then follows.
+// once, in order, across a restart of the daemon, then follows; and it ends, exit 0, as soon as
+// whoever reads it has gone, however long the history.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
+import { MAX_HISTORY_PAGE } from '../../src/control/protocol.ts';
+import { openHistory } from '../../src/history/store.ts';
 import { ChatHome, collect, historyOf, waitForLine } from '../helpers/chat.ts';
 
 type Event = { seq: number; type: string; text?: string };
@@ -44,5 +49,23 @@ describe('tail --since', { timeout: 120_000 }, () => {
     assert.deepEqual(seqs.slice(0, expected.length), expected.map((event) => event.seq));
     assert.equal(new Set(seqs).size, seqs.length, 'nothing printed twice');
     assert.ok(seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]!), 'in order');
+  });
+
+  test('a reader that goes away (| head) ends tail at once, exit 0 and quiet, with or without --no-follow', async () => {
+    // Five pages of history, written straight into carol's store before her daemon starts.
+    mkdirSync(home.profileDir('carol'), { recursive: true, mode: 0o700 });
+    const store = openHistory(path.join(home.profileDir('carol'), 'history.db'));
+    const event = { type: 'peer', direction: 'in', time: '2026-01-01T00:00:00.000Z', from: 'dave', to: 'carol', state: 'connected', address: '192.0.2.1:7777' } as const;
+    store.batch(Array.from({ length: 5 * MAX_HISTORY_PAGE }, () => () => store.append(event)));
+    store.close();
+    await home.startDaemon('carol');
+    for (const follow of [[], ['--no-follow']]) {
+      const tail = home.spawn(['tail', '--profile', 'carol', '--json', '--since', '0', ...follow]);
+      const done = collect(tail, undefined, 30_000);
+      // Like `head -1`: the first line read, the pipe's reading end closed.
+      tail.stdout!.once('data', () => tail.stdout!.destroy());
+      const result = await done;
+      assert.deepEqual({ code: result.code, stderr: result.stderr }, { code: 0, stderr: '' }, `tail ${follow.join(' ')}`);
+    }
   });
 });
