@@ -30,7 +30,7 @@ import { ResumableTransfers } from './resumable-transfers.ts';
 import { PEER_TRANSFER_EVENTS_PER_MINUTE } from './peer-content.ts';
 import { WindowBudget } from './window-budget.ts';
 import { CompletedTransfers } from './completed-transfers.ts';
-import { PARTIAL_MAX_AGE_MS, removeStalePartials, STALE_PARTIAL_SWEEP_MS } from './stale-partials.ts';
+import { PARTIAL_MAX_AGE_MS, partialSweeper, STALE_PARTIAL_SWEEP_MS } from './stale-partials.ts';
 import { TransferRecordFile } from './transfer-records.ts';
 import type { DaemonConfig } from './daemon-config.ts';
 
@@ -59,6 +59,7 @@ export class ChatDaemon {
   private stopping: Promise<void> | undefined;
   private readonly stopListeners: Array<() => void> = [];
   private partialSweep: NodeJS.Timeout | undefined;
+  private readonly sweepPartials: () => Promise<void>;
   /** Incoming transfers kept until there is room for them, with the reason. */
   private readonly waitingForRoom = new Map<string, string>();
 
@@ -69,6 +70,7 @@ export class ChatDaemon {
     this.peerContext = createPeerContext(config.identity);
     this.handshakeTimeoutMs = config.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
     this.feed = new EventFeed(history, log);
+    this.sweepPartials = partialSweeper(config.downloads, config.partialMaxAgeMs ?? PARTIAL_MAX_AGE_MS, log);
     const { name, knownPeers, downloads, maxFileSize, keepalive } = config;
     this.gatekeeper = new Gatekeeper({
       name, fingerprint: config.identity.fingerprint, knownPeers, mode: config.accept ?? DEFAULT_ACCEPT_MODE, feed: this.feed, log,
@@ -95,7 +97,7 @@ export class ChatDaemon {
       onEnded: (peer, end, recorded) => {
         this.reconnector.ended(peer, end, recorded);
         // Each drop may leave partial files behind: their count stays bounded (MAX_KEPT_PARTIALS).
-        void removeStalePartials(config.downloads, config.partialMaxAgeMs ?? PARTIAL_MAX_AGE_MS, log);
+        void this.sweepPartials();
       },
     });
     const connectContext: ConnectContext = {
@@ -163,10 +165,8 @@ export class ChatDaemon {
     );
     // Once both serve: a redial that connects at once is already seen by `status` and `tail`.
     this.reconnector.start();
-    const maxAgeMs = this.config.partialMaxAgeMs ?? PARTIAL_MAX_AGE_MS;
-    const sweep = () => void removeStalePartials(this.config.downloads, maxAgeMs, this.log);
-    sweep();
-    this.partialSweep = setInterval(sweep, Math.min(STALE_PARTIAL_SWEEP_MS, maxAgeMs)).unref();
+    void this.sweepPartials();
+    this.partialSweep = setInterval(() => void this.sweepPartials(), Math.min(STALE_PARTIAL_SWEEP_MS, this.config.partialMaxAgeMs ?? PARTIAL_MAX_AGE_MS)).unref();
   }
 
   /** Called once the daemon has stopped (after `stop`), even when a step of stopping failed. */

@@ -71,3 +71,28 @@ export async function removeStalePartials(downloads: PinnedDirectory, maxAgeMs: 
   }
   return removed;
 }
+
+/**
+ * Returns a function that sweeps `downloads` one sweep at a time: a call while a sweep runs asks for
+ * one more afterwards (two sweeps at once would each remove half a transfer's files, and the log
+ * would count them apart).
+ */
+export function partialSweeper(downloads: PinnedDirectory, maxAgeMs: number, log: Logger, remove = removeStalePartials): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let again = false;
+  const run = async (): Promise<void> => {
+    do {
+      again = false;
+      await remove(downloads, maxAgeMs, log);
+    } while (again);
+    running = undefined;
+  };
+  return () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = run();
+    return running;
+  };
+}

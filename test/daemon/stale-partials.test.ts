@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { PinnedDirectory } from '../../src/files/pinned-directory.ts';
-import { MAX_KEPT_PARTIALS, removeStalePartials } from '../../src/daemon/stale-partials.ts';
+import { MAX_KEPT_PARTIALS, partialSweeper, removeStalePartials } from '../../src/daemon/stale-partials.ts';
 import type { Logger } from '../../src/daemon/logger.ts';
 
 const dirs: string[] = [];
@@ -56,5 +56,30 @@ describe('removeStalePartials', () => {
     assert.equal(left.size, MAX_KEPT_PARTIALS);
     for (const id of byAge.slice(-5)) assert.ok(!left.has(id), 'the least recently written are removed');
     held.close();
+  });
+
+  test('a sweep asked for while one runs waits for it, then runs once more for all who asked', async () => {
+    let running = 0;
+    let most = 0;
+    let calls = 0;
+    const release: Array<() => void> = [];
+    const remove = async () => {
+      calls++;
+      most = Math.max(most, ++running);
+      await new Promise<void>((resolve) => release.push(resolve));
+      running--;
+      return 0;
+    };
+    const sweep = partialSweeper({} as PinnedDirectory, HOUR, log, remove);
+    const asked = [sweep(), sweep(), sweep()];
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(calls, 1, 'one sweep at a time');
+    release.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(calls, 2, 'the later requests share one more sweep');
+    release.shift()!();
+    await Promise.all(asked);
+    assert.equal(most, 1);
+    assert.equal(calls, 2);
   });
 });

@@ -221,6 +221,9 @@ describe('transfers continue where they stopped', { timeout: 240_000 }, () => {
     proxy.cut('reset');
     await transfer;
     await waitFor(async () => (await partials(bob.downloads)).length === 0, 'the stale partial file to be removed', 15_000);
-    assert.match(await readFile(path.join(home.profileDir(`bob-orphan`), 'chatd.log'), 'utf8'), /removed 2 stale partial file\(s\)/);
+    // The log line follows the last unlink: wait for it rather than read the log at once.
+    const log = path.join(home.profileDir(`bob-orphan`), 'chatd.log');
+    await waitFor(async () => /removed \d+ stale partial file\(s\)/.test(await readFile(log, 'utf8')), 'the removal to be logged', 5_000);
+    assert.deepEqual((await readFile(log, 'utf8')).match(/removed \d+ stale partial file\(s\)/g), ['removed 2 stale partial file(s)']);
   });
 });
