@@ -10,5 +10,12 @@ const { moveGlobalFlags, runFastPath } = await import('../dist/cli/fast-path.js'
 const argv = moveGlobalFlags(process.argv.slice(2));
 if (!(await runFastPath(argv))) {
   const { execute } = await import('@oclif/core');
-  await execute({ args: argv, dir: import.meta.url });
+  // When the reader of stdout goes away (`chat help | head -1`: EPIPE), oclif waits forever for a
+  // 'drain' that cannot come; once nothing else is left to do, end with the command's own exit code.
+  const readerGone = new Promise((resolve) => {
+    process.stdout.on('error', (error) => {
+      if (error.code === 'EPIPE') process.once('beforeExit', resolve);
+    });
+  });
+  await Promise.race([execute({ args: argv, dir: import.meta.url }), readerGone]);
 }

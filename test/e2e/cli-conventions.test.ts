@@ -55,6 +55,21 @@ describe('CLI conventions', { timeout: 180_000 }, () => {
     assert.equal(json.node, process.versions.node);
   });
 
+  test('a reader that goes away (| head) ends any command quietly with its own exit code, not 13 and a warning', async () => {
+    for (const args of [['help'], ['send', '--help'], ['version'], ['peers', '--profile', 'alice'], ['id', '--profile', 'alice']]) {
+      const child = home.spawn(args);
+      // The reading end is closed before the first line: every write meets EPIPE.
+      child.stdout!.destroy();
+      const result = await collect(child, undefined, 30_000);
+      assert.deepEqual({ code: result.code, stderr: result.stderr }, { code: 0, stderr: '' }, args.join(' '));
+    }
+    const failing = home.spawn(['connect', '--profile', 'alice', 'abc']);
+    failing.stdout!.destroy();
+    const failed = await collect(failing, undefined, 30_000);
+    assert.equal(failed.code, 2, failed.stderr);
+    assert.match(failed.stderr, /^chat: invalid peer address "abc"/);
+  });
+
   test('a mistyped command: exit 2 and "did you mean" the nearest one', async () => {
     const cases: Array<[string[], string]> = [
       [['sned', 'hello'], 'chat: unknown command "sned"; did you mean "chat send"? (see: chat --help)'],
