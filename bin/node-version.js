@@ -1,10 +1,6 @@
 // Runs before anything else in bin/: on a Node too old for chat (the machines' system Node is 20),
 // re-run the same script with the Node 24 that the package brings (its dependency "node").
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Nothing is imported until a Node is too old: on a current one this file costs chat's start-up nothing.
 
 const MINIMUM = [22, 13];
 
@@ -14,10 +10,13 @@ const MINIMUM = [22, 13];
  * `forwardSigint`: pass SIGINT on too. A terminal's Ctrl-C already reaches the child (same process
  * group), so only a daemon, for which a second SIGINT is harmless, wants it forwarded.
  */
-export function ensureSupportedNode(scriptUrl, { forwardSigint = false } = {}) {
+export async function ensureSupportedNode(scriptUrl, { forwardSigint = false } = {}) {
   const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major > MINIMUM[0] || (major === MINIMUM[0] && minor >= MINIMUM[1])) return Promise.resolve();
-  const bundled = bundledNode();
+  if (major > MINIMUM[0] || (major === MINIMUM[0] && minor >= MINIMUM[1])) return;
+  const [{ spawn }, { existsSync }, { createRequire }, { dirname, join }, { fileURLToPath }] = await Promise.all(
+    ['node:child_process', 'node:fs', 'node:module', 'node:path', 'node:url'].map((name) => import(name)),
+  );
+  const bundled = bundledNode({ existsSync, createRequire, dirname, join });
   if (!bundled) {
     process.stderr.write(`chat: needs Node.js ${MINIMUM.join('.')} or newer (this is ${process.version}), and the package's own Node is missing: in a clone run "npm ci"; for an installed chat, install it again without --ignore-scripts (the package "node" fetches it in its install script)\n`);
     process.exit(1);
@@ -42,7 +41,7 @@ export function ensureSupportedNode(scriptUrl, { forwardSigint = false } = {}) {
 }
 
 /** The package's Node: its dependency "node", nested under the package or hoisted beside it. */
-function bundledNode() {
+function bundledNode({ existsSync, createRequire, dirname, join }) {
   try {
     const packageJson = createRequire(import.meta.url).resolve('node/package.json');
     const binary = join(dirname(packageJson), 'bin', 'node');

@@ -1,5 +1,4 @@
 /** Where everything of a profile lives: its directory, the control socket, the log, the history, the keys. */
-import { createHash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,20 +112,29 @@ export function resolveProfilePaths(options: { home?: string; profile?: string }
  * temp directory; named by a hash of the run directory either way.
  */
 export function controlSocketLocation(runDir: string, system: SocketSystem = currentSystem()): SocketLocation {
-  const digest = createHash('sha256').update(runDir).digest('hex').slice(0, 24);
   if (system.platform === 'win32') {
-    // node-ipc turns "/name" into the pipe \\.\pipe\name on both ends; a full pipe path would
-    // get the prefix twice on the server side only.
-    return { path: `/chat-${digest}`, place: 'pipe' };
+    // The daemon (node-ipc) and the client (client.ts) turn "/name" into the pipe \\.\pipe\name;
+    // a full pipe path would get the prefix twice on the server side only.
+    return { path: `/chat-${runDirDigest(runDir)}`, place: 'pipe' };
   }
   const inProfile = path.join(runDir, 'control.sock');
   if (Buffer.byteLength(inProfile) <= MAX_SOCKET_PATH_BYTES) return { path: inProfile, place: 'profile' };
+  const digest = runDirDigest(runDir);
   const runtime = privateRuntimeDir(system.env.XDG_RUNTIME_DIR, system.uid);
   if (runtime) {
     const inRuntime = path.join(runtime, 'chat', `${digest}.sock`);
     if (Buffer.byteLength(inRuntime) <= MAX_SOCKET_PATH_BYTES) return { path: inRuntime, place: 'runtime' };
   }
   return { path: path.join(system.tmpdir, `chat-${system.uid}`, `${digest}.sock`), place: 'tmp' };
+}
+
+/**
+ * The socket's name outside the profile. node:crypto is loaded only here, when a socket needs it:
+ * loading it costs `chat send` about a tenth of its start-up, and the usual socket is in the profile.
+ */
+function runDirDigest(runDir: string): string {
+  const { createHash } = process.getBuiltinModule('node:crypto');
+  return createHash('sha256').update(runDir).digest('hex').slice(0, 24);
 }
 
 function currentSystem(): SocketSystem {

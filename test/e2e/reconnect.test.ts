@@ -210,9 +210,12 @@ describe('reconnecting by itself', { timeout: 300_000 }, () => {
 
   test('after chat disconnect nobody redials, not even after a restart of either daemon', async () => {
     await pair();
+    const bobSeq = lastSeq('bob');
     const result = await home.run(['disconnect', '--profile', 'alice']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.trim(), 'disconnected from bob; not reconnecting');
+    // The other side records the end a moment later: what comes after it is what must not happen.
+    await nextEvent('bob', bobSeq, peerState('disconnected'));
     await assertNobodyRedials();
     for (const profile of ['alice', 'bob']) {
       assert.equal((await home.run(['daemon', 'stop', '--profile', profile])).code, 0);
@@ -223,8 +226,10 @@ describe('reconnecting by itself', { timeout: 300_000 }, () => {
 
   test('the dialled side\'s chat disconnect stops the dialler\'s redials too', async () => {
     await pair();
+    const aliceSeq = lastSeq('alice');
     const result = await home.run(['disconnect', '--profile', 'bob']);
     assert.equal(result.stdout.trim(), 'disconnected from alice');
+    await nextEvent('alice', aliceSeq, peerState('disconnected'));
     await assertNobodyRedials();
   });
 
