@@ -1,18 +1,17 @@
 /**
- * The commands people run in loops (`chat send`, `chat daemon status`) without loading oclif: it
- * costs more than the rest of the command together. Same flags, output and exit codes as the oclif
- * commands, which share this module's pieces; anything unusual (help, an unknown flag, a parse
- * error) returns false and the full oclif CLI handles it, so its messages stay the only ones.
+ * The commands people run in loops or scripts (`chat send`, `chat transfer`, `chat daemon status`)
+ * without loading oclif: it costs more than the rest of the command together. Same flags, output
+ * and exit codes as the oclif commands, which share this module's pieces; anything unusual (help,
+ * an unknown flag, a parse error) returns false and the full oclif CLI handles it, so its messages
+ * stay the only ones. What only one command or only a failure needs is imported when it is needed:
+ * every module loaded is start-up time (docs/benchmarks.md, row 5).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ControlClient, DaemonNotRunningError } from '../control/client.ts';
 import { DEFAULT_PROFILE, defaultChatHome, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
 import type { SendParams } from '../control/protocol.ts';
 import { ExitCode } from './errors.ts';
-import { composeMessage } from './message-input.ts';
-import { reportFailure } from './report.ts';
-import { parseMessageId, parseTimeoutSeconds, requestSend, sendOutcomeLine } from './send-request.ts';
-import { formatStatus, notRunningLine } from './status-view.ts';
+import { parseMessageId, parseTimeoutSeconds } from './send-request.ts';
 import { writeHuman, writeJson as printJson } from './terminal.ts';
 
 export { moveGlobalFlags } from './global-flags.ts';
@@ -23,7 +22,8 @@ interface FastCommand {
   id: string;
   /** How many leading words name the command. */
   words: number;
-  positionals: boolean;
+  /** How many arguments it takes, at least and at most; any other number is oclif's to report. */
+  positionals: [min: number, max: number];
   /** Its own flags, besides --profile and --json. */
   options: NonNullable<ParseArgsConfig['options']>;
   /** The flags' values as the command takes them, or undefined for oclif to report what is wrong. */
@@ -35,7 +35,7 @@ const COMMANDS: FastCommand[] = [
   {
     id: 'send',
     words: 1,
-    positionals: true,
+    positionals: [0, Infinity],
     options: { timeout: { type: 'string' }, wait: { type: 'boolean' }, 'no-wait': { type: 'boolean' }, id: { type: 'string' } },
     check(values) {
       const checked: Values = {};
@@ -55,6 +55,7 @@ const COMMANDS: FastCommand[] = [
       return checked;
     },
     async run(paths, positionals, json, values) {
+      const [{ composeMessage }, { requestSend, sendOutcomeLine }] = await Promise.all([import('./message-input.ts'), import('./send-request.ts')]);
       const text = await composeMessage(positionals);
       const client = await ControlClient.connect(paths);
       try {
@@ -71,11 +72,42 @@ const COMMANDS: FastCommand[] = [
     },
   },
   {
+    id: 'transfer',
+    words: 1,
+    positionals: [1, 1],
+    options: { timeout: { type: 'string' }, wait: { type: 'boolean' }, 'no-wait': { type: 'boolean' } },
+    check(values) {
+      const checked: Values = {};
+      if (values.timeout !== undefined) {
+        const ms = parseTimeoutSeconds(String(values.timeout));
+        if (ms === undefined) return undefined;
+        checked.waitMs = String(ms);
+      }
+      // Which of the two came last, oclif decides.
+      if (values.wait && values['no-wait']) return undefined;
+      if (values['no-wait']) checked.waitMs = '0';
+      return checked;
+    },
+    async run(paths, positionals, json, values) {
+      const { runTransfer } = await import('./transfer-request.ts');
+      const client = await ControlClient.connect(paths);
+      try {
+        const waitMs = values.waitMs === undefined ? undefined : Number(values.waitMs);
+        const { exitCode, result } = await runTransfer(client, positionals[0]!, { waitMs, json });
+        if (json && exitCode === ExitCode.ok) printJson(result);
+        return exitCode;
+      } finally {
+        client.close();
+      }
+    },
+  },
+  {
     id: 'daemon status',
     words: 2,
-    positionals: false,
+    positionals: [0, 0],
     options: {},
     async run(paths, _positionals, json) {
+      const { formatStatus, notRunningLine } = await import('./status-view.ts');
       let client: ControlClient;
       try {
         client = await ControlClient.connect(paths);
@@ -118,7 +150,7 @@ export async function runFastPath(argv: string[]): Promise<boolean> {
   } catch {
     return false;
   }
-  if (!command.positionals && positionals.length > 0) return false;
+  if (positionals.length < command.positionals[0] || positionals.length > command.positionals[1]) return false;
   const checked = command.check ? command.check(values) : {};
   if (!checked) return false;
   const profile = (values.profile as string | undefined) ?? process.env.CHAT_PROFILE;
@@ -127,6 +159,7 @@ export async function runFastPath(argv: string[]): Promise<boolean> {
     const paths = resolveProfilePaths({ home: process.env.CHAT_HOME || defaultChatHome(), profile });
     process.exitCode = await command.run(paths, positionals, json, checked);
   } catch (error) {
+    const { reportFailure } = await import('./report.ts');
     process.exitCode = reportFailure(error, { profile: profile || DEFAULT_PROFILE, json, commandId: command.id });
   }
   return true;

@@ -1,16 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import path from 'node:path';
-import type { TransferParams, TransferResult, UnfinishedTransferResult } from '../control/protocol.ts';
+import type { TransferResult, UnfinishedTransferResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { ExitCode } from '../cli/errors.ts';
-import { formatBytes, human } from '../cli/output.ts';
-import { TransferProgressBar } from '../cli/progress.ts';
 import { parseTimeoutSeconds, TIMEOUT_PROBLEM } from '../cli/send-request.ts';
-import { writeHuman } from '../cli/terminal.ts';
-import { unfinishedTransferLine } from '../cli/transfer-outcome.ts';
-
-/** The exit code after Ctrl-C (128 + SIGINT): the command stopped waiting; the transfer goes on in the daemon. */
-const INTERRUPTED_EXIT_CODE = 130;
+import { runTransfer } from '../cli/transfer-request.ts';
 
 export default class Transfer extends BaseCommand {
   static override summary = 'Send a file to your peer.';
@@ -50,36 +43,9 @@ export default class Transfer extends BaseCommand {
 
   async run(): Promise<TransferResult | UnfinishedTransferResult> {
     const { args, flags } = await this.parse(Transfer);
-    const filePath = path.resolve(args.file);
     const client = await this.connectDaemon(this.profilePaths(flags.profile));
-    const showProgress = Boolean(process.stderr.isTTY) && !this.jsonEnabled();
-    const bar = showProgress ? new TransferProgressBar(human`${path.basename(filePath)}`) : undefined;
-    if (bar) client.onNotification('transfer.progress', ({ bytes, size, waiting }) => bar.update(bytes, size, waiting));
-    const params: TransferParams = { path: filePath, progress: showProgress };
-    const waitMs = flags.wait ? flags.timeout : 0;
-    if (waitMs !== undefined) params.waitMs = waitMs;
-    // Ctrl-C ends the wait, not the transfer: the daemon has it recorded and goes on.
-    const interrupted = () => {
-      bar?.stop();
-      writeHuman('stderr', human`chat: stopped waiting: the daemon goes on with the transfer of ${path.basename(filePath)} (see chat transfers; chat transfers cancel ID gives it up)`);
-      process.exit(INTERRUPTED_EXIT_CODE);
-    };
-    process.once('SIGINT', interrupted);
-    let result: TransferResult | UnfinishedTransferResult;
-    try {
-      // No answer timeout: a big file takes as long as it takes; a lost daemon ends the call.
-      result = await client.request('transfer', params, 0);
-    } finally {
-      process.off('SIGINT', interrupted);
-      bar?.stop();
-    }
-    if (result.state === 'unfinished') {
-      if (this.jsonEnabled()) this.sayJson(result);
-      else this.say(unfinishedTransferLine(result));
-      this.exit(ExitCode.queued);
-    }
-    this.say(human`sent ${result.name} (${formatBytes(result.size)}, ${result.size} bytes) to ${result.to}`);
-    this.say(human`sha256 ${result.sha256}`);
+    const { exitCode, result } = await runTransfer(client, args.file, { waitMs: flags.wait ? flags.timeout : 0, json: this.jsonEnabled() });
+    if (exitCode !== ExitCode.ok) this.exit(exitCode);
     return result;
   }
 }

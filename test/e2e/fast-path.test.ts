@@ -1,6 +1,8 @@
-// `chat send` and `chat daemon status` run without oclif (src/cli/fast-path.ts). Both ways must
+// `chat send`, `chat transfer` and `chat daemon status` run without oclif (src/cli/fast-path.ts). Both ways must
 // be indistinguishable: same exit codes, same output, same errors.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ChatHome, type RunResult, type RunOptions } from '../helpers/chat.ts';
 
@@ -16,8 +18,12 @@ function normalise(result: RunResult): RunResult {
 describe('fast path and oclif agree', { timeout: 120_000 }, () => {
   let home: ChatHome;
 
+  let file: string;
+
   before(async () => {
     home = await ChatHome.create();
+    file = path.join(home.dir, 'notes é.txt');
+    writeFileSync(file, 'a small file for chat transfer\n'.repeat(100));
     await home.startDaemon('alice');
     const bob = await home.startDaemon('bob');
     // carol was connected to dave once: her messages are queued for him while he is away.
@@ -54,15 +60,29 @@ describe('fast path and oclif agree', { timeout: 120_000 }, () => {
     { name: 'send --no-wait --json, peer away: queued', args: ['send', '--profile', 'carol', '--no-wait', '--json', 'for dave'] },
     { name: 'send --wait --no-wait', args: ['send', '--profile', 'carol', '--wait', '--no-wait', 'x'] },
     { name: 'send, a flag twice', args: ['send', '--profile', 'carol', '--timeout', '1', '--timeout', '0', 'x'] },
+    { name: 'transfer', args: ['transfer', '--profile', 'alice', 'FILE'] },
+    { name: 'transfer --json', args: ['transfer', '-p', 'alice', '--json', 'FILE'] },
+    { name: 'transfer --timeout 30', args: ['transfer', '--profile', 'alice', '--timeout', '30', 'FILE'] },
+    { name: 'transfer, a file that is not there', args: ['transfer', '--profile', 'alice', 'no-such-file'] },
+    { name: 'transfer, a directory', args: ['transfer', '--profile', 'alice', '.'] },
+    { name: 'transfer, no daemon', args: ['transfer', '--profile', 'nobody', 'FILE'] },
+    { name: 'transfer, no daemon --json', args: ['transfer', '--profile', 'nobody', '--json', 'FILE'] },
+    { name: 'transfer --no-wait --json, peer away: unfinished', args: ['transfer', '--profile', 'carol', '--no-wait', '--json', 'FILE'] },
+    { name: 'transfer --timeout 0.2, peer away', args: ['transfer', '--profile', 'carol', '--timeout', '0.2', 'FILE'] },
+    { name: 'transfer --timeout, not a number', args: ['transfer', '--profile', 'alice', '--timeout', 'soon', 'FILE'] },
+    { name: 'transfer --wait --no-wait', args: ['transfer', '--profile', 'carol', '--wait', '--no-wait', 'FILE'] },
+    { name: 'transfer, no file', args: ['transfer', '--profile', 'alice'] },
+    { name: 'transfer, two files', args: ['transfer', '--profile', 'alice', 'FILE', 'FILE'] },
     { name: 'status', args: ['daemon', 'status', '--profile', 'alice'] },
     { name: 'status --json', args: ['daemon', 'status', '--profile', 'alice', '--json'] },
     { name: 'status, no daemon', args: ['daemon', 'status', '--profile', 'nobody'] },
     { name: 'status, no daemon --json', args: ['daemon', 'status', '--profile', 'nobody', '--json'] },
   ];
 
-  for (const { name, args, options } of cases) {
+  for (const { name, args: given, options } of cases) {
     test(name, async () => {
       if (name === 'send, not connected') await home.startDaemon('bobless');
+      const args = given.map((arg) => (arg === 'FILE' ? file : arg));
       const fast = normalise(await home.run(args, options));
       const oclif = normalise(await home.run(args, { ...options, env: { ...options?.env, CHAT_NO_FAST_PATH: '1' } }));
       // `--no-wait` while connected races the acknowledgement: either answer is right, both ways.
@@ -78,10 +98,13 @@ describe('fast path and oclif agree', { timeout: 120_000 }, () => {
   }
 
   test('the two ways really are different code paths (oclif announces itself under DEBUG=oclif*)', async () => {
-    const fast = await home.run(['daemon', 'status', '--profile', 'alice'], { env: { DEBUG: 'oclif*' } });
-    const oclif = await home.run(['daemon', 'status', '--profile', 'alice'], { env: { DEBUG: 'oclif*', CHAT_NO_FAST_PATH: '1' } });
-    assert.doesNotMatch(fast.stderr, /oclif:/);
-    assert.match(oclif.stderr, /oclif:main/);
+    for (const args of [['daemon', 'status', '--profile', 'alice'], ['send', '--profile', 'alice', 'x'], ['transfer', '--profile', 'alice', file]]) {
+      const fast = await home.run(args, { env: { DEBUG: 'oclif*' } });
+      const oclif = await home.run(args, { env: { DEBUG: 'oclif*', CHAT_NO_FAST_PATH: '1' } });
+      assert.equal(fast.code, 0, fast.stderr);
+      assert.doesNotMatch(fast.stderr, /oclif:/, args[0]);
+      assert.match(oclif.stderr, /oclif:main/, args[0]);
+    }
   });
 
   test('anything unusual goes to oclif: help, unknown flags, stray arguments', async () => {
