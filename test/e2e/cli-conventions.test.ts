@@ -56,7 +56,17 @@ describe('CLI conventions', { timeout: 180_000 }, () => {
   });
 
   test('a reader that goes away (| head) ends any command quietly with its own exit code, not 13 and a warning', async () => {
-    for (const args of [['help'], ['send', '--help'], ['version'], ['peers', '--profile', 'alice'], ['id', '--profile', 'alice']]) {
+    // Through oclif, and through the fast path (daemon status, send, transfer).
+    const file = path.join(home.dir, 'small.txt');
+    await writeFile(file, 'small\n');
+    await home.startDaemon('carol');
+    const dave = await home.startDaemon('dave');
+    assert.equal((await home.run(['connect', '--profile', 'carol', String(dave.port)])).code, 0);
+    const commands = [
+      ['help'], ['send', '--help'], ['version'], ['peers', '--profile', 'alice'], ['id', '--profile', 'alice'],
+      ['daemon', 'status', '--profile', 'alice'], ['send', '--profile', 'carol', 'x'], ['transfer', '--profile', 'carol', file],
+    ];
+    for (const args of commands) {
       const child = home.spawn(args);
       // The reading end is closed before the first line: every write meets EPIPE.
       child.stdout!.destroy();
