@@ -1,6 +1,6 @@
 /**
- * The commands people run in loops or scripts (`chat send`, `chat transfer`, `chat daemon status`)
- * without loading oclif: it costs more than the rest of the command together. Same flags, output
+ * The commands people run in loops or scripts (`chat send`, `chat transfer`, `chat tail --no-follow`,
+ * `chat daemon status`) without loading oclif: it costs more than the rest of the command together. Same flags, output
  * and exit codes as the oclif commands, which share this module's pieces; anything unusual (help,
  * an unknown flag, a parse error) returns false and the full oclif CLI handles it, so its messages
  * stay the only ones. What only one command or only a failure needs is imported when it is needed:
@@ -9,7 +9,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ControlClient, DaemonNotRunningError } from '../control/client.ts';
 import { DEFAULT_PROFILE, defaultChatHome, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
-import type { SendParams } from '../control/protocol.ts';
+import type { ChatEvent, SendParams } from '../control/protocol.ts';
 import { ExitCode } from './errors.ts';
 import { parseMessageId, parseTimeoutSeconds } from './send-request.ts';
 import { writeHuman, writeJson as printJson } from './terminal.ts';
@@ -99,6 +99,45 @@ const COMMANDS: FastCommand[] = [
       } finally {
         client.close();
       }
+    },
+  },
+  {
+    // Only `--no-follow`: following (reconnecting, Ctrl-C) stays oclif's.
+    id: 'tail',
+    words: 1,
+    positionals: [0, 0],
+    options: { lines: { type: 'string', short: 'n' }, after: { type: 'string' }, since: { type: 'string' }, follow: { type: 'boolean' }, 'no-follow': { type: 'boolean' } },
+    check(values) {
+      if (!values['no-follow'] || values.follow) return undefined;
+      if (values.after !== undefined && values.since !== undefined) return undefined;
+      const checked: Values = {};
+      for (const [name, given] of [['lines', values.lines], ['after', values.after ?? values.since]] as const) {
+        if (given === undefined) continue;
+        // Plain whole numbers only; anything else is oclif's to judge and report.
+        if (!/^(0|[1-9]\d{0,14})$/.test(String(given))) return undefined;
+        checked[name] = String(given);
+      }
+      return checked;
+    },
+    async run(paths, _positionals, json, values) {
+      const [{ eventsAfter, fetchLatestEvents }, { formatEvent }, { writeJsonLine }] = await Promise.all([
+        import('./history-pages.ts'), import('./output.ts'), import('./terminal.ts'),
+      ]);
+      // The reader of our output has gone (`| head`): nothing more is read from the history for it.
+      let readerGone = false;
+      process.stdout.on('error', () => { readerGone = true; });
+      const print = (event: ChatEvent) => {
+        if (json) writeJsonLine(event);
+        else writeHuman('stdout', formatEvent(event));
+      };
+      const client = await ControlClient.connect(paths);
+      try {
+        if (values.after === undefined) for (const event of await fetchLatestEvents(client, values.lines === undefined ? 10 : Number(values.lines))) print(event);
+        else for await (const page of eventsAfter(client, Number(values.after), () => readerGone)) for (const event of page) print(event);
+      } finally {
+        client.close();
+      }
+      return ExitCode.ok;
     },
   },
   {

@@ -73,6 +73,21 @@ describe('fast path and oclif agree', { timeout: 120_000 }, () => {
     { name: 'transfer --wait --no-wait', args: ['transfer', '--profile', 'carol', '--wait', '--no-wait', 'FILE'] },
     { name: 'transfer, no file', args: ['transfer', '--profile', 'alice'] },
     { name: 'transfer, two files', args: ['transfer', '--profile', 'alice', 'FILE', 'FILE'] },
+    { name: 'tail --no-follow', args: ['tail', '--profile', 'alice', '--no-follow'] },
+    { name: 'tail --no-follow --json -n 3', args: ['tail', '--profile', 'alice', '--no-follow', '--json', '-n', '3'] },
+    { name: 'tail --no-follow -n0', args: ['tail', '--profile', 'alice', '--no-follow', '-n0'] },
+    { name: 'tail --no-follow --since 2 --json', args: ['tail', '--profile', 'alice', '--no-follow', '--since', '2', '--json'] },
+    { name: 'tail --no-follow --after=3', args: ['tail', '--profile', 'alice', '--no-follow', '--after=3'] },
+    { name: 'tail --no-follow --lines=2, profile from env', args: ['tail', '--no-follow', '--lines=2'], options: { env: { CHAT_PROFILE: 'alice' } } },
+    { name: 'tail --no-follow, no daemon', args: ['tail', '--profile', 'nobody', '--no-follow'] },
+    { name: 'tail --no-follow, no daemon --json', args: ['tail', '--profile', 'nobody', '--no-follow', '--json'] },
+    { name: 'tail --no-follow -n -1', args: ['tail', '--profile', 'alice', '--no-follow', '-n', '-1'] },
+    { name: 'tail --no-follow -n abc', args: ['tail', '--profile', 'alice', '--no-follow', '-n', 'abc'] },
+    { name: 'tail --no-follow -n 1.5', args: ['tail', '--profile', 'alice', '--no-follow', '-n', '1.5'] },
+    { name: 'tail --no-follow -n 007', args: ['tail', '--profile', 'alice', '--no-follow', '-n', '007'] },
+    { name: 'tail --no-follow --since 1 --after 2', args: ['tail', '--profile', 'alice', '--no-follow', '--since', '1', '--after', '2'] },
+    { name: 'tail --follow --no-follow', args: ['tail', '--profile', 'alice', '--follow', '--no-follow', '-n', '1'] },
+    { name: 'tail --no-follow, a stray argument', args: ['tail', '--profile', 'alice', '--no-follow', 'x'] },
     { name: 'status', args: ['daemon', 'status', '--profile', 'alice'] },
     { name: 'status --json', args: ['daemon', 'status', '--profile', 'alice', '--json'] },
     { name: 'status, no daemon', args: ['daemon', 'status', '--profile', 'nobody'] },
@@ -98,7 +113,7 @@ describe('fast path and oclif agree', { timeout: 120_000 }, () => {
   }
 
   test('the two ways really are different code paths (oclif announces itself under DEBUG=oclif*)', async () => {
-    for (const args of [['daemon', 'status', '--profile', 'alice'], ['send', '--profile', 'alice', 'x'], ['transfer', '--profile', 'alice', file]]) {
+    for (const args of [['daemon', 'status', '--profile', 'alice'], ['send', '--profile', 'alice', 'x'], ['transfer', '--profile', 'alice', file], ['tail', '--profile', 'alice', '--no-follow']]) {
       const fast = await home.run(args, { env: { DEBUG: 'oclif*' } });
       const oclif = await home.run(args, { env: { DEBUG: 'oclif*', CHAT_NO_FAST_PATH: '1' } });
       assert.equal(fast.code, 0, fast.stderr);
