@@ -6,7 +6,7 @@
 // --json (print the results to stdout instead of the table).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -45,7 +45,11 @@ interface Results {
     /** The whole `chat transfer FILE` process, start-up included, until it exits 0. */
     chatCliMiBps: Stat;
     bareMiBps: Stat; bareSyncedMiBps: Stat; socatMiBps: Stat | null;
-    chatVsBare: number; chatVsBareSynced: number; chatVsSocat: number | null;
+    /** socat over its OpenSSL (TLS 1.3, loopback, no verification): the encrypted tool users compare with. */
+    socatTlsMiBps: Stat | null;
+    chatVsBare: number; chatVsBareSynced: number; chatVsSocat: number | null; chatVsSocatTls: number | null;
+    /** Baselines whose median was slower than chat's: they measure something else than the transport's best (target 7). */
+    slowBaselines: string[];
     chatCliVsBare: number; chatCliVsSocat: number | null;
     /** The bare pipe through chat's own TLS (bench/baselines/tls-pipe.ts), without and with the fsync (null with --quick). */
     tlsMiBps: Stat; tlsSyncedMiBps: Stat | null;
@@ -85,7 +89,10 @@ interface Results {
    */
   messageBurst: { count: number; seconds: number; perSecond: number; commitEachPerSecond: number; oneCommitPerSecond: number; vsCommitEach: number };
   messagesDuringTransfer: { count: number; p50Ms: number; maxMs: number };
-  startup: { runs: number; nodeMs: Stat; sendMs: Stat; statusMs: Stat; sendVsNode: number; statusVsNode: number };
+  startup: {
+    runs: number; nodeMs: Stat; sendMs: Stat; statusMs: Stat; transferMs: Stat; tailMs: Stat; versionMs: Stat;
+    sendVsNode: number; statusVsNode: number; transferVsNode: number; tailVsNode: number; versionVsNode: number;
+  };
   controlRpc: { count: number; p50Ms: number; p99Ms: number };
   /** Row 7 (bench/history-scale.ts): a large history against a small one. */
   historyScale: HistoryScaleResult;
@@ -236,10 +243,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Seconds until the receiving socat has written the whole file and exited. */
-async function socatTransfer(source: string, destination: string, size: number): Promise<number> {
+/**
+ * Seconds until the receiving socat has written the whole file and exited: plain TCP, or with
+ * `tls` (a PEM file holding a throw-away certificate and its key) socat's OpenSSL, TLS 1.3 on
+ * loopback with no verification, the encrypted tool users would pick instead.
+ */
+async function socatTransfer(source: string, destination: string, size: number, tls?: string): Promise<number> {
   const port = await freePort();
-  const listener = spawnBaseline('socat', ['-u', `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `OPEN:${destination},creat,trunc`]);
+  const listen = tls ? `OPENSSL-LISTEN:${port},bind=127.0.0.1,reuseaddr,cert=${tls},verify=0,openssl-min-proto-version=TLS1.3` : `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`;
+  const dial = tls ? `OPENSSL:127.0.0.1:${port},verify=0,openssl-min-proto-version=TLS1.3,retry=50,interval=0.01` : `TCP:127.0.0.1:${port},retry=50,interval=0.01`;
+  const listener = spawnBaseline('socat', ['-u', listen, `OPEN:${destination},creat,trunc`]);
   const done = collect(listener, undefined, transferTimeoutMs(size));
   try {
     // The listener accepts exactly one connection, so readiness cannot be probed: give it a moment,
@@ -247,7 +260,7 @@ async function socatTransfer(source: string, destination: string, size: number):
     await sleep(100);
     const started = performance.now();
     const sender = await collect(
-      spawnBaseline('socat', ['-u', `FILE:${source}`, `TCP:127.0.0.1:${port},retry=50,interval=0.01`]),
+      spawnBaseline('socat', ['-u', `FILE:${source}`, dial]),
       undefined,
       transferTimeoutMs(size),
     );
@@ -414,6 +427,9 @@ async function main(): Promise<void> {
     // The TLS pipe's two identities, made once here (making one costs ~100 ms) and only read by its runs.
     const tlsIdentities: [string, string] = [path.join(work, 'tls-identity', 'listener'), path.join(work, 'tls-identity', 'dialler')];
     for (const dir of tlsIdentities) await loadOrCreateIdentity(dir);
+    // socat's OpenSSL takes the certificate and its key from one file.
+    const socatPem = path.join(work, 'socat-tls.pem');
+    await writeFile(socatPem, ['cert.pem', 'key.pem'].map((name) => readFileSync(path.join(tlsIdentities[0], name), 'utf8')).join(''), { mode: 0o600 });
 
     log('row 1: transfer throughput (chat, bare Node TCP pipe, the same over TLS, socat) ...');
     const pair = await startPair(homes);
@@ -429,6 +445,7 @@ async function main(): Promise<void> {
     const bareSeconds: number[] = [];
     const bareSyncedSeconds: number[] = [];
     const socatSeconds: number[] = [];
+    const socatTlsSeconds: number[] = [];
     const tlsRuns: TlsRun[] = [];
     const tlsSyncedRuns: TlsRun[] = [];
     const socat = hasSocat();
@@ -452,7 +469,10 @@ async function main(): Promise<void> {
       { name: 'tls', measure: async () => { tlsRuns.push(await tlsTransfer(source, path.join(work, 'tls.out'), size, tlsIdentities)); } },
       // Left out of --quick, which it made ~7 % slower: it differs from 'tls' only by the fsync that bare+fsync also runs.
       ...(quick ? [] : [{ name: 'tls+fsync', measure: async () => { tlsSyncedRuns.push(await tlsTransfer(source, path.join(work, 'tls.out'), size, tlsIdentities, true)); } }]),
-      ...(socat ? [{ name: 'socat', measure: async () => { socatSeconds.push(await socatTransfer(source, path.join(work, 'socat.out'), size)); } }] : []),
+      ...(socat ? [
+        { name: 'socat', measure: async () => { socatSeconds.push(await socatTransfer(source, path.join(work, 'socat.out'), size)); } },
+        { name: 'socat-tls', measure: async () => { socatTlsSeconds.push(await socatTransfer(source, path.join(work, 'socat.out'), size, socatPem)); } },
+      ] : []),
     ];
     // What ran just before matters (a chat transfer right after another one was up to a third faster
     // than one right after socat on this machine), so every run takes a different order: a plain
@@ -475,8 +495,12 @@ async function main(): Promise<void> {
     const bareMiBps = mibps(bareSeconds);
     const bareSyncedMiBps = mibps(bareSyncedSeconds);
     const socatMiBps = socat ? mibps(socatSeconds) : null;
+    const socatTlsMiBps = socat ? mibps(socatTlsSeconds) : null;
     const tlsMiBps = mibps(tlsRuns.map((run) => run.seconds));
     const tlsSyncedMiBps = quick ? null : mibps(tlsSyncedRuns.map((run) => run.seconds));
+    const slowBaselines = Object.entries({ bare: bareMiBps, 'bare+fsync': bareSyncedMiBps, tls: tlsMiBps, 'tls+fsync': tlsSyncedMiBps, socat: socatMiBps, 'socat-tls': socatTlsMiBps })
+      .filter(([, measured]) => measured !== null && measured.median < chatMiBps.median)
+      .map(([name, measured]) => `${name} ${measured!.median.toFixed(0)} MiB/s`);
     const allTlsRuns = [...tlsRuns, ...tlsSyncedRuns];
     const negotiated = new Set(allTlsRuns.map((run) => `${run.protocol} ${run.cipher}`));
     if (negotiated.size !== 1) throw new Error(`the TLS pipe negotiated different settings across runs: ${[...negotiated].join(', ')}`);
@@ -515,15 +539,21 @@ async function main(): Promise<void> {
 
     log('row 5: CLI start-up ...');
     const env = pair.home.env();
-    const [nodeMs, sendMs, statusMs] = wallTimes(
+    // A 1 KiB file: the CLI's start-up, not the transfer; `chat --version` is oclif with nothing else.
+    const smallFile = path.join(pair.home.dir, 'startup.bin');
+    writeFileSync(smallFile, randomBytes(1024));
+    const [nodeMs, sendMs, statusMs, transferMs, tailMs, versionMs] = wallTimes(
       [
         [process.execPath, '-e', '0'],
         [process.execPath, CLI, 'send', '--profile', 'alice', 'x'],
         [process.execPath, CLI, 'daemon', 'status', '--profile', 'alice'],
+        [process.execPath, CLI, 'transfer', '--profile', 'alice', smallFile],
+        [process.execPath, CLI, 'tail', '--profile', 'alice', '-n', '10', '--no-follow'],
+        [process.execPath, CLI, '--version'],
       ],
       startupRuns,
       env,
-    ).map(stat) as [Stat, Stat, Stat];
+    ).map(stat) as [Stat, Stat, Stat, Stat, Stat, Stat];
 
     // 2: memory, with fresh daemons per size (VmHWM is a lifetime peak).
     log('row 2: daemon memory ...');
@@ -571,6 +601,9 @@ async function main(): Promise<void> {
         chatVsBare: chatMiBps.median / bareMiBps.median,
         chatVsBareSynced: chatMiBps.median / bareSyncedMiBps.median,
         chatVsSocat: socatMiBps ? chatMiBps.median / socatMiBps.median : null,
+        socatTlsMiBps,
+        chatVsSocatTls: socatTlsMiBps ? chatMiBps.median / socatTlsMiBps.median : null,
+        slowBaselines,
         chatCliVsBare: chatCliMiBps.median / bareMiBps.median,
         chatCliVsSocat: socatMiBps ? chatCliMiBps.median / socatMiBps.median : null,
         tlsMiBps,
@@ -624,8 +657,14 @@ async function main(): Promise<void> {
         nodeMs,
         sendMs,
         statusMs,
+        transferMs,
+        tailMs,
+        versionMs,
         sendVsNode: sendMs.median / nodeMs.median,
         statusVsNode: statusMs.median / nodeMs.median,
+        transferVsNode: transferMs.median / nodeMs.median,
+        tailVsNode: tailMs.median / nodeMs.median,
+        versionVsNode: versionMs.median / nodeMs.median,
       },
       controlRpc: { count: rpc.length, p50Ms: percentile(sortedCopy(rpc), 50), p99Ms: percentile(sortedCopy(rpc), 99) },
       historyScale,
@@ -649,6 +688,9 @@ function table(r: Results): string {
       `bare TCP ${s(r.transfer.bareMiBps, 0)}; bare+fsync ${s(r.transfer.bareSyncedMiBps, 0)}; socat ${r.transfer.socatMiBps ? s(r.transfer.socatMiBps, 0) : 'n/a (socat not installed)'}`,
       `chat/bare ${f(r.transfer.chatVsBare, 2)} (CLI ${f(r.transfer.chatCliVsBare, 2)}); chat/bare+fsync ${f(r.transfer.chatVsBareSynced, 2)}; ` +
         `chat/socat ${r.transfer.chatVsSocat === null ? 'n/a' : `${f(r.transfer.chatVsSocat, 2)} (CLI ${f(r.transfer.chatCliVsSocat ?? Number.NaN, 2)})`}`],
+    ['1c chat vs socat OPENSSL', `daemon ${s(r.transfer.chatMiBps, 0)}; CLI ${s(r.transfer.chatCliMiBps, 0)}`,
+      `socat OPENSSL (TLS 1.3) ${r.transfer.socatTlsMiBps ? s(r.transfer.socatTlsMiBps, 0) : 'n/a (socat not installed)'}`,
+      `chat/socat-tls ${r.transfer.chatVsSocatTls === null ? 'n/a' : f(r.transfer.chatVsSocatTls, 2)}`],
     ['1a TLS pipe vs bare TCP pipe', `TLS ${s(r.transfer.tlsMiBps, 0)}; TLS+fsync ${tlsSynced}; ${r.transfer.tlsProtocol} ${r.transfer.tlsCipher}, handshake ${f(r.transfer.tlsHandshakeMs.median, 1)} ms`,
       `bare TCP ${s(r.transfer.bareMiBps, 0)}; bare+fsync ${s(r.transfer.bareSyncedMiBps, 0)}`,
       `TLS/bare ${f(r.transfer.tlsVsBare, 2)}; TLS+fsync/bare+fsync ${f(r.transfer.tlsSyncedVsBareSynced ?? Number.NaN, 2)}`],
@@ -665,8 +707,10 @@ function table(r: Results): string {
       `fsynced commits: one per message ${f(r.messageBurst.commitEachPerSecond, 0)}/s; all in one ${f(r.messageBurst.oneCommitPerSecond, 0)}/s`,
       `chat/one commit each ${f(r.messageBurst.vsCommitEach, 2)}`],
     ['4 message during transfer', `p50 ${f(r.messagesDuringTransfer.p50Ms, 2)} ms, max ${f(r.messagesDuringTransfer.maxMs, 2)} ms`, `${r.messagesDuringTransfer.count} messages`, ''],
-    ['5 CLI start-up ms', `send ${s(r.startup.sendMs, 0)}; status ${s(r.startup.statusMs, 0)}`, `node -e 0 ${s(r.startup.nodeMs, 0)}`,
-      `send/node ${f(r.startup.sendVsNode, 2)}; status/node ${f(r.startup.statusVsNode, 2)}`],
+    ['5 CLI start-up ms',
+      `send ${s(r.startup.sendMs, 0)}; status ${s(r.startup.statusMs, 0)}; transfer 1 KiB ${s(r.startup.transferMs, 0)}; tail -n 10 ${s(r.startup.tailMs, 0)}; --version (oclif) ${s(r.startup.versionMs, 0)}`,
+      `node -e 0 ${s(r.startup.nodeMs, 0)}`,
+      `send/node ${f(r.startup.sendVsNode, 2)}; status/node ${f(r.startup.statusVsNode, 2)}; transfer/node ${f(r.startup.transferVsNode, 2)}; tail/node ${f(r.startup.tailVsNode, 2)}; oclif/node ${f(r.startup.versionVsNode, 2)}`],
     ['6 control RPC ms', `p50 ${f(r.controlRpc.p50Ms, 3)} p99 ${f(r.controlRpc.p99Ms, 3)}`, `${r.controlRpc.count} calls`, ''],
     ...historyScaleRows(r.historyScale, f, s),
   ];
@@ -678,6 +722,8 @@ function table(r: Results): string {
     line(['row', 'chat', 'baseline', 'ratio']),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
+    ...r.transfer.slowBaselines.map((baseline) =>
+      `warning: the baseline ${baseline} was slower than chat (${r.transfer.chatMiBps.median.toFixed(0)} MiB/s): it measures something else than its transport's best, and ratios against it mean little`),
   ].join('\n');
 }
 

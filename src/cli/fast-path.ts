@@ -38,15 +38,8 @@ const COMMANDS: FastCommand[] = [
     positionals: [0, Infinity],
     options: { timeout: { type: 'string' }, wait: { type: 'boolean' }, 'no-wait': { type: 'boolean' }, id: { type: 'string' } },
     check(values) {
-      const checked: Values = {};
-      if (values.timeout !== undefined) {
-        const ms = parseTimeoutSeconds(String(values.timeout));
-        if (ms === undefined) return undefined;
-        checked.waitMs = String(ms);
-      }
-      // Which of the two came last, oclif decides.
-      if (values.wait && values['no-wait']) return undefined;
-      if (values['no-wait']) checked.waitMs = '0';
+      const checked = checkWait(values);
+      if (!checked) return undefined;
       if (values.id !== undefined) {
         const id = parseMessageId(String(values.id));
         if (id === undefined) return undefined;
@@ -76,18 +69,7 @@ const COMMANDS: FastCommand[] = [
     words: 1,
     positionals: [1, 1],
     options: { timeout: { type: 'string' }, wait: { type: 'boolean' }, 'no-wait': { type: 'boolean' } },
-    check(values) {
-      const checked: Values = {};
-      if (values.timeout !== undefined) {
-        const ms = parseTimeoutSeconds(String(values.timeout));
-        if (ms === undefined) return undefined;
-        checked.waitMs = String(ms);
-      }
-      // Which of the two came last, oclif decides.
-      if (values.wait && values['no-wait']) return undefined;
-      if (values['no-wait']) checked.waitMs = '0';
-      return checked;
-    },
+    check: checkWait,
     async run(paths, positionals, json, values) {
       const { runTransfer } = await import('./transfer-request.ts');
       const client = await ControlClient.connect(paths);
@@ -167,6 +149,20 @@ const COMMANDS: FastCommand[] = [
     },
   },
 ];
+
+/** `--timeout SECONDS` and `--wait`/`--no-wait` (send, transfer) as `waitMs`, or undefined for oclif to judge. */
+function checkWait(values: Values): Values | undefined {
+  const checked: Values = {};
+  if (values.timeout !== undefined) {
+    const ms = parseTimeoutSeconds(String(values.timeout));
+    if (ms === undefined) return undefined;
+    checked.waitMs = String(ms);
+  }
+  // Which of the two came last, oclif decides.
+  if (values.wait && values['no-wait']) return undefined;
+  if (values['no-wait']) checked.waitMs = '0';
+  return checked;
+}
 
 const FLAGS: NonNullable<ParseArgsConfig['options']> = {
   profile: { type: 'string', short: 'p' },

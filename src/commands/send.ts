@@ -7,11 +7,10 @@ import {
   DEFAULT_TIMEOUT_SECONDS,
   ID_PROBLEM,
   parseMessageId,
-  parseTimeoutSeconds,
   requestSend,
   sendOutcomeLine,
-  TIMEOUT_PROBLEM,
 } from '../cli/send-request.ts';
+import { timeoutFlag, waitFlag } from '../cli/wait-flags.ts';
 
 export default class Send extends BaseCommand {
   static override summary = 'Send one message to your peer.';
@@ -37,20 +36,8 @@ export default class Send extends BaseCommand {
   };
   static override enableJsonFlag = true;
   static override flags = {
-    timeout: Flags.custom<number>({
-      description: `Seconds to wait for the delivery before exiting 4 (queued) [default: ${DEFAULT_TIMEOUT_SECONDS}].`,
-      helpValue: 'SECONDS',
-      parse: async (input) => {
-        const ms = parseTimeoutSeconds(input);
-        if (ms === undefined) throw new Error(`invalid value "${input}": ${TIMEOUT_PROBLEM}`);
-        return ms;
-      },
-    })(),
-    wait: Flags.boolean({
-      description: 'Wait for the delivery (--no-wait: exit 4 as soon as the message is queued, 0 if it was delivered already; the same as --timeout 0).',
-      default: true,
-      allowNo: true,
-    }),
+    timeout: timeoutFlag(`Seconds to wait for the delivery before exiting 4 (queued) [default: ${DEFAULT_TIMEOUT_SECONDS}].`),
+    wait: waitFlag('Wait for the delivery (--no-wait: exit 4 as soon as the message is queued, 0 if it was delivered already; the same as --timeout 0).'),
     id: Flags.custom<string>({
       description: 'The message\'s id, a UUID: sending with an id that was sent already is the same message, never a second one (a retry with another text is refused).',
       helpValue: 'UUID',

@@ -1,9 +1,9 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import type { TransferResult, UnfinishedTransferResult } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { ExitCode } from '../cli/errors.ts';
-import { parseTimeoutSeconds, TIMEOUT_PROBLEM } from '../cli/send-request.ts';
 import { runTransfer } from '../cli/transfer-request.ts';
+import { timeoutFlag, waitFlag } from '../cli/wait-flags.ts';
 
 export default class Transfer extends BaseCommand {
   static override summary = 'Send a file to your peer.';
@@ -25,20 +25,8 @@ export default class Transfer extends BaseCommand {
     file: Args.string({ description: 'the file to send', required: true }),
   };
   static override flags = {
-    timeout: Flags.custom<number>({
-      description: 'Seconds to wait for the transfer to complete before exiting 4 (it goes on in the daemon) [default: no limit].',
-      helpValue: 'SECONDS',
-      parse: async (input) => {
-        const ms = parseTimeoutSeconds(input);
-        if (ms === undefined) throw new Error(`invalid value "${input}": ${TIMEOUT_PROBLEM}`);
-        return ms;
-      },
-    })(),
-    wait: Flags.boolean({
-      description: 'Wait for the transfer to complete (--no-wait: exit 4 once the daemon has recorded it, 0 if it was complete already; the same as --timeout 0).',
-      default: true,
-      allowNo: true,
-    }),
+    timeout: timeoutFlag('Seconds to wait for the transfer to complete before exiting 4 (it goes on in the daemon) [default: no limit].'),
+    wait: waitFlag('Wait for the transfer to complete (--no-wait: exit 4 once the daemon has recorded it, 0 if it was complete already; the same as --timeout 0).'),
   };
 
   async run(): Promise<TransferResult | UnfinishedTransferResult> {

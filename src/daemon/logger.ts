@@ -1,7 +1,7 @@
 /** chatd.log: one escaped, clipped line per event, rate-limited per kind, rotated at a size cap. */
 import { appendFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { escapeLogText } from '../peer/log-text.ts';
-import { clipText } from '../wire/frames.ts';
+import { clipText } from '../text/clip.ts';
 
 export interface Logger {
   info(line: string): void;

@@ -1,7 +1,7 @@
 import { link, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { removeUnsafeCharacters } from '../text/unsafe-characters.ts';
-import { clipText } from '../wire/frames.ts';
+import { clipText } from '../text/clip.ts';
 
 /** Longest stored name in UTF-8 bytes: what common file systems allow for one path segment. */
 export const MAX_STORED_NAME_BYTES = 255;

@@ -3,8 +3,8 @@
  * a TransferReceiver, stops reading the socket while the disk lags behind, and reports each result.
  */
 import { ProtocolError } from '../wire/errors.ts';
+import { clipText } from '../text/clip.ts';
 import {
-  clipText,
   type FileCancelFrame,
   type FileChunkFrame,
   type FileEndFrame,

@@ -3,7 +3,7 @@
  * makes it safe for one line of the log: escaped, clipped and quoted.
  */
 import { unsafeCharacters } from '../text/unsafe-characters.ts';
-import { clipText } from '../wire/frames.ts';
+import { clipText } from '../text/clip.ts';
 
 /**
  * Bytes of one peer-chosen string (a name, a file name, a reason) that reach the log, or a peer

@@ -5,7 +5,8 @@
  */
 import type { Socket } from 'node:net';
 import { ProtocolError } from '../wire/errors.ts';
-import { clipText, encodeFrame, type ByeFrame, type Frame } from '../wire/frames.ts';
+import { clipText } from '../text/clip.ts';
+import { encodeFrame, type ByeFrame, type Frame } from '../wire/frames.ts';
 import { MAX_REASON_BYTES } from '../wire/limits.ts';
 import { formatAddress } from './address.ts';
 import { FrameInbox, frameRates } from './frame-inbox.ts';

@@ -7,8 +7,8 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { ProtocolError } from '../wire/errors.ts';
+import { clipText } from '../text/clip.ts';
 import {
-  clipText,
   encodeFileChunkHeader,
   uuidToBytes,
   type FileAcceptFrame,

@@ -36,9 +36,19 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
     positiveStat(r.transfer.socatMiBps, 'transfer.socatMiBps');
     positive(r.transfer.chatVsSocat, 'transfer.chatVsSocat');
     positive(r.transfer.chatCliVsSocat, 'transfer.chatCliVsSocat');
+    positiveStat(r.transfer.socatTlsMiBps, 'transfer.socatTlsMiBps');
+    positive(r.transfer.chatVsSocatTls, 'transfer.chatVsSocatTls');
   } else {
     assert.equal(r.transfer.socatMiBps, null);
     assert.equal(r.transfer.chatVsSocat, null);
+    assert.equal(r.transfer.socatTlsMiBps, null);
+  }
+  // Each baseline slower than chat is named, with its figure; none is left out or made up.
+  assert.ok(Array.isArray(r.transfer.slowBaselines));
+  for (const line of r.transfer.slowBaselines as string[]) {
+    const [name, figure] = line.split(' ');
+    const measured = { bare: r.transfer.bareMiBps, 'bare+fsync': r.transfer.bareSyncedMiBps, tls: r.transfer.tlsMiBps, socat: r.transfer.socatMiBps, 'socat-tls': r.transfer.socatTlsMiBps }[name!];
+    assert.ok(measured && measured.median < r.transfer.chatMiBps.median && Number(figure) === Math.round(measured.median), line);
   }
 
   for (const field of ['smallBytes', 'largeBytes', 'runs']) positive(r.memory[field], `memory.${field}`);
@@ -54,9 +64,8 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
 
   for (const field of ['count', 'p50Ms', 'maxMs']) positive(r.messagesDuringTransfer[field], `messagesDuringTransfer.${field}`);
 
-  for (const field of ['nodeMs', 'sendMs', 'statusMs']) positiveStat(r.startup[field], `startup.${field}`);
-  positive(r.startup.sendVsNode, 'startup.sendVsNode');
-  positive(r.startup.statusVsNode, 'startup.statusVsNode');
+  for (const field of ['nodeMs', 'sendMs', 'statusMs', 'transferMs', 'tailMs', 'versionMs']) positiveStat(r.startup[field], `startup.${field}`);
+  for (const field of ['sendVsNode', 'statusVsNode', 'transferVsNode', 'tailVsNode', 'versionVsNode']) positive(r.startup[field], `startup.${field}`);
 
   for (const field of ['count', 'p50Ms', 'p99Ms']) positive(r.controlRpc[field], `controlRpc.${field}`);
 
