@@ -50,6 +50,8 @@ interface Results {
     chatVsBare: number; chatVsBareSynced: number; chatVsSocat: number | null; chatVsSocatTls: number | null;
     /** Baselines whose median was slower than chat's: they measure something else than the transport's best (target 7). */
     slowBaselines: string[];
+    /** TCP segments retransmitted during each contender's runs (machine-wide counter; empty without /proc/net/snmp). */
+    retransmits: Record<string, Stat>;
     chatCliVsBare: number; chatCliVsSocat: number | null;
     /** The bare pipe through chat's own TLS (bench/baselines/tls-pipe.ts), without and with the fsync (null with --quick). */
     tlsMiBps: Stat; tlsSyncedMiBps: Stat | null;
@@ -229,6 +231,23 @@ async function tlsTransfer(source: string, destination: string, size: number, id
 
 function flushDirtyPages(): void {
   spawnSync('sync', [], { stdio: 'ignore', timeout: TRANSFER_TIMEOUT_FLOOR_MS });
+}
+
+/**
+ * TCP segments retransmitted so far on this machine (RetransSegs in /proc/net/snmp, what `nstat`
+ * reads), or null where there is no such file. The counter is the whole network namespace's: it
+ * means something only on a quiet machine.
+ */
+function tcpRetransmits(): number | null {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((line) => line.startsWith('Tcp:'));
+    const names = lines[0]!.split(/\s+/);
+    const values = lines[1]!.split(/\s+/);
+    const value = Number(values[names.indexOf('RetransSegs')]);
+    return Number.isFinite(value) ? value : null;
+  } catch {
+    return null;
+  }
 }
 
 function hasSocat(): boolean {
@@ -479,6 +498,7 @@ async function main(): Promise<void> {
     // rotation would keep the same neighbours. Seeded, so two runs of the bench use the same orders.
     const random = seededRandom(SHUFFLE_SEED);
     const orders: string[][] = [];
+    const retransmits: Record<string, number[]> = {};
     for (let run = 0; run < runs; run++) {
       const order = shuffled(contenders, random);
       orders.push(order.map((contender) => contender.name));
@@ -486,7 +506,10 @@ async function main(): Promise<void> {
         // Dirty pages left by the previous contender (the bare and TLS pipes and socat do not fsync) would
         // otherwise be written back during the next one's clock.
         flushDirtyPages();
+        const before = tcpRetransmits();
         await contender.measure();
+        const after = tcpRetransmits();
+        if (before !== null && after !== null) (retransmits[contender.name] ??= []).push(after - before);
       }
     }
     const mibps = (seconds: number[]) => stat(seconds.map((s) => size / MiB / s));
@@ -604,6 +627,7 @@ async function main(): Promise<void> {
         socatTlsMiBps,
         chatVsSocatTls: socatTlsMiBps ? chatMiBps.median / socatTlsMiBps.median : null,
         slowBaselines,
+        retransmits: Object.fromEntries(Object.entries(retransmits).map(([name, counts]) => [name, stat(counts)])),
         chatCliVsBare: chatCliMiBps.median / bareMiBps.median,
         chatCliVsSocat: socatMiBps ? chatCliMiBps.median / socatMiBps.median : null,
         tlsMiBps,
@@ -691,6 +715,9 @@ function table(r: Results): string {
     ['1c chat vs socat OPENSSL', `daemon ${s(r.transfer.chatMiBps, 0)}; CLI ${s(r.transfer.chatCliMiBps, 0)}`,
       `socat OPENSSL (TLS 1.3) ${r.transfer.socatTlsMiBps ? s(r.transfer.socatTlsMiBps, 0) : 'n/a (socat not installed)'}`,
       `chat/socat-tls ${r.transfer.chatVsSocatTls === null ? 'n/a' : f(r.transfer.chatVsSocatTls, 2)}`],
+    ['1d TCP retransmits / transfer', `chat ${r.transfer.retransmits.chat ? s(r.transfer.retransmits.chat, 0) : 'n/a'}; first on fresh daemons ${f(r.transfer.chatFirstMiBps / r.transfer.chatMiBps.median, 2)}× the later speed`,
+      Object.entries(r.transfer.retransmits).filter(([name]) => name !== 'chat').map(([name, counts]) => `${name} ${s(counts, 0)}`).join('; ') || 'n/a (no /proc/net/snmp)',
+      r.transfer.retransmits.chat && r.transfer.retransmits.bare ? `chat - bare ${f(r.transfer.retransmits.chat.median - r.transfer.retransmits.bare.median, 0)} (target: at most 5)` : 'n/a'],
     ['1a TLS pipe vs bare TCP pipe', `TLS ${s(r.transfer.tlsMiBps, 0)}; TLS+fsync ${tlsSynced}; ${r.transfer.tlsProtocol} ${r.transfer.tlsCipher}, handshake ${f(r.transfer.tlsHandshakeMs.median, 1)} ms`,
       `bare TCP ${s(r.transfer.bareMiBps, 0)}; bare+fsync ${s(r.transfer.bareSyncedMiBps, 0)}`,
       `TLS/bare ${f(r.transfer.tlsVsBare, 2)}; TLS+fsync/bare+fsync ${f(r.transfer.tlsSyncedVsBareSynced ?? Number.NaN, 2)}`],

@@ -2,6 +2,7 @@
 // is measured, not how fast anything is: targets live in docs/benchmarks.md.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { collect, ROOT } from '../helpers/chat.ts';
@@ -42,6 +43,15 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
     assert.equal(r.transfer.socatMiBps, null);
     assert.equal(r.transfer.chatVsSocat, null);
     assert.equal(r.transfer.socatTlsMiBps, null);
+  }
+  // Retransmitted segments per contender run, counted from /proc/net/snmp around each one.
+  if (existsSync('/proc/net/snmp')) {
+    for (const name of ['chat', 'chat-cli', 'bare', 'bare+fsync', 'tls', ...(socatInstalled ? ['socat', 'socat-tls'] : [])]) {
+      const counts = r.transfer.retransmits[name];
+      assert.ok(counts, `retransmits of ${name}`);
+      assert.equal(counts.runs.length, r.options.runs, `one count per run of ${name}`);
+      assert.ok(counts.runs.every((count: number) => Number.isInteger(count) && count >= 0), `${name}: ${counts.runs}`);
+    }
   }
   // Each baseline slower than chat is named, with its figure; none is left out or made up.
   assert.ok(Array.isArray(r.transfer.slowBaselines));
