@@ -263,6 +263,13 @@ async function freePort(): Promise<number> {
 }
 
 /**
+ * socat's block size (`-b`; its default is 8192), the one that made it fastest here: 2026-12-03,
+ * tmpfs, 512 MiB, 3 runs each, plain 0.83-0.85 s at 8 KiB, 0.46-0.78 at 128 KiB, 0.34-0.45 at 1 MiB;
+ * over OpenSSL 1.14-1.31, 0.87-1.01 and 0.91-1.01.
+ */
+const SOCAT_BLOCK_BYTES = 1024 * 1024;
+
+/**
  * Seconds until the receiving socat has written the whole file and exited: plain TCP, or with
  * `tls` (a PEM file holding a throw-away certificate and its key) socat's OpenSSL, TLS 1.3 on
  * loopback with no verification, the encrypted tool users would pick instead.
@@ -271,7 +278,7 @@ async function socatTransfer(source: string, destination: string, size: number, 
   const port = await freePort();
   const listen = tls ? `OPENSSL-LISTEN:${port},bind=127.0.0.1,reuseaddr,cert=${tls},verify=0,openssl-min-proto-version=TLS1.3` : `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`;
   const dial = tls ? `OPENSSL:127.0.0.1:${port},verify=0,openssl-min-proto-version=TLS1.3,retry=50,interval=0.01` : `TCP:127.0.0.1:${port},retry=50,interval=0.01`;
-  const listener = spawnBaseline('socat', ['-u', listen, `OPEN:${destination},creat,trunc`]);
+  const listener = spawnBaseline('socat', ['-b', String(SOCAT_BLOCK_BYTES), '-u', listen, `OPEN:${destination},creat,trunc`]);
   const done = collect(listener, undefined, transferTimeoutMs(size));
   try {
     // The listener accepts exactly one connection, so readiness cannot be probed: give it a moment,
@@ -279,7 +286,7 @@ async function socatTransfer(source: string, destination: string, size: number, 
     await sleep(100);
     const started = performance.now();
     const sender = await collect(
-      spawnBaseline('socat', ['-u', `FILE:${source}`, dial]),
+      spawnBaseline('socat', ['-b', String(SOCAT_BLOCK_BYTES), '-u', `FILE:${source}`, dial]),
       undefined,
       transferTimeoutMs(size),
     );
