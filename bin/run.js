@@ -13,8 +13,8 @@ const readerGone = new Promise((resolve) => {
     process.once('beforeExit', resolve);
   });
 });
-// `chat send`, `chat transfer` and `chat daemon status` skip oclif (see src/cli/fast-path.ts); the
-// rest is oclif. Both get global flags given before the command (`chat -p alice send hi`) moved behind it.
+// `chat send`, `chat transfer`, `chat tail --no-follow` and `chat daemon status` skip oclif (see
+// src/cli/fast-path.ts); the rest is oclif. Both get global flags given before the command (`chat -p alice send hi`) moved behind it.
 const { moveGlobalFlags, runFastPath } = await import('../dist/cli/fast-path.js');
 const argv = moveGlobalFlags(process.argv.slice(2));
 if (!(await runFastPath(argv))) {

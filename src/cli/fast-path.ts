@@ -1,15 +1,15 @@
 /**
- * The commands people run in loops or scripts (`chat send`, `chat transfer`, `chat tail --no-follow`,
- * `chat daemon status`) without loading oclif: it costs more than the rest of the command together. Same flags, output
- * and exit codes as the oclif commands, which share this module's pieces; anything unusual (help,
- * an unknown flag, a parse error) returns false and the full oclif CLI handles it, so its messages
- * stay the only ones. What only one command or only a failure needs is imported when it is needed:
+ * The commands people run in loops or scripts (`chat send`, `chat transfer`, `chat tail
+ * --no-follow`, `chat daemon status`) without loading oclif: it costs more than the rest of the
+ * command together. Same flags, output and exit codes as the oclif commands, which share this
+ * module's pieces; anything unusual (help, an unknown flag, a parse error) returns false and the
+ * full oclif CLI handles it, so its messages stay the only ones. What only one command or only a failure needs is imported when it is needed:
  * every module loaded is start-up time (docs/benchmarks.md, row 5).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ControlClient, DaemonNotRunningError } from '../control/client.ts';
 import { DEFAULT_PROFILE, defaultChatHome, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
-import type { ChatEvent, SendParams } from '../control/protocol.ts';
+import type { SendParams } from '../control/protocol.ts';
 import { ExitCode } from './errors.ts';
 import { parseMessageId, parseTimeoutSeconds } from './send-request.ts';
 import { writeHuman, writeJson as printJson } from './terminal.ts';
@@ -102,20 +102,14 @@ const COMMANDS: FastCommand[] = [
       return checked;
     },
     async run(paths, _positionals, json, values) {
-      const [{ eventsAfter, fetchLatestEvents }, { formatEvent }, { writeJsonLine }] = await Promise.all([
-        import('./history-pages.ts'), import('./output.ts'), import('./terminal.ts'),
-      ]);
+      const { printPastEvents } = await import('./past-events.ts');
       // The reader of our output has gone (`| head`): nothing more is read from the history for it.
       let readerGone = false;
       process.stdout.on('error', () => { readerGone = true; });
-      const print = (event: ChatEvent) => {
-        if (json) writeJsonLine(event);
-        else writeHuman('stdout', formatEvent(event));
-      };
       const client = await ControlClient.connect(paths);
       try {
-        if (values.after === undefined) for (const event of await fetchLatestEvents(client, values.lines === undefined ? 10 : Number(values.lines))) print(event);
-        else for await (const page of eventsAfter(client, Number(values.after), () => readerGone)) for (const event of page) print(event);
+        const start = values.after === undefined ? { latest: values.lines === undefined ? 10 : Number(values.lines) } : { after: Number(values.after) };
+        await printPastEvents(client, start, json, () => readerGone);
       } finally {
         client.close();
       }

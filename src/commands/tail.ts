@@ -3,9 +3,9 @@ import type { ChatEvent } from '../control/protocol.ts';
 import { BaseCommand } from '../cli/base-command.ts';
 import { CliError } from '../cli/errors.ts';
 import { followResuming, MAX_RESUME_ATTEMPTS } from '../cli/event-feed.ts';
-import { eventsAfter, fetchLatestEvents } from '../cli/history-pages.ts';
-import { formatEvent, human } from '../cli/output.ts';
-import { writeHuman, writeJsonLine } from '../cli/terminal.ts';
+import { printEvent, printPastEvents } from '../cli/past-events.ts';
+import { human } from '../cli/output.ts';
+import { writeHuman } from '../cli/terminal.ts';
 
 export default class Tail extends BaseCommand {
   static override summary = 'Show the latest messages, files and connection events, then follow new ones.';
@@ -37,17 +37,13 @@ export default class Tail extends BaseCommand {
     const { flags } = await this.parse(Tail);
     const paths = this.profilePaths(flags.profile);
     const client = await this.connectDaemon(paths);
-    const print = (event: ChatEvent) => {
-      if (flags.json) writeJsonLine(event);
-      else writeHuman('stdout', formatEvent(event));
-    };
+    const print = (event: ChatEvent) => printEvent(event, flags.json);
     // The reader of our output has gone (`| head` exited: EPIPE, which oclif swallows): nothing
     // more is read from the history for it.
     let readerGone = false;
     const gone = new Promise<void>((resolve) => process.stdout.on('error', () => { readerGone = true; resolve(); }));
     if (!flags.follow) {
-      if (flags.after === undefined) for (const event of await fetchLatestEvents(client, flags.lines)) print(event);
-      else for await (const page of eventsAfter(client, flags.after, () => readerGone)) for (const event of page) print(event);
+      await printPastEvents(client, flags.after === undefined ? { latest: flags.lines } : { after: flags.after }, flags.json, () => readerGone);
       return this.endIfReaderGone(readerGone);
     }
     const stop = new Promise<void>((resolve) => {
