@@ -29,6 +29,8 @@ const SLOWEST_TRANSFER_BYTES_PER_MS = 1024; // 1 MB/s
 const MAX_RUNS = 100;
 const SHUFFLE_SEED = 4;
 const MESSAGE_TIMEOUT_MS = 10_000;
+/** Row 4b's receiving disk: a slow USB stick or a busy network share. */
+const SLOW_DISK_BYTES_PER_SECOND = 20 * MiB;
 const STARTUP_TIMEOUT_MS = 30_000;
 
 /** A median over runs, with min, max and every run in the order measured. */
@@ -90,7 +92,12 @@ interface Results {
    * in one commit, on the same disk.
    */
   messageBurst: { count: number; seconds: number; perSecond: number; commitEachPerSecond: number; oneCommitPerSecond: number; vsCommitEach: number };
-  messagesDuringTransfer: { count: number; p50Ms: number; maxMs: number };
+  messagesDuringTransfer: { count: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /**
+   * Row 4b: the same while the receiver's disk takes SLOW_DISK_BYTES_PER_SECOND (the daemon's test
+   * hook CHATD_TEST_WRITE_BYTES_PER_SECOND): what a message waits behind when the receiver lags.
+   */
+  messagesDuringSlowTransfer: { count: number; p50Ms: number; p99Ms: number; maxMs: number; diskMiBps: number; fileBytes: number };
   startup: {
     runs: number; nodeMs: Stat; sendMs: Stat; statusMs: Stat; transferMs: Stat; tailMs: Stat; versionMs: Stat;
     sendVsNode: number; statusVsNode: number; transferVsNode: number; tailVsNode: number; versionVsNode: number;
@@ -167,11 +174,11 @@ const transferTimeoutMs = (bytes: number) => TRANSFER_TIMEOUT_FLOOR_MS + Math.ce
  * `homes` before any daemon starts, so the caller's cleanup stops them even when starting or
  * connecting fails halfway.
  */
-async function startPair(homes: ChatHome[]): Promise<{ home: ChatHome; alice: { pid: number }; bob: { pid: number; port: number; downloads: string } }> {
+async function startPair(homes: ChatHome[], bobEnv?: NodeJS.ProcessEnv): Promise<{ home: ChatHome; alice: { pid: number }; bob: { pid: number; port: number; downloads: string } }> {
   const home = await ChatHome.create();
   homes.push(home);
   const alice = await home.startDaemon('alice');
-  const bob = await home.startDaemon('bob');
+  const bob = await home.startDaemon('bob', [], bobEnv);
   const connected = await home.run(['connect', '--profile', 'alice', String(bob.port)]);
   if (connected.code !== 0) throw new Error(`connect failed: ${connected.stderr}`);
   return { home, alice, bob };
@@ -546,6 +553,22 @@ async function main(): Promise<void> {
     await transfer;
     await clearDirectory(pair.bob.downloads);
 
+    log('row 4b: messages during a transfer to a slow disk ...');
+    const slowPair = await startPair(homes, { CHATD_TEST_WRITE_BYTES_PER_SECOND: String(SLOW_DISK_BYTES_PER_SECOND) });
+    // About 6 s of transfer at that pace (1 s with --quick): long enough for 100 messages 20 ms apart.
+    const slowFile = path.join(work, 'slow-disk.bin');
+    const slowBytes = Math.min(size, quick ? 16 * MiB : 128 * MiB);
+    await writeRandomFile(slowFile, slowBytes);
+    const slowAlice = await controlOf(slowPair.home, 'alice');
+    const slowBob = await controlOf(slowPair.home, 'bob');
+    let slowRunning = true;
+    const slowTransfer = timedTransfer(slowPair.home, slowFile, slowBytes).finally(() => { slowRunning = false; });
+    await sleep(200);
+    const duringSlow = await messageLatencies(slowAlice, slowBob, quick ? 10 : 100, 20, () => slowRunning);
+    await slowTransfer;
+    slowAlice.close();
+    slowBob.close();
+
     log('row 3: message latency ...');
     const latencies = await messageLatencies(aliceControl, bobControl, messageCount);
     const ping = sortedCopy(await tcpPingPong(messageCount));
@@ -681,7 +704,16 @@ async function main(): Promise<void> {
       messagesDuringTransfer: {
         count: during.length,
         p50Ms: percentile(sortedCopy(during), 50),
+        p99Ms: percentile(sortedCopy(during), 99),
         maxMs: Math.max(...during),
+      },
+      messagesDuringSlowTransfer: {
+        count: duringSlow.length,
+        p50Ms: percentile(sortedCopy(duringSlow), 50),
+        p99Ms: percentile(sortedCopy(duringSlow), 99),
+        maxMs: Math.max(...duringSlow),
+        diskMiBps: SLOW_DISK_BYTES_PER_SECOND / MiB,
+        fileBytes: slowBytes,
       },
       startup: {
         runs: startupRuns,
@@ -740,7 +772,9 @@ function table(r: Results): string {
     ['3b message burst /s', `${r.messageBurst.count} sends at once, all delivered: ${f(r.messageBurst.perSecond, 0)}/s (${f(r.messageBurst.seconds * 1000, 0)} ms)`,
       `fsynced commits: one per message ${f(r.messageBurst.commitEachPerSecond, 0)}/s; all in one ${f(r.messageBurst.oneCommitPerSecond, 0)}/s`,
       `chat/one commit each ${f(r.messageBurst.vsCommitEach, 2)}`],
-    ['4 message during transfer', `p50 ${f(r.messagesDuringTransfer.p50Ms, 2)} ms, max ${f(r.messagesDuringTransfer.maxMs, 2)} ms`, `${r.messagesDuringTransfer.count} messages`, ''],
+    ['4 message during transfer', `p50 ${f(r.messagesDuringTransfer.p50Ms, 2)} p99 ${f(r.messagesDuringTransfer.p99Ms, 2)} max ${f(r.messagesDuringTransfer.maxMs, 2)} ms`, `${r.messagesDuringTransfer.count} messages`, ''],
+    ['4b same, receiver disk slowed', `p50 ${f(r.messagesDuringSlowTransfer.p50Ms, 2)} p99 ${f(r.messagesDuringSlowTransfer.p99Ms, 2)} max ${f(r.messagesDuringSlowTransfer.maxMs, 2)} ms`,
+      `${r.messagesDuringSlowTransfer.count} messages; disk ${f(r.messagesDuringSlowTransfer.diskMiBps, 0)} MiB/s, ${f(r.messagesDuringSlowTransfer.fileBytes / MiB, 0)} MiB file`, ''],
     ['5 CLI start-up ms',
       `send ${s(r.startup.sendMs, 0)}; status ${s(r.startup.statusMs, 0)}; transfer 1 KiB ${s(r.startup.transferMs, 0)}; tail -n 10 ${s(r.startup.tailMs, 0)}; --version (oclif) ${s(r.startup.versionMs, 0)}`,
       `node -e 0 ${s(r.startup.nodeMs, 0)}`,

@@ -13,6 +13,7 @@ import { PinnedDirectory } from '../files/pinned-directory.ts';
 import { loadOrCreateIdentity } from '../identity/identity.ts';
 import { KnownPeers } from '../identity/known-peers.ts';
 import type { KeepaliveOptions } from '../peer/session.ts';
+import { slowWritesForTest } from '../peer/partial-file.ts';
 import type { DaemonReport } from '../control/spawn.ts';
 import { prepareSocketDirectory, UntrustedSocketError } from '../control/socket-trust.ts';
 import { openHistory } from '../history/store.ts';
@@ -86,6 +87,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     prepareOwnedDirectory(paths.dir, 'the profile directory', { ownerOnly: true });
     prepareSocketDirectory({ path: paths.socket, place: paths.socketPlace });
     log = createFileLogger(paths.logFile, { echo: !process.send, maxFileBytes: testLogMaxBytes() });
+    slowWritesForTest(testNumber('CHATD_TEST_WRITE_BYTES_PER_SECOND', 1024));
     const releaseLock = await acquirePidLock(paths.pidFile);
     const downloadsPath = path.resolve(options.downloads ?? paths.defaultDownloads);
     let downloads;
@@ -161,7 +163,8 @@ function keepaliveOf(text: string | undefined): KeepaliveOptions | undefined {
  * Not options for users: let the end-to-end tests see a real daemon rotate its log without
  * writing LOG_MAX_FILE_BYTES first, time out a handshake or an idle control client without
  * waiting out the real limits (10 s, 30 s), and remove stale partial files without waiting a week, offer a transfer waiting for room again without waiting seconds, and redial
- * sooner than the real first wait (1 s), so that a test watching that nobody redials can watch less long.
+ * sooner than the real first wait (1 s), so that a test watching that nobody redials can watch less long;
+ * and (CHATD_TEST_WRITE_BYTES_PER_SECOND, in the log block above) a receiving disk slowed to a pace.
  */
 function testLogMaxBytes(): number | undefined {
   return testNumber('CHATD_TEST_LOG_MAX_BYTES', 1024);

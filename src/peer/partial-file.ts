@@ -108,7 +108,18 @@ export async function hashPrefix(handle: FileHandle, bytes: number, hash: Hash, 
 }
 
 /** writev until every byte is written (regular files rarely write short, but may). */
+/**
+ * Not for users: a disk this many bytes a second slow, so that the tests and the bench can show what
+ * a slow receiver does to the link (CHATD_TEST_WRITE_BYTES_PER_SECOND). Unset: the disk's own pace.
+ */
+let testWritePace: number | undefined;
+
+export function slowWritesForTest(bytesPerSecond: number | undefined): void {
+  testWritePace = bytesPerSecond;
+}
+
 export async function writeAll(handle: FileHandle, buffers: Buffer[], total: number, position: number): Promise<void> {
+  if (testWritePace) await new Promise((resolve) => setTimeout(resolve, (total / testWritePace!) * 1000));
   let written = (await handle.writev(buffers, position)).bytesWritten;
   if (written === total) return;
   const rest = Buffer.concat(buffers).subarray(written);

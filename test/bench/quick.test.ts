@@ -72,7 +72,8 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
   assert.equal(r.messages.count, 100);
   for (const field of ['count', 'seconds', 'perSecond', 'commitEachPerSecond', 'oneCommitPerSecond', 'vsCommitEach']) positive(r.messageBurst[field], `messageBurst.${field}`);
 
-  for (const field of ['count', 'p50Ms', 'maxMs']) positive(r.messagesDuringTransfer[field], `messagesDuringTransfer.${field}`);
+  for (const field of ['count', 'p50Ms', 'p99Ms', 'maxMs']) positive(r.messagesDuringTransfer[field], `messagesDuringTransfer.${field}`);
+  for (const field of ['count', 'p50Ms', 'p99Ms', 'maxMs', 'diskMiBps', 'fileBytes']) positive(r.messagesDuringSlowTransfer[field], `messagesDuringSlowTransfer.${field}`);
 
   for (const field of ['nodeMs', 'sendMs', 'statusMs', 'transferMs', 'tailMs', 'versionMs']) positiveStat(r.startup[field], `startup.${field}`);
   for (const field of ['sendVsNode', 'statusVsNode', 'transferVsNode', 'tailVsNode', 'versionVsNode']) positive(r.startup[field], `startup.${field}`);
