@@ -21,7 +21,7 @@ export interface FrameRates {
   messages: Rate;
   /** UTF-8 bytes of MESSAGE text: many large messages are paced by this one before their count's. */
   messageBytes: Rate;
-  /** Every other frame but FILE_CHUNK, whose pace the receiver's disk sets (RECEIVE_BUFFER_BYTES). */
+  /** Every other frame but FILE_CHUNK, whose pace the receiver's credit sets (TRANSFER_WINDOW_BYTES). */
   frames: Rate;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The receiving side of file transfers on one connection: answers each offer, hands its chunks to
- * a TransferReceiver, stops reading the socket while the disk lags behind, and reports each result.
+ * a TransferReceiver, lets the sender send as far as its disk keeps up (FILE_CREDIT), and reports
+ * each result.
  */
 import { ProtocolError } from '../wire/errors.ts';
 import { clipText } from '../text/clip.ts';
@@ -11,10 +12,9 @@ import {
   type FileOfferFrame,
   type Frame,
 } from '../wire/frames.ts';
-import { MAX_INCOMING_TRANSFERS, MAX_REASON_BYTES, RECEIVE_BUFFER_BYTES } from '../wire/limits.ts';
+import { CREDIT_STEP_BYTES, MAX_INCOMING_TRANSFERS, MAX_REASON_BYTES, TRANSFER_WINDOW_BYTES } from '../wire/limits.ts';
 import { DirectoryChangedError, type PinnedDirectory } from '../files/pinned-directory.ts';
 import { quote } from './log-text.ts';
-import type { ReadPauses } from './read-pauses.ts';
 import { isRoomError } from './partial-file.ts';
 import { TransferCancelledError, TransferReceiver, type CompletedTransfer, type ReceivedFile } from './transfer-receiver.ts';
 
@@ -57,8 +57,6 @@ export interface IncomingLink {
   isClosed(): boolean;
   /** The authenticated sender's key fingerprint: only it may continue a transfer it started. */
   peerFingerprint(): string | undefined;
-  /** The `disk` reason is this side's: set while received data waits for the disk. */
-  readonly reading: Pick<ReadPauses, 'has' | 'add' | 'delete'>;
 }
 
 /** The sender's frames about its transfers: the frames this side handles. */
@@ -166,6 +164,8 @@ export class IncomingTransfers {
           this.handlers.onResumed?.(offer, offset);
         }
         this.link.send({ kind: 'fileAccept', id: offer.id, offset });
+        receiver.onWritten = (written) => this.grant(receiver, written);
+        this.grant(receiver, offset);
       },
       (error: unknown) => {
         this.receivers.delete(offer.id);
@@ -182,29 +182,27 @@ export class IncomingTransfers {
   private receiveChunk(id: string, data: Buffer): void {
     if (this.failed.has(id)) return;
     const receiver = this.acceptedTransfer(id, 'chunk');
-    if (receiver.bytesReceived + data.length > receiver.expectedSize) {
+    const end = receiver.bytesReceived + data.length;
+    if (end > receiver.expectedSize) {
       throw new ProtocolError(`transfer ${id} sent more than the ${receiver.expectedSize} bytes it offered`);
     }
-    // write() rejects with a disk failure (data past the offer is ruled out above). Either way the
-    // buffered bytes have gone down.
-    const resume = () => this.resumeIfBelowLimit();
-    receiver.write(data).then(resume, (error: unknown) => {
-      resume();
-      this.failWrite(receiver, error as Error);
-    });
-    if (!this.link.reading.has('disk') && this.bufferedBytes() > RECEIVE_BUFFER_BYTES) this.link.reading.add('disk');
+    // The credit bounds what this transfer holds in memory: past it, the sender broke its promise.
+    if (end > receiver.credit) throw new ProtocolError(`transfer ${id} sent beyond its credit (${receiver.credit} bytes)`);
+    // write() rejects with a disk failure (data past the offer is ruled out above).
+    receiver.write(data).catch((error: unknown) => this.failWrite(receiver, error as Error));
   }
 
-  private bufferedBytes(): number {
-    let total = 0;
-    for (const receiver of this.receivers.values()) total += receiver.bufferedBytes;
-    return total;
-  }
-
-  private resumeIfBelowLimit(): void {
-    if (this.link.reading.has('disk') && this.bufferedBytes() <= RECEIVE_BUFFER_BYTES / 2 && !this.link.isClosed()) {
-      this.link.reading.delete('disk');
-    }
+  /**
+   * Lets the sender send up to TRANSFER_WINDOW_BYTES past what is on disk, in steps of at least
+   * CREDIT_STEP_BYTES (the last one to the file's end), so a credit frame costs little per byte.
+   */
+  private grant(receiver: TransferReceiver, written: number): void {
+    if (this.receivers.get(receiver.id) !== receiver || this.link.isClosed()) return;
+    const until = Math.min(receiver.expectedSize, written + TRANSFER_WINDOW_BYTES);
+    if (until <= receiver.credit) return;
+    if (until - receiver.credit < CREDIT_STEP_BYTES && until < receiver.expectedSize) return;
+    receiver.credit = until;
+    this.link.send({ kind: 'fileCredit', id: receiver.id, until });
   }
 
   /**
@@ -219,7 +217,6 @@ export class IncomingTransfers {
     this.handlers.log(`transfer ${id} cancelled here: ${reason}`);
     this.track(receiver.abort());
     if (!this.link.isClosed()) this.link.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
-    this.resumeIfBelowLimit();
     return true;
   }
 
@@ -244,7 +241,6 @@ export class IncomingTransfers {
     if (!this.link.isClosed()) {
       this.link.send({ kind: 'fileResult', id: receiver.id, ok: false, sha256: '', reason, ...(later ? { later: true } : {}) });
     }
-    this.resumeIfBelowLimit();
   }
 
   private rememberFailed(id: string): void {

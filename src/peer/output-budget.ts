@@ -9,7 +9,7 @@ import { MAX_QUEUED_OUTPUT_BYTES, OUTPUT_HIGH_WATER_BYTES } from '../wire/limits
 import type { ReadPauses } from './read-pauses.ts';
 
 /** Frames the peer makes us send, one (or a few) per frame of its own: the ones a flood multiplies. */
-const ANSWERS: ReadonlySet<Frame['kind']> = new Set(['pong', 'messageAck', 'fileAccept', 'fileDecline', 'fileResult']);
+const ANSWERS: ReadonlySet<Frame['kind']> = new Set(['pong', 'messageAck', 'fileAccept', 'fileDecline', 'fileResult', 'fileCredit']);
 
 /** The start of every reason this module drops a peer for (documented in docs/peer-protocol.md). */
 export const NOT_READING = 'peer does not read';

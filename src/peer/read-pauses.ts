@@ -2,10 +2,10 @@
 import type { Socket } from 'node:net';
 
 /**
- * `disk`: received file data waits for the disk. `throttle`: the peer is over its message budget.
- * `output`: the peer does not read the answers it asked for.
+ * `throttle`: the peer is over its message budget. `output`: the peer does not read the answers it
+ * asked for. (Never the disk: a slow disk withholds FILE_CREDIT instead, so messages still pass.)
  */
-export type PauseReason = 'disk' | 'throttle' | 'output';
+export type PauseReason = 'throttle' | 'output';
 
 export class ReadPauses {
   private readonly socket: Pick<Socket, 'pause' | 'resume' | 'destroyed'>;

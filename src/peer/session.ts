@@ -82,7 +82,6 @@ export class PeerSession {
       peerFingerprint: () => options.peerFingerprint(),
       assertOpen: () => { if (this.ended) throw closedError(this.ended); },
       paused: () => this.reading.paused,
-      reading: this.reading,
       socket: this.socket,
       dataTaken: () => { this.keepalive.signOfLife(); this.output.noteTaken(); },
     };
@@ -227,6 +226,7 @@ export class PeerSession {
       case 'fileAccept':
       case 'fileDecline':
       case 'fileResult':
+      case 'fileCredit':
         this.sender.receive(frame);
         return;
       case 'fileOffer':

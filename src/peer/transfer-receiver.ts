@@ -18,6 +18,11 @@ const receiversById = new Map<string, TransferReceiver>();
 
 /** Buffers per writev: POSIX guarantees at least 1024 (IOV_MAX). */
 const MAX_WRITEV_BUFFERS = 1024;
+/**
+ * Bytes per writev at most: each write's end frees the sender's credit for the next (FILE_CREDIT),
+ * so one write of the whole window would stop the sender until it is done.
+ */
+const MAX_WRITE_BATCH_BYTES = 1024 * 1024;
 /** Written bytes after which the disk is asked to catch up in the background: the fsync before the result finds little left to do. */
 const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024;
 
@@ -54,7 +59,6 @@ export class TransferReceiver {
   /** Chunks not yet on disk, in order; one writer drains them in batches (one writev each). */
   private queue: Buffer[] = [];
   private flushing: Promise<void> | undefined;
-  private pendingWriteBytes = 0;
   private failure: Error | undefined;
   private opening: Promise<void> | undefined;
   private unsyncedBytes = 0;
@@ -66,6 +70,10 @@ export class TransferReceiver {
   private readonly completed: CompletedTransfer | undefined;
   /** Set once this receiver is letting go of its file (suspend, abort): the next receiver of its id waits for it. */
   private closing: Promise<void> | undefined;
+  /** Where the sender may send to (FILE_CREDIT): its owner grants it as the disk keeps up. */
+  credit = 0;
+  /** Told the bytes on disk (or handed to it) after each write: the sender may then be given more credit. */
+  onWritten: ((written: number) => void) | undefined;
 
   constructor(downloads: PinnedDirectory, id: string, offeredName: string, size: number, sender = '', completed?: CompletedTransfer) {
     this.completed = completed;
@@ -83,9 +91,9 @@ export class TransferReceiver {
     return this.received;
   }
 
-  /** Bytes handed to write() that are not on disk yet: IncomingTransfers stops reading above a bound. */
-  get bufferedBytes(): number {
-    return this.pendingWriteBytes;
+  /** Bytes on disk or being written: where the received data not yet written starts. */
+  get bytesWritten(): number {
+    return this.written;
   }
 
   /**
@@ -192,12 +200,11 @@ export class TransferReceiver {
     if (this.received + data.length > this.expectedSize) {
       return Promise.reject(new Error(`more data than the ${this.expectedSize} bytes offered`));
     }
-    // After a failed write nothing is queued any more: a queue nobody drains would hold the
-    // connection's reading paused for good (the disk-full hang).
+    // After a failed write nothing is queued any more: a queue nobody drains would hold its chunks
+    // for good (and, before FILE_CREDIT, the connection's reading paused: the disk-full hang).
     if (this.failure) return Promise.reject(this.failure);
     this.received += data.length;
     this.hash.update(data);
-    this.pendingWriteBytes += data.length;
     this.queue.push(data);
     this.flushing ??= this.flush();
     return this.flushing.then(() => {
@@ -214,8 +221,10 @@ export class TransferReceiver {
     // `flushing` before it is assigned, leaving a settled promise that no later chunk restarts.
     await undefined;
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_WRITEV_BUFFERS);
-      const bytes = batch.reduce((total, buffer) => total + buffer.length, 0);
+      let count = 0;
+      let bytes = 0;
+      while (count < this.queue.length && count < MAX_WRITEV_BUFFERS && bytes < MAX_WRITE_BATCH_BYTES) bytes += this.queue[count++]!.length;
+      const batch = this.queue.splice(0, count);
       try {
         if (!this.failure) {
           await writeAll(this.handle!, batch, bytes, this.written);
@@ -225,9 +234,8 @@ export class TransferReceiver {
         }
       } catch (error) {
         this.failure ??= error as Error;
-      } finally {
-        this.pendingWriteBytes -= bytes;
       }
+      if (!this.failure) this.onWritten?.(this.written);
     }
     this.flushing = undefined;
   }

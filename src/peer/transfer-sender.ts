@@ -1,7 +1,7 @@
 /**
  * The sending side of file transfers on one connection: offers a file, streams exactly its offered
- * bytes as FILE_CHUNKs from a few reused blocks, ends it with its SHA-256 and waits for the
- * receiver's verdict.
+ * bytes as FILE_CHUNKs from a few reused blocks as far as the receiver's credit goes, ends it with
+ * its SHA-256 and waits for the receiver's verdict.
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import {
   encodeFileChunkHeader,
   uuidToBytes,
   type FileAcceptFrame,
+  type FileCreditFrame,
   type FileDeclineFrame,
   type FileResultFrame,
   type Frame,
@@ -62,7 +63,7 @@ export interface SenderLink {
 }
 
 /** The answers to our transfers: the frames this side handles. */
-export type SenderFrame = FileAcceptFrame | FileDeclineFrame | FileResultFrame;
+export type SenderFrame = FileAcceptFrame | FileDeclineFrame | FileResultFrame | FileCreditFrame;
 
 interface Pending<T> {
   resolve(value: T): void;
@@ -79,6 +80,10 @@ interface OutgoingTransfer {
   failed?: Error;
   /** Stops the streaming at once when the receiver fails the transfer. */
   onFailed?: (error: Error) => void;
+  /** The receiver's FILE_CREDIT: bytes before this may be sent. */
+  until: number;
+  /** Set while the streaming waits for credit up to `needed`. */
+  creditWaiter?: { needed: number; resolve(): void; reject(error: Error): void };
 }
 
 export class TransferSender {
@@ -105,7 +110,7 @@ export class TransferSender {
     this.link.assertOpen();
     const id = resume?.id ?? randomUUID();
     if (this.outgoing.has(id)) throw new PeerError(`transfer ${id} is already being sent`);
-    const transfer: Partial<OutgoingTransfer> = { size };
+    const transfer: Partial<OutgoingTransfer> = { size, until: 0 };
     const accepted = new Promise<number>((resolve, reject) => { transfer.accepted = { resolve, reject }; });
     const result = new Promise<{ sha256: string }>((resolve, reject) => { transfer.result = { resolve, reject }; });
     result.catch(() => undefined);
@@ -137,8 +142,22 @@ export class TransferSender {
   /** The receiver's answer to one of our transfers; throws ProtocolError for a transfer we do not have. */
   receive(frame: SenderFrame): void {
     const transfer = this.outgoing.get(frame.id);
+    // Credit may cross our FILE_CANCEL on the wire: for a transfer we no longer send it is no violation.
+    if (!transfer && frame.kind === 'fileCredit') return;
     if (!transfer) throw new ProtocolError(`frame for unknown outgoing transfer ${frame.id}`);
     switch (frame.kind) {
+      case 'fileCredit': {
+        if (!transfer.answered) throw new ProtocolError(`credit for transfer ${frame.id} before it was accepted`);
+        if (frame.until > transfer.size) throw new ProtocolError(`credit for transfer ${frame.id} beyond the file's end`);
+        if (frame.until < transfer.until) throw new ProtocolError(`credit for transfer ${frame.id} went back from ${transfer.until} to ${frame.until}`);
+        transfer.until = frame.until;
+        const waiter = transfer.creditWaiter;
+        if (waiter && frame.until >= waiter.needed) {
+          transfer.creditWaiter = undefined;
+          waiter.resolve();
+        }
+        return;
+      }
       case 'fileAccept':
         if (transfer.answered) throw new ProtocolError(`second answer to the offer of transfer ${frame.id}`);
         if (frame.offset > transfer.size) throw new ProtocolError(`accept offset ${frame.offset} beyond the file's end`);
@@ -238,7 +257,12 @@ export class TransferSender {
       throw error;
     }
     const pool = new BlockPool(SEND_BLOCKS, FILE_READ_BYTES);
-    const stopOnClose = (error: Error) => pool.fail(error);
+    const stopOnClose = (error: Error) => {
+      pool.fail(error);
+      const waiter = transfer.creditWaiter;
+      transfer.creditWaiter = undefined;
+      waiter?.reject(error);
+    };
     // Watched only once the file is open, so a failed open() leaves no watcher behind.
     this.closeWatchers.add(stopOnClose);
     transfer.onFailed = stopOnClose;
@@ -256,6 +280,8 @@ export class TransferSender {
         }
         for (let at = 0; at < bytesRead; at += FILE_CHUNK_BYTES) {
           const data = block.subarray(at, Math.min(at + FILE_CHUNK_BYTES, bytesRead));
+          const end = position + at + data.length;
+          if (end > transfer.until) await this.credit(transfer, end);
           hash.update(data);
           const last = at + FILE_CHUNK_BYTES >= bytesRead;
           this.writeChunk(idBytes, data, last ? () => pool.release(block) : undefined);
@@ -269,6 +295,18 @@ export class TransferSender {
       await file.close();
     }
     return position;
+  }
+
+  /** Resolves once the receiver lets us send up to `needed`; rejects when the transfer or the connection fails. */
+  private credit(transfer: OutgoingTransfer, needed: number): Promise<void> {
+    // Ended while the block was read: nothing will resolve or reject the wait any more.
+    if (transfer.failed) return Promise.reject(transfer.failed);
+    try {
+      this.link.assertOpen();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return new Promise((resolve, reject) => { transfer.creditWaiter = { needed, resolve, reject }; });
   }
 
   /** Header and data go out as two buffers in one writev: the chunk is never copied. */

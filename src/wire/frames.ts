@@ -28,6 +28,7 @@ export const FrameType = {
   fileEnd: 0x24,
   fileResult: 0x25,
   fileCancel: 0x26,
+  fileCredit: 0x27,
 } as const;
 
 export type FrameTypeName = keyof typeof FrameType;
@@ -73,12 +74,14 @@ export interface FileResultFrame {
   later?: boolean;
 }
 export interface FileCancelFrame { kind: 'fileCancel'; id: string; reason: string }
+/** The receiver lets the sender send the transfer's bytes up to `until` (exclusive, at most its size). */
+export interface FileCreditFrame { kind: 'fileCredit'; id: string; until: number }
 
 export type Frame =
   | HelloFrame | ByeFrame | PingFrame | PongFrame
   | MessageFrame | MessageAckFrame
   | FileOfferFrame | FileAcceptFrame | FileDeclineFrame | FileChunkFrame
-  | FileEndFrame | FileResultFrame | FileCancelFrame;
+  | FileEndFrame | FileResultFrame | FileCancelFrame | FileCreditFrame;
 
 const typeByCode = new Map<number, FrameTypeName>(
   Object.entries(FrameType).map(([name, code]) => [code, name as FrameTypeName]),
@@ -184,6 +187,8 @@ export function parseFrame(code: number, payload: Buffer): Frame {
     }
     case 'fileCancel':
       return { kind, id: field.uuid('id'), reason: field.text('reason', MAX_REASON_BYTES) };
+    case 'fileCredit':
+      return { kind, id: field.uuid('id'), until: field.integer('until', 0, MAX_FILE_SIZE) };
   }
 }
 

@@ -8,15 +8,16 @@
  * the same frames inside TLS 1.3 with a certificate on both sides; 3 promises exactly-once
  * messages (a receiver de-duplicates by id and key, so a sender may send a message again) and
  * continues transfers (an offer may repeat an unfinished transfer's id, and FILE_ACCEPT's `offset`
- * says where to continue).
+ * says where to continue); 4 adds per-transfer flow control (FILE_CREDIT): the receiver keeps
+ * reading while its disk lags, so messages pass file data.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /**
- * Oldest peer protocol version this build still accepts: 3, since a version 2 receiver records a
- * resent message twice and deletes a partial file it would be asked to continue (and there is no
- * plaintext mode).
+ * Oldest peer protocol version this build still accepts: 4, since a version 3 sender sends file
+ * data without credit, which a version 4 receiver takes as a violation (and a version 2 receiver
+ * records a resent message twice; there is no plaintext mode).
  */
-export const MIN_PROTOCOL_VERSION = 3;
+export const MIN_PROTOCOL_VERSION = 4;
 /** Protocol tag in HELLO, so a stray client of another program is recognised at once. */
 export const PROTOCOL_NAME = 'chat-peer';
 
@@ -89,8 +90,14 @@ export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
  * up, or the socket is closed; a dialler also gives the TCP connect itself this long.
  */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
-/** Received file data not yet on disk before the connection stops reading (receiver backpressure). */
-export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * File data of one transfer a receiver lets its sender send beyond what is on its disk (FILE_CREDIT):
+ * what it holds in memory for the transfer, at most. The receiver never stops reading for its disk,
+ * so a message is never stuck behind file data that waits in the kernel for a slow disk.
+ */
+export const TRANSFER_WINDOW_BYTES = 4 * 1024 * 1024;
+/** A receiver sends new credit once it has grown by this much since the last (or reached the file's end). */
+export const CREDIT_STEP_BYTES = 1024 * 1024;
 /** Incoming transfers at once per connection; more offers are declined. */
 export const MAX_INCOMING_TRANSFERS = 4;
 /**
@@ -120,7 +127,7 @@ export const PING_INTERVAL_MS = 3_000;
  */
 export const PEER_SILENCE_LIMIT_MS = 12_000;
 /**
- * Bytes of answers (PONG, MESSAGE_ACK, FILE_ACCEPT, FILE_DECLINE, FILE_RESULT) queued for a peer
+ * Bytes of answers (PONG, MESSAGE_ACK, FILE_ACCEPT, FILE_DECLINE, FILE_RESULT, FILE_CREDIT) queued for a peer
  * and not yet taken by the kernel, above which we stop reading that peer until they are at most
  * half of it: a peer that does not read what it asks for is slowed by TCP instead of growing our
  * memory. Small answers cost far more heap than their bytes (about 200 bytes per queued write), so

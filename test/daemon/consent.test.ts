@@ -37,7 +37,7 @@ describe('the consent rule, case by case', () => {
     return known;
   };
   const peer = (name: string, fingerprint: string, direction: 'in' | 'out' = 'in'): PeerInfo =>
-    ({ name, instance: 'i', version: 3, listenPort: 7002, address: '127.0.0.1:40000', direction, fingerprint });
+    ({ name, instance: 'i', version: 4, listenPort: 7002, address: '127.0.0.1:40000', direction, fingerprint });
   const decide = (input: Partial<ConsentInput> & Pick<ConsentInput, 'candidate' | 'knownPeers'>) =>
     decideConsent({ ownName: 'alice', mode: 'invited', dialled: false, inviteOpen: false, ...input });
 

@@ -23,7 +23,7 @@ function knownPeers(count: number): KnownPeers {
 }
 
 function candidate(name: string, fingerprint: string, direction: 'in' | 'out' = 'in'): PeerInfo {
-  return { name, instance: 'i', version: 3, listenPort: 0, address: '127.0.0.1:1', direction, fingerprint };
+  return { name, instance: 'i', version: 4, listenPort: 0, address: '127.0.0.1:1', direction, fingerprint };
 }
 
 /** Consent lets every key in (--accept any): these tests are about room for names (consent.test.ts is about keys). */

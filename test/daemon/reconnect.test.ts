@@ -14,7 +14,7 @@ const BOB_KEY = 'b0'.repeat(32);
 const CAROL_KEY = 'c0'.repeat(32);
 
 function peerInfo(name: string, fingerprint: string, direction: 'in' | 'out', address: string, listenPort = 7002): PeerInfo {
-  return { name, instance: '00000000-0000-4000-8000-000000000000', version: 3, listenPort, address, direction, fingerprint };
+  return { name, instance: '00000000-0000-4000-8000-000000000000', version: 4, listenPort, address, direction, fingerprint };
 }
 const bobOut = peerInfo('bob', BOB_KEY, 'out', '127.0.0.1:7002');
 const bobIn = peerInfo('bob', BOB_KEY, 'in', '127.0.0.1:51000');

@@ -88,10 +88,33 @@ describe('a hostile receiver\'s answers to offers, on every path an offer takes'
     await droppedFor(fourth, new RegExp(`accept offset ${FILE_BYTES * 2} beyond the file's end`));
     assert.ok(isAlive(alice.pid), 'alice stays up');
 
+    // Credit (FILE_CREDIT) that breaks the rules, each on a connection of its own: before the
+    // ACCEPT, past the file's end, and going back.
+    const creditAttacks: Array<{ answer: (peer: FramePeer) => void; reason: RegExp }> = [
+      { answer: (peer) => peer.send({ kind: 'fileCredit', id, until: 1024 }), reason: /credit for transfer \S+ before it was accepted/ },
+      {
+        answer: (peer) => { peer.send({ kind: 'fileAccept', id, offset: 0 }); peer.send({ kind: 'fileCredit', id, until: FILE_BYTES + 1 }); },
+        reason: /credit for transfer \S+ beyond the file's end/,
+      },
+      {
+        answer: (peer) => { peer.send({ kind: 'fileAccept', id, offset: 0 }); peer.send({ kind: 'fileCredit', id, until: 2048 }); peer.send({ kind: 'fileCredit', id, until: 1024 }); },
+        reason: /credit for transfer \S+ went back from 2048 to 1024/,
+      },
+    ];
+    for (const { answer, reason } of creditAttacks) {
+      const peer = await dial(alice.port);
+      await peer.waitFor('fileOffer', (offer) => offer.id === id);
+      answer(peer);
+      await droppedFor(peer, reason);
+      assert.deepEqual((await unfinished()).map((transfer) => transfer.id), [id]);
+    }
+    assert.ok(isAlive(alice.pid), 'alice stays up');
+
     // An honest receiver at last: it gets the whole file, and the transfer is done on alice's side.
     const honest = await dial(alice.port);
     await honest.waitFor('fileOffer', (offer) => offer.id === id);
     honest.send({ kind: 'fileAccept', id, offset: 0 });
+    honest.send({ kind: 'fileCredit', id, until: FILE_BYTES });
     const end = await honest.waitFor('fileEnd', (frame) => frame.id === id);
     const hash = createHash('sha256');
     for (const frame of honest.frames) if (frame.kind === 'fileChunk' && frame.id === id) hash.update(frame.data);

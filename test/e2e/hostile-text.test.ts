@@ -83,6 +83,7 @@ function respond(peer: FramePeer, state: { transferMode: TransferMode }): void {
         else {
           hashes.set(frame.id, createHash('sha256'));
           peer.send({ kind: 'fileAccept', id: frame.id, offset: 0 });
+          peer.send({ kind: 'fileCredit', id: frame.id, until: frame.size });
         }
       }
       if (frame.kind === 'fileChunk') hashes.get(frame.id)?.update(frame.data);

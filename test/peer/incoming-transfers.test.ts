@@ -13,12 +13,11 @@ import { duplexPair, type Duplex } from 'node:stream';
 import { afterEach, describe, test } from 'node:test';
 import { PinnedDirectory } from '../../src/files/pinned-directory.ts';
 import { IncomingTransfers, type IncomingHandlers } from '../../src/peer/incoming-transfers.ts';
-import { ReadPauses } from '../../src/peer/read-pauses.ts';
 import type { ReceivedFile } from '../../src/peer/transfer-receiver.ts';
 import { TransferSender } from '../../src/peer/transfer-sender.ts';
 import { FrameDecoder } from '../../src/wire/decoder.ts';
 import { encodeFrame, type FileChunkFrame, type Frame } from '../../src/wire/frames.ts';
-import { MAX_INCOMING_TRANSFERS, RECEIVE_BUFFER_BYTES } from '../../src/wire/limits.ts';
+import { CREDIT_STEP_BYTES, MAX_INCOMING_TRANSFERS, TRANSFER_WINDOW_BYTES } from '../../src/wire/limits.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -45,9 +44,6 @@ interface Receiving {
   sent: Frame[];
   logs: string[];
   files: ReceivedFile[];
-  reading: ReadPauses;
-  /** True while the socket would be paused. */
-  socketPaused(): boolean;
 }
 
 const ALICE = 'a'.repeat(64);
@@ -56,10 +52,8 @@ function receivingEnd(held: PinnedDirectory, handlers: Partial<IncomingHandlers>
   const sent: Frame[] = [];
   const logs: string[] = [];
   const files: ReceivedFile[] = [];
-  let paused = false;
-  const reading = new ReadPauses({ pause: () => { paused = true; }, resume: () => { paused = false; }, destroyed: false } as never);
   const incoming = new IncomingTransfers(
-    { send: (frame) => { sent.push(frame); send?.(frame); }, isClosed: () => false, peerFingerprint: () => sender, reading },
+    { send: (frame) => { sent.push(frame); send?.(frame); }, isClosed: () => false, peerFingerprint: () => sender },
     {
       acceptFile: () => ({ downloads: held }),
       onFileReceived: (file) => { files.push(file); },
@@ -67,7 +61,7 @@ function receivingEnd(held: PinnedDirectory, handlers: Partial<IncomingHandlers>
       ...handlers,
     },
   );
-  return { incoming, sent, logs, files, reading, socketPaused: () => paused };
+  return { incoming, sent, logs, files };
 }
 
 /** Calls `onFrame` with every frame written on `from`, decoded, as a session's reader would. */
@@ -168,19 +162,59 @@ describe('IncomingTransfers', () => {
     await receiving.incoming.suspendAll();
   });
 
-  test('past RECEIVE_BUFFER_BYTES not yet on disk the socket is paused, and read again once the disk caught up', async () => {
+  test('the sender may send TRANSFER_WINDOW_BYTES past what is on disk: credit comes with the ACCEPT and grows in steps as the disk writes', async () => {
     const { held } = await downloadsDir();
     const receiving = receivingEnd(held);
-    const size = RECEIVE_BUFFER_BYTES + 1024 * 1024;
+    const size = 3 * TRANSFER_WINDOW_BYTES + 100;
     const id = await acceptedOffer(receiving, 'big.bin', size);
+    const credits = () => receiving.sent.filter((f) => f.kind === 'fileCredit').map((f) => (f as { until: number }).until);
+    assert.deepEqual(credits(), [TRANSFER_WINDOW_BYTES], 'the first credit, right after the ACCEPT');
     const piece = randomBytes(64 * 1024);
-    for (let at = 0; at < size; at += piece.length) receiving.incoming.receive({ kind: 'fileChunk', id, data: piece });
-    assert.equal(receiving.reading.has('disk'), true, 'paused for the disk');
-    assert.equal(receiving.socketPaused(), true);
-    const deadline = Date.now() + 5_000;
-    while (receiving.reading.has('disk') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-    assert.equal(receiving.socketPaused(), false, 'reading again');
+    let sent = 0;
+    const deadline = Date.now() + 10_000;
+    while (sent < size) {
+      const until = Math.max(...credits());
+      while (sent < until) {
+        const data = piece.subarray(0, Math.min(piece.length, until - sent));
+        receiving.incoming.receive({ kind: 'fileChunk', id, data });
+        sent += data.length;
+      }
+      while (Math.max(...credits()) === until && sent < size) {
+        assert.ok(Date.now() < deadline, `no more credit after ${sent} bytes: ${credits().join(', ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    }
+    const all = credits();
+    assert.equal(all.at(-1), size, 'the last credit is the file\'s end');
+    for (let i = 1; i < all.length; i++) {
+      assert.ok(all[i]! > all[i - 1]!, `credit grows: ${all.join(', ')}`);
+      if (i < all.length - 1) assert.ok(all[i]! - all[i - 1]! >= CREDIT_STEP_BYTES, `in steps of at least ${CREDIT_STEP_BYTES}: ${all.join(', ')}`);
+    }
     await receiving.incoming.suspendAll();
+  });
+
+  test('a chunk beyond the credit is a violation, also for a small file and for a transfer offered again', async () => {
+    const { held } = await downloadsDir();
+    const receiving = receivingEnd(held);
+    const size = TRANSFER_WINDOW_BYTES * 2;
+    const id = await acceptedOffer(receiving, 'big.bin', size);
+    const piece = Buffer.alloc(TRANSFER_WINDOW_BYTES);
+    receiving.incoming.receive({ kind: 'fileChunk', id, data: piece });
+    assert.throws(() => receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.alloc(1) }), /sent beyond its credit \(4194304 bytes\)$/);
+    await receiving.incoming.suspendAll();
+    // Offered again on the next connection: the credit starts from what is on disk.
+    const again = receivingEnd(held);
+    again.incoming.receive({ kind: 'fileOffer', id, name: 'big.bin', size });
+    const accept = await sentFrame(again, 'fileAccept');
+    assert.equal(accept.offset, TRANSFER_WINDOW_BYTES);
+    assert.equal((await sentFrame(again, 'fileCredit')).until, size);
+    again.incoming.receive({ kind: 'fileChunk', id, data: piece });
+    await again.incoming.abortAll();
+    const small = receivingEnd(held);
+    const smallId = await acceptedOffer(small, 'small.bin', 10);
+    assert.equal((await sentFrame(small, 'fileCredit')).until, 10);
+    assert.throws(() => small.incoming.receive({ kind: 'fileChunk', id: smallId, data: Buffer.alloc(11) }), /more than the 10 bytes it offered$/);
+    await small.incoming.abortAll();
   });
 
   test('a cancelled transfer is logged and its partial file removed', async () => {

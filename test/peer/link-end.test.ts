@@ -57,6 +57,8 @@ async function blockedSender(pair: SocketPair): Promise<{ session: PeerSession; 
   sending.catch(() => undefined);
   const offer = await raw.waitFor('fileOffer');
   raw.send({ kind: 'fileAccept', id: offer.id, offset: 0 });
+  // Credit for the whole file: only the socket can hold the sender back.
+  raw.send({ kind: 'fileCredit', id: offer.id, until: FILE_BYTES });
   // Accepted: now it reads nothing more, and the sender fills the socket buffers.
   raw.socket.pause();
   let last = -1;

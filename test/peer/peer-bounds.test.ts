@@ -296,6 +296,7 @@ describe('peer bounds', { timeout: 60_000 }, () => {
           if (frame.kind === 'fileOffer') {
             hashes.set(frame.id, createHash('sha256'));
             raw.send({ kind: 'fileAccept', id: frame.id, offset: 0 });
+            raw.send({ kind: 'fileCredit', id: frame.id, until: frame.size });
           }
           if (frame.kind === 'fileChunk') hashes.get(frame.id)!.update(frame.data);
           if (frame.kind === 'fileEnd') {

@@ -400,10 +400,10 @@ describe('PeerSession', { timeout: 60_000 }, () => {
       await assertClosedBy(bob, raw, /^protocol error: no common protocol version/);
     });
 
-    test('a version 2 peer (it would record a resent message twice) is refused with the versions', async () => {
+    test('a version 3 peer (it would send file data without credit) is refused with the versions', async () => {
       const { raw, bob } = await rawAgainstSession();
-      raw.hello({ version: 2, minVersion: 2 });
-      await assertClosedBy(bob, raw, /^protocol error: no common protocol version \(we speak 3-3, peer 2-2\): the peer runs an older chat; it must be upgraded$/);
+      raw.hello({ version: 3, minVersion: 3 });
+      await assertClosedBy(bob, raw, /^protocol error: no common protocol version \(we speak 4-4, peer 3-3\): the peer runs an older chat; it must be upgraded$/);
     });
 
     test('a newer peer that still accepts our version settles on ours', async () => {

@@ -74,6 +74,12 @@ async function offered(name: string, size: number, announced = size) {
   return { ...parts, file, sending, offer };
 }
 
+/** Answers an offer as an honest receiver with room for it all: ACCEPT from 0, credit to the end. */
+function acceptAll(sender: TransferSender, offer: { id: string; size: number }): void {
+  sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+  sender.receive({ kind: 'fileCredit', id: offer.id, until: offer.size });
+}
+
 function chunksOf(frames: Frame[], id: string): Buffer[] {
   return frames.flatMap((frame) => (frame.kind === 'fileChunk' && frame.id === id ? [frame.data] : []));
 }
@@ -86,7 +92,7 @@ describe('TransferSender', () => {
     const sending = sender.send(file.path, 'two-blocks.bin', file.data.length, (bytes) => progress.push(bytes));
     const offer = await wire.waitFor('fileOffer');
     assert.deepEqual(offer, { kind: 'fileOffer', id: offer.id, name: 'two-blocks.bin', size: file.data.length });
-    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    acceptAll(sender, offer);
     const end = await wire.waitFor('fileEnd');
     assert.equal(end.sha256, file.sha256);
     const chunks = chunksOf(wire.frames, offer.id);
@@ -107,7 +113,7 @@ describe('TransferSender', () => {
 
   test('a receiver that stored something else fails the transfer', async () => {
     const { wire, sender, sending, offer } = await offered('other.bin', 100);
-    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    acceptAll(sender, offer);
     await wire.waitFor('fileEnd');
     sender.receive({ kind: 'fileResult', id: offer.id, ok: true, sha256: 'cd'.repeat(32), reason: '' });
     await assert.rejects(sending, /^PeerError: receiver stored a different file \(SHA-256 c/);
@@ -115,7 +121,7 @@ describe('TransferSender', () => {
 
   test('a file that grows while it is sent: exactly the offered bytes go out', async () => {
     const { wire, sender, file, sending, offer } = await offered('growing.log', 5000, 3000);
-    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    acceptAll(sender, offer);
     const end = await wire.waitFor('fileEnd');
     const sent = Buffer.concat(chunksOf(wire.frames, offer.id));
     assert.equal(sent.equals(file.data.subarray(0, 3000)), true);
@@ -129,7 +135,7 @@ describe('TransferSender', () => {
     await truncate(file.path, 400);
     const sending = sender.send(file.path, 'shrinking.bin', 1000, () => undefined);
     const offer = await wire.waitFor('fileOffer');
-    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    acceptAll(sender, offer);
     await assert.rejects(sending, /shrank while it was being sent \(400 of 1000 bytes\)/);
     const cancel = await wire.waitFor('fileCancel');
     assert.match(cancel.reason, /shrank while it was being sent/);
@@ -149,7 +155,7 @@ describe('TransferSender', () => {
     const { sender, sending, offer } = await offered('answered.bin', 10);
     assert.throws(() => sender.receive({ kind: 'fileResult', id: offer.id, ok: true, sha256: 'ab'.repeat(32), reason: '' }),
       /^ProtocolError: file result for transfer .* before it was accepted$/);
-    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    acceptAll(sender, offer);
     assert.throws(() => sender.receive({ kind: 'fileAccept', id: offer.id, offset: 5 }), /^ProtocolError: second answer to the offer of transfer /);
     assert.throws(() => sender.receive({ kind: 'fileDecline', id: offer.id, reason: 'no' }), /^ProtocolError: second answer to the offer of transfer /);
     sender.receive({ kind: 'fileResult', id: offer.id, ok: false, sha256: '', reason: 'stop' });
@@ -169,7 +175,7 @@ describe('TransferSender', () => {
       if (answer === 'decline') {
         sender.receive({ kind: 'fileDecline', id: offer.id, reason, later: true });
       } else {
-        sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+        acceptAll(sender, offer);
         await wire.waitFor('fileChunk');
         sender.receive({ kind: 'fileResult', id: offer.id, ok: false, sha256: '', reason, later: true });
       }
@@ -192,18 +198,69 @@ describe('TransferSender', () => {
     const offer = await wire.waitFor('fileOffer', (frame) => frame.name === 'big.bin');
     // The far end stops reading: the pool's two blocks stay unflushed, so the transfer waits for one.
     wire.pause();
-    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    acceptAll(sender, offer);
     const gone = new PeerError('peer connection closed: test over');
     setImmediate(() => end(gone));
     await assert.rejects(waiting, (error) => error === gone);
     await assert.rejects(streaming, (error) => error === gone);
   });
 
+  test('streams no further than the receiver\'s credit, and goes on as more comes', async () => {
+    const { wire, sender, sending, offer, file } = await offered('credited.bin', 3 * FILE_READ_BYTES);
+    const sentBytes = () => chunksOf(wire.frames, offer.id).reduce((total, chunk) => total + chunk.length, 0);
+    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    // No credit yet: nothing goes out.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(sentBytes(), 0);
+    sender.receive({ kind: 'fileCredit', id: offer.id, until: 100_000 });
+    await wire.waitFor('fileChunk');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(sentBytes() > 0 && sentBytes() <= 100_000, `${sentBytes()} bytes sent on 100000 of credit`);
+    assert.ok(!wire.frames.some((frame) => frame.kind === 'fileEnd'));
+    // The same credit again changes nothing; more lets it finish.
+    sender.receive({ kind: 'fileCredit', id: offer.id, until: 100_000 });
+    sender.receive({ kind: 'fileCredit', id: offer.id, until: file.data.length });
+    const end = await wire.waitFor('fileEnd');
+    assert.equal(Buffer.concat(chunksOf(wire.frames, offer.id)).equals(file.data), true);
+    sender.receive({ kind: 'fileResult', id: offer.id, ok: true, sha256: end.sha256, reason: '' });
+    await sending;
+    // Credit that crossed the end on the wire is no violation.
+    sender.receive({ kind: 'fileCredit', id: offer.id, until: file.data.length });
+  });
+
+  test('credit before the ACCEPT, past the file\'s end, or going back is a protocol error', async () => {
+    const { sender, sending, offer } = await offered('credit-rules.bin', 1000);
+    assert.throws(() => sender.receive({ kind: 'fileCredit', id: offer.id, until: 10 }), /^ProtocolError: credit for transfer \S+ before it was accepted$/);
+    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    assert.throws(() => sender.receive({ kind: 'fileCredit', id: offer.id, until: 1001 }), /^ProtocolError: credit for transfer \S+ beyond the file's end$/);
+    sender.receive({ kind: 'fileCredit', id: offer.id, until: 500 });
+    assert.throws(() => sender.receive({ kind: 'fileCredit', id: offer.id, until: 499 }), /^ProtocolError: credit for transfer \S+ went back from 500 to 499$/);
+    sender.receive({ kind: 'fileResult', id: offer.id, ok: false, sha256: '', reason: 'stop' });
+    await assert.rejects(sending, /peer could not store the file: stop/);
+  });
+
+  test('a transfer waiting for credit fails when the connection ends or the receiver fails it', async () => {
+    for (const how of ['connection', 'receiver'] as const) {
+      const { sender, sending, offer, end, wire } = await offered(`starved-${how}.bin`, 2 * FILE_READ_BYTES);
+      sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+      sender.receive({ kind: 'fileCredit', id: offer.id, until: 2 * FILE_CHUNK_BYTES });
+      await wire.waitFor('fileChunk');
+      if (how === 'connection') {
+        const gone = new PeerError('peer connection closed: test over');
+        end(gone);
+        await assert.rejects(sending, (error) => error === gone);
+      } else {
+        sender.receive({ kind: 'fileResult', id: offer.id, ok: false, sha256: '', reason: 'I/O error' });
+        await assert.rejects(sending, /peer could not store the file: I\/O error/);
+      }
+    }
+  });
+
   test('a file that cannot be opened rejects, and leaves no close watcher behind', async () => {
     const { wire, sender } = harness();
     const sending = sender.send(path.join(dir, 'missing.bin'), 'missing.bin', 10, () => undefined);
     const offer = await wire.waitFor('fileOffer');
-    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    acceptAll(sender, offer);
     await assert.rejects(sending, /ENOENT/);
     assert.equal((Reflect.get(sender, 'closeWatchers') as Set<unknown>).size, 0);
     await wire.waitFor('fileCancel', (cancel) => cancel.id === offer.id && /ENOENT/.test(cancel.reason));

@@ -67,4 +67,5 @@ export const frameArbitrary: fc.Arbitrary<Frame> = fc.oneof(
     reason: anyText(MAX_REASON_BYTES),
   }),
   record({ kind: fc.constant('fileCancel' as const), id: uuid, reason: anyText(MAX_REASON_BYTES) }),
+  record({ kind: fc.constant('fileCredit' as const), id: uuid, until: size }),
 );

@@ -46,6 +46,7 @@ const examples: Record<FrameTypeName, Frame> = {
   fileEnd: { kind: 'fileEnd', id: ID, sha256: SHA },
   fileResult: { kind: 'fileResult', id: ID, ok: true, sha256: SHA, reason: '' },
   fileCancel: { kind: 'fileCancel', id: ID, reason: 'user cancelled' },
+  fileCredit: { kind: 'fileCredit', id: ID, until: 4 * 1024 * 1024 },
 };
 
 /** Decodes one complete encoded frame through a fresh decoder and insists on exactly one result. */
