@@ -19,14 +19,15 @@ import { OutputBudget } from './output-budget.ts';
 import { ReadPauses } from './read-pauses.ts';
 import { describeEnd, PeerError, type ByeCode, type SessionEnd } from './session-end.ts';
 import type { SessionHandlers, SessionOptions } from './session-options.ts';
-import { TransferSender, type ResumeOptions, type SentFile } from './transfer-sender.ts';
+import { TransferSender } from './transfer-sender.ts';
+import type { ResumeOptions, SentFile } from './transfer-outcomes.ts';
 
 export { formatAddress } from './address.ts';
 export type { LocalIdentity, PeerInfo, Refusal } from './handshake.ts';
 export type { KeepaliveOptions } from './keepalive.ts';
 export type { SentMessage } from './message-exchange.ts';
 export type { SessionHandlers, SessionOptions } from './session-options.ts';
-export { WaitingForRoomError, type ResumeOptions, type SentFile } from './transfer-sender.ts';
+export { WaitingForRoomError, type ResumeOptions, type SentFile } from './transfer-outcomes.ts';
 export { PeerError, type SessionEnd, type SessionEndKind } from './session-end.ts';
 
 /** How long a closing session waits for its BYE to be flushed before it drops the socket. */

@@ -91,11 +91,6 @@ export class TransferReceiver {
     return this.received;
   }
 
-  /** Bytes on disk or being written: where the received data not yet written starts. */
-  get bytesWritten(): number {
-    return this.written;
-  }
-
   /**
    * True once open() has created the temporary file, until the file is finished or dropped. The
    * offer is accepted only then (IncomingTransfers), so data for a transfer that is not open is a violation.

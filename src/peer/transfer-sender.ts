@@ -20,32 +20,7 @@ import {
 import { FILE_CHUNK_BYTES, FILE_READ_BYTES, MAX_REASON_BYTES, SEND_BLOCKS } from '../wire/limits.ts';
 import { BlockPool } from './block-pool.ts';
 import { PeerError } from './session-end.ts';
-
-export interface SentFile { id: string; name: string; size: number; sha256: string }
-
-/** Offering a transfer again after a drop: its id, and the source file as it was when it started. */
-export interface ResumeOptions {
-  id: string;
-  /** The file's modification time when the transfer started: another now means it changed. */
-  mtimeMs: number;
-  /** Told the receiver's ACCEPT offset (0, or what it holds already), once it is checked. */
-  onAccepted?(offset: number): void;
-}
-
-/**
- * The receiver keeps what it holds of the file but has no room for the rest now (its disk is full,
- * FILE_RESULT or FILE_DECLINE with `later`): the transfer waits, and is offered again later.
- */
-export class WaitingForRoomError extends PeerError {
-  override name = 'WaitingForRoomError';
-  /** The receiver's reason, as it sent it (`disk full on bob's side: 0 B free`). */
-  readonly reason: string;
-
-  constructor(reason: string) {
-    super(`peer could not store the file: ${reason}`);
-    this.reason = reason;
-  }
-}
+import { WaitingForRoomError, type ResumeOptions, type SentFile } from './transfer-outcomes.ts';
 
 /** Bytes read at once to hash what the receiver already holds when a transfer continues. */
 const REHASH_BYTES = 1024 * 1024;
@@ -298,14 +273,10 @@ export class TransferSender {
   }
 
   /** Resolves once the receiver lets us send up to `needed`; rejects when the transfer or the connection fails. */
-  private credit(transfer: OutgoingTransfer, needed: number): Promise<void> {
+  private async credit(transfer: OutgoingTransfer, needed: number): Promise<void> {
     // Ended while the block was read: nothing will resolve or reject the wait any more.
-    if (transfer.failed) return Promise.reject(transfer.failed);
-    try {
-      this.link.assertOpen();
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    if (transfer.failed) throw transfer.failed;
+    this.link.assertOpen();
     return new Promise((resolve, reject) => { transfer.creditWaiter = { needed, resolve, reject }; });
   }
 
