@@ -228,19 +228,27 @@ export class IncomingTransfers {
     if (this.receivers.get(receiver.id) !== receiver) return;
     this.receivers.delete(receiver.id);
     this.rememberFailed(receiver.id);
-    const reason = clipText(this.handlers.writeFailureReason?.(error) ?? `cannot write the file on the receiver: ${error.message}`, MAX_REASON_BYTES);
-    // No room: the partial file stays, and the sender offers the transfer again once there is.
-    const later = isRoomError(error);
-    this.handlers.log(`transfer ${receiver.id} ${later ? 'waits for room' : 'failed'}: ${reason} (${error.message})`);
-    if (later) {
-      this.track(receiver.hold());
-      this.handlers.onWaitingForRoom?.(receiver.id, reason);
-    } else {
-      this.track(receiver.abort());
+    if (isRoomError(error)) {
+      this.holdForRoom(receiver, error);
+      return;
     }
-    if (!this.link.isClosed()) {
-      this.link.send({ kind: 'fileResult', id: receiver.id, ok: false, sha256: '', reason, ...(later ? { later: true } : {}) });
-    }
+    const reason = this.writeFailureReason(error);
+    this.handlers.log(`transfer ${receiver.id} failed: ${reason} (${error.message})`);
+    this.track(receiver.abort());
+    if (!this.link.isClosed()) this.link.send({ kind: 'fileResult', id: receiver.id, ok: false, sha256: '', reason });
+  }
+
+  /** No room: the partial file stays, and the sender offers the transfer again once there is. */
+  private holdForRoom(receiver: TransferReceiver, error: Error): void {
+    const reason = this.writeFailureReason(error);
+    this.handlers.log(`transfer ${receiver.id} waits for room: ${reason} (${error.message})`);
+    this.track(receiver.hold());
+    this.handlers.onWaitingForRoom?.(receiver.id, reason);
+    if (!this.link.isClosed()) this.link.send({ kind: 'fileResult', id: receiver.id, ok: false, sha256: '', reason, later: true });
+  }
+
+  private writeFailureReason(error: Error): string {
+    return clipText(this.handlers.writeFailureReason?.(error) ?? `cannot write the file on the receiver: ${error.message}`, MAX_REASON_BYTES);
   }
 
   private rememberFailed(id: string): void {
@@ -259,6 +267,11 @@ export class IncomingTransfers {
         this.link.send({ kind: 'fileResult', id, ok: true, sha256: file.sha256, reason: '' });
       })
       .catch(async (error: unknown) => {
+        // The disk filled while the last chunks were written: kept for the offer once there is room.
+        if (error instanceof Error && isRoomError(error)) {
+          this.holdForRoom(receiver, error);
+          return;
+        }
         await receiver.abort();
         if (error instanceof DirectoryChangedError) {
           this.handlers.log(`transfer ${id} refused before it was named: ${error.message}`);

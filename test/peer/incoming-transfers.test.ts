@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -361,6 +362,40 @@ describe('IncomingTransfers', () => {
     assert.match(receiving.logs.join('\n'), /peer cancelled transfer .*changed since the transfer started/);
     await receiving.incoming.suspendAll();
     assert.deepEqual(await readdir(dir), [], 'the receiver dropped its partial file');
+  });
+
+  test('the disk filling while the last chunks are written, FILE_END already in, keeps the partial file and answers "later"', async (t) => {
+    // A 1 MiB tmpfs: a 3 MiB file cannot fit, and all of it (and its FILE_END) is in before the
+    // first write finishes, so the write fails after the end was received.
+    const dir = path.join(await tempDir('small'), 'downloads');
+    mkdirSync(dir, { mode: 0o700 });
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', dir], { encoding: 'utf8' });
+    if (mount.status !== 0) {
+      t.skip('cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN)');
+      return;
+    }
+    cleanups.push(() => { spawnSync('umount', ['-l', dir]); });
+    const held = PinnedDirectory.open(dir, 'the small downloads directory');
+    cleanups.push(() => held.close());
+    const waiting: Array<{ id: string; reason: string }> = [];
+    const receiving = receivingEnd(held, {
+      onWaitingForRoom: (id, reason) => waiting.push({ id, reason }),
+      writeFailureReason: () => "disk full on bob's side",
+    });
+    const size = 3 * 1024 * 1024;
+    const id = await acceptedOffer(receiving, 'big.bin', size);
+    const data = randomBytes(size);
+    for (let at = 0; at < size; at += 64 * 1024) receiving.incoming.receive({ kind: 'fileChunk', id, data: data.subarray(at, at + 64 * 1024) });
+    receiving.incoming.receive({ kind: 'fileEnd', id, sha256: createHash('sha256').update(data).digest('hex') });
+    const result = await sentFrame(receiving, 'fileResult');
+    assert.deepEqual(result, { kind: 'fileResult', id, ok: false, sha256: '', reason: "disk full on bob's side", later: true });
+    assert.deepEqual(waiting, [{ id, reason: "disk full on bob's side" }]);
+    assert.match(receiving.logs.join('\n'), new RegExp(`transfer ${id} waits for room: disk full on bob's side \\(ENOSPC`));
+    await receiving.incoming.suspendAll();
+    const kept = (await readdir(dir)).filter(isTempName);
+    assert.equal(kept.length, 1, 'the partial file is kept for the offer once there is room');
+    assert.equal((await stat(path.join(dir, kept[0]!))).size > 0, true, 'with what fitted on the disk');
+    assert.equal(receiving.files.length, 0);
   });
 
   test('a transfer whose data does not match its hash fails with the reason and leaves nothing', async () => {
