@@ -139,7 +139,13 @@ export class ResumableTransfers {
     };
     const run: Running = { record, on: undefined, bytes: 0, waiters: new Set(), declined: 0 };
     this.running.set(record.id, run);
-    this.save();
+    try {
+      this.options.records.save(this.list());
+    } catch (error) {
+      // Not recorded, not sent: a transfer a restart would forget is not accepted.
+      this.running.delete(record.id);
+      throw new Error(`cannot record the transfer in ${this.options.records.path}: ${(error as Error).message}; it was not sent (free space in the profile, then send it again)`);
+    }
     const done = this.wait(run, watch);
     this.attempt(run, session);
     return { id: record.id, done };

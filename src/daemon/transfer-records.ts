@@ -40,6 +40,11 @@ export class TransferRecordFile {
     this.file = file;
   }
 
+  /** Where the records are kept. */
+  get path(): string {
+    return this.file;
+  }
+
   /** The records in the file, none when there is none; throws a line naming the file when it is damaged. */
   load(): TransferRecord[] {
     let text: string;

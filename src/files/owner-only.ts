@@ -1,5 +1,6 @@
 /** Owner-only files and directories: checks that they are ours alone, and atomic private writes. */
-import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import path from 'node:path';
 import { makeDirectories } from './make-directories.ts';
 
 /**
@@ -57,16 +58,36 @@ function modeOf(stats: Stats): string {
   return (stats.mode & 0o777).toString(8).padStart(4, '0');
 }
 
-/** Replaces `file` atomically with `text`, owner-only (0600) whatever the umask, synced to disk. */
+/**
+ * Replaces `file` atomically with `text`, owner-only (0600) whatever the umask, and durably: the
+ * data is synced before the rename, and the directory after it, so that power loss leaves the old
+ * file or the new one. A failed write (disk full) leaves the old file and no temporary one.
+ */
 export function writePrivateFile(file: string, text: string): void {
   const temporary = `${file}.${process.pid}.tmp`;
-  const fd = openSync(temporary, 'w', 0o600);
   try {
-    fchmodSync(fd, 0o600);
-    writeSync(fd, text);
+    const fd = openSync(temporary, 'w', 0o600);
+    try {
+      fchmodSync(fd, 0o600);
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  syncDirectory(path.dirname(file));
+}
+
+/** Makes a rename or a new entry in `dir` durable (its entry list synced to disk). */
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(temporary, file);
 }

@@ -50,6 +50,7 @@ function fitName(name: string, suffix: string, maxBytes: number): string {
 /**
  * Moves a finished temporary file to the first free name in `dir`, never replacing a file.
  * A hard link fails atomically when the name exists, so two transfers cannot race for one name.
+ * The directory is synced before it returns: the name survives power loss once it is announced.
  */
 export async function publishWithoutOverwrite(tempPath: string, dir: string, name: string): Promise<string> {
   for (let n = 0; ; n++) {
@@ -57,6 +58,7 @@ export async function publishWithoutOverwrite(tempPath: string, dir: string, nam
     try {
       await link(tempPath, candidate);
       await unlink(tempPath);
+      await syncDirectory(dir);
       return candidate;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -72,6 +74,16 @@ export async function publishWithoutOverwrite(tempPath: string, dir: string, nam
       throw error;
     }
     await rename(tempPath, candidate);
+    await syncDirectory(dir);
     return candidate;
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

@@ -3,7 +3,7 @@
 // and Ctrl-C stops it (exit 4, 4, 4 and 130), each saying that the daemon goes on, which it does. Transfers that continue from an
 // offset, and transfers given up, are history events on both sides, in `chat tail` and `--json`.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ChatHome, collect, historyOf } from '../helpers/chat.ts';
@@ -145,5 +145,29 @@ describe('chat transfer --no-wait, --timeout, Ctrl-C; transfer events', { timeou
     assert.equal(aliceCancel?.direction, 'out');
     const aliceTail = await home.run(['tail', '--profile', 'alice', '--no-follow', '-n', '5']);
     assert.match(aliceTail.stdout, new RegExp(`\\* transfer of cancelled\\.bin to bob cancelled: cancelled by alice \\(chat transfers cancel\\) \\(transfer ${id}\\)$`, 'm'));
+  });
+
+  test('a transfer the daemon cannot record is refused with one line and not sent: --no-wait never promises what a restart forgets', async () => {
+    await waitFor(async () => (await unfinishedCount()) === 0, 'no transfer left from before');
+    // transfers.json cannot be replaced (a directory with an entry stands in its place): the record cannot be written.
+    const records = path.join(home.profileDir('alice'), 'transfers.json');
+    rmSync(records, { force: true });
+    mkdirSync(records);
+    writeFileSync(path.join(records, 'keep'), '');
+    try {
+      const source = await file('unrecorded.bin', 1 * MiB);
+      const result = await home.run(['transfer', '--profile', 'alice', '--no-wait', source.path]);
+      assert.equal(result.code, 1, result.stdout);
+      const line = `chat: transfer of ${source.path} failed: cannot record the transfer in ${records}: `;
+      assert.ok(result.stderr.startsWith(line), result.stderr);
+      assert.ok(result.stderr.endsWith('; it was not sent (free space in the profile, then send it again)\n'), result.stderr);
+      assert.equal(result.stderr.split('\n').length, 2, 'one line');
+      assert.equal(await unfinishedCount(), 0, 'nothing is left to send');
+      assert.deepEqual(readdirSync(home.profileDir('alice')).filter((name) => name.startsWith('transfers.json.')), [], 'no temporary file is left');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(existsSync(path.join(bobDownloads, 'unrecorded.bin')), false, 'it was not sent');
+    } finally {
+      rmSync(records, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -56,5 +57,24 @@ describe('owner-only directories and files', () => {
     checkPrivateFile(file, 'the secret');
     chmodSync(file, 0o604);
     assert.throws(() => checkPrivateFile(file, 'the secret'), /accessible to other users \(mode 0604\)/);
+  });
+
+  test('a private write that fails for want of room keeps the old file and leaves no temporary one', (t) => {
+    const dir = path.join(root, 'full');
+    mkdirSync(dir);
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', dir], { encoding: 'utf8' });
+    if (mount.status !== 0) {
+      t.skip('cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN)');
+      return;
+    }
+    try {
+      const file = path.join(dir, 'records.json');
+      writePrivateFile(file, 'old');
+      assert.throws(() => writePrivateFile(file, 'x'.repeat(256 * 1024)), /ENOSPC/);
+      assert.equal(readFileSync(file, 'utf8'), 'old');
+      assert.deepEqual(readdirSync(dir), ['records.json']);
+    } finally {
+      spawnSync('umount', ['-l', dir]);
+    }
   });
 });
