@@ -111,7 +111,8 @@ export class ChatHome {
         // already gone, as it should be
       }
     }
-    await rm(this.dir, { recursive: true, force: true });
+    // CHAT_TEST_KEEP=1 keeps the directory (logs, histories) to look at after a failure.
+    if (!process.env.CHAT_TEST_KEEP) await rm(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -100,6 +100,11 @@ describe('fault proxy', { timeout: 30_000 }, () => {
     // 7 bytes in all crossed the proxy: up to 7 up, and at most what was left of them down.
     assert.equal(proxy.bytes.up + proxy.bytes.down, 7);
     assert.ok(client.received().length <= 7 - 5);
+    assert.equal(await client.ended, 'end', 'with FIN by default');
+    const rude = await dial(proxy.port);
+    proxy.cutAfter(3, 'reset');
+    rude.socket.write('0123456789');
+    assert.equal(await rude.ended, 'error', 'with RST when asked');
   });
 
   test('silence holds data back without closing anything; heal releases it', async () => {

@@ -24,6 +24,7 @@ export class FaultProxy {
   private silent = false;
   private refusing = false;
   private cutAt: number | undefined;
+  private cutHow: 'fin' | 'reset' = 'fin';
   private silenceAt: number | undefined;
   private readonly connectionListeners: Array<() => void> = [];
 
@@ -71,9 +72,10 @@ export class FaultProxy {
     this.links.clear();
   }
 
-  /** Cuts every link once `bytes` more have crossed (both directions counted). */
-  cutAfter(bytes: number): void {
+  /** Cuts every link once `bytes` more have crossed (both directions counted), as cut(`how`) does. */
+  cutAfter(bytes: number, how: 'fin' | 'reset' = 'fin'): void {
     this.cutAt = this.bytes.up + this.bytes.down + bytes;
+    this.cutHow = how;
   }
 
   /**
@@ -148,7 +150,7 @@ export class FaultProxy {
           if (room > 0) to.write(chunk.subarray(0, room));
           this.bytes[direction] += Math.max(0, room);
           this.cutAt = undefined;
-          this.cut('fin');
+          this.cut(this.cutHow);
           return;
         }
       }
