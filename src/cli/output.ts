@@ -121,9 +121,11 @@ export function formatEvent(event: ChatEvent): HumanText {
         : human`${time}  ${who} ${paint('good', 'sent')} ${event.name} to ${paint('name', event.to)} (${formatBytes(event.size)}, sha256 ${event.sha256})`;
     case 'transfer': {
       const what = event.direction === 'in' ? human`${event.name} from ${event.from}` : human`${event.name} to ${event.to}`;
-      return event.state === 'resumed'
-        ? human`${time}  * transfer of ${what} resumed at ${formatBytes(event.offset ?? 0)} of ${formatBytes(event.size)} (transfer ${event.id})`
-        : human`${time}  * transfer of ${what} cancelled: ${event.reason ?? ''} (transfer ${event.id})`;
+      if (event.state === 'resumed') {
+        return human`${time}  * transfer of ${what} resumed at ${formatBytes(event.offset ?? 0)} of ${formatBytes(event.size)} (transfer ${event.id})`;
+      }
+      const state = event.state === 'failed' ? paint('bad', 'failed') : 'cancelled';
+      return human`${time}  * transfer of ${what} ${state}: ${event.reason ?? ''} (transfer ${event.id})`;
     }
     case 'peer': {
       const key = event.fingerprint ? `fingerprint ${formatFingerprint(event.fingerprint)}` : '';

@@ -158,8 +158,8 @@ async function transfer(
   };
   const { mtimeMs } = await stat(filePath);
   log.info(`sending ${filePath} (${size} bytes) to ${quote(peerName)}`);
+  // The daemon logs and records the failure itself (ResumableTransfers), whoever waits for it.
   const failed = (error: unknown) => {
-    log.warn(`transfer of ${filePath} failed: ${quote(reasonOf(error))}`);
     return new ControlError(ErrorCode.transferFailed, `transfer of ${filePath} failed: ${reasonOf(error)}`);
   };
   return new Promise((resolve, reject) => {

@@ -45,7 +45,7 @@ export function peerContentHandlers(
   address: string,
   isActive: () => boolean,
   options: PeerContentOptions,
-): Pick<SessionHandlers, 'onMessage' | 'acceptFile' | 'onFileReceived' | 'writeFailureReason' | 'onWaitingForRoom' | 'discardKept' | 'onResumed' | 'onPeerCancelled' | 'completedBefore'> {
+): Pick<SessionHandlers, 'onMessage' | 'acceptFile' | 'onFileReceived' | 'writeFailureReason' | 'onWaitingForRoom' | 'discardKept' | 'onResumed' | 'onPeerCancelled' | 'onFailed' | 'completedBefore'> {
   const { name, downloads, feed, ledger, log, waitingForRoom, transferEvents, completed } = options;
   const recordTransfer = (state: TransferState, id: string, file: string, size: number, detail: { offset: number } | { reason: string }) => {
     if (!transferEvents.take()) {
@@ -91,6 +91,7 @@ export function peerContentHandlers(
     onWaitingForRoom: (id, reason) => { waitingForRoom.set(id, reason); },
     onResumed: (offer, offset) => recordTransfer('resumed', offer.id, offer.name, offer.size, { offset }),
     onPeerCancelled: (id, file, size, reason) => recordTransfer('cancelled', id, file, size, { reason }),
+    onFailed: (id, file, size, reason) => recordTransfer('failed', id, file, size, { reason }),
     discardKept: async (id, sender, reason) => {
       const kept = keptPartial(downloads, id, sender);
       if (!kept) return;

@@ -67,6 +67,8 @@ interface Running {
   /** The next offer while it waits for room, and how many offers were declined in a row. */
   retry?: NodeJS.Timeout;
   declined: number;
+  /** Set once this side's user cancelled it: that is recorded as `cancelled` where they asked. */
+  cancelledHere?: boolean;
 }
 
 /** Why a transfer stays unfinished: the connection ended under it, it may continue on the next. */
@@ -114,6 +116,7 @@ export class ResumableTransfers {
   cancel(id: string, reason: string): TransferRecord | undefined {
     const run = this.running.get(id);
     if (!run) return undefined;
+    run.cancelledHere = true;
     // In flight: the session's sender fails it, which forgets it below (attempt's failure path).
     if (run.on?.cancelTransfer(id, reason)) return run.record;
     // Not in flight (waiting for room, or for the link): a connected receiver drops what it kept.
@@ -223,6 +226,7 @@ export class ResumableTransfers {
           return;
         }
         this.forget(run);
+        if (!run.cancelledHere) this.recordFailed(run, session, (error as Error).message);
         for (const waiter of run.waiters) waiter.reject(error as Error);
       },
     );
@@ -256,6 +260,16 @@ export class ResumableTransfers {
     this.options.feed.recordSafely({
       type: 'transfer', state: 'resumed', direction: 'out', id: record.id, time: new Date().toISOString(),
       from: this.options.name, to: session.peer?.name ?? record.peerName, name: record.name, size: record.size, offset,
+    });
+  }
+
+  /** Given up for good, and not by our user: said in the log and the history, where a `--no-wait` caller looks. */
+  private recordFailed(run: Running, session: PeerSession, reason: string): void {
+    const { record } = run;
+    this.log.warn(`transfer ${record.id} of ${record.path} failed: ${quote(reason)}`);
+    this.options.feed.recordSafely({
+      type: 'transfer', state: 'failed', direction: 'out', id: record.id, time: new Date().toISOString(),
+      from: this.options.name, to: session.peer?.name ?? record.peerName, name: record.name, size: record.size, reason,
     });
   }
 

@@ -89,7 +89,9 @@ export interface PeerEvent extends EventBase {
 /**
  * A transfer's course before its `file` event: `resumed`, it continues from `offset` (what the
  * receiver already held, after a drop, a restart or a wait for room); `cancelled`, given up
- * before it completed, by this side's user or by the other side (`reason` says which).
+ * before it completed, by this side's user or by the sender (`reason` says which); `failed`, it
+ * ended for good without the file for any other reason: declined, not verified, a write error,
+ * the receiver cancelled it (`reason` says which). Either way it is not offered again.
  */
 export interface TransferEvent extends EventBase {
   type: 'transfer';
@@ -101,11 +103,11 @@ export interface TransferEvent extends EventBase {
   size: number;
   /** `resumed` only: the byte the transfer continues from. */
   offset?: number;
-  /** `cancelled` only. */
+  /** `cancelled` and `failed` only. */
   reason?: string;
 }
 
-export type TransferState = 'resumed' | 'cancelled';
+export type TransferState = 'resumed' | 'cancelled' | 'failed';
 
 export type ChatEvent = MessageEvent | MessageStateEvent | FileEvent | PeerEvent | TransferEvent;
 

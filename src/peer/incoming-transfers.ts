@@ -40,6 +40,8 @@ export interface IncomingHandlers {
   onResumed?(offer: FileOfferFrame, offset: number): void;
   /** The sender gave up a transfer in progress (FILE_CANCEL with `reason`); its partial file is removed. */
   onPeerCancelled?(id: string, name: string, size: number, reason: string): void;
+  /** An incoming transfer failed here for good (not verified, a write error other than room): the sender is told `reason`. */
+  onFailed?(id: string, name: string, size: number, reason: string): void;
   /** Removes the partial file kept for transfer `id` if `sender` started it: its sender cancelled it while it was not in progress. */
   discardKept?(id: string, sender: string, reason: string): Promise<void>;
   /** A write error for want of room stopped transfer `id`; its partial file is kept (FILE_RESULT `later`). */
@@ -234,6 +236,7 @@ export class IncomingTransfers {
     }
     const reason = this.writeFailureReason(error);
     this.handlers.log(`transfer ${receiver.id} failed: ${reason} (${error.message})`);
+    this.handlers.onFailed?.(receiver.id, receiver.offeredName, receiver.expectedSize, reason);
     this.track(receiver.abort());
     if (!this.link.isClosed()) this.link.send({ kind: 'fileResult', id: receiver.id, ok: false, sha256: '', reason });
   }
@@ -275,12 +278,14 @@ export class IncomingTransfers {
         await receiver.abort();
         if (error instanceof DirectoryChangedError) {
           this.handlers.log(`transfer ${id} refused before it was named: ${error.message}`);
+          this.handlers.onFailed?.(id, receiver.offeredName, receiver.expectedSize, DOWNLOADS_CHANGED_REASON);
           this.link.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: DOWNLOADS_CHANGED_REASON });
           return;
         }
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = clipText(error instanceof Error ? error.message : String(error), MAX_REASON_BYTES);
         this.handlers.log(`transfer ${id} failed: ${quote(reason)}`);
-        this.link.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
+        this.handlers.onFailed?.(id, receiver.offeredName, receiver.expectedSize, reason);
+        this.link.send({ kind: 'fileResult', id, ok: false, sha256: '', reason });
       });
     this.track(finishing);
   }

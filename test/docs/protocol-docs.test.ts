@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import * as controlLimits from '../../src/control/limits.ts';
 import { ErrorCode, type ChatEvent, type MethodName } from '../../src/control/protocol.ts';
+import type { TransferState } from '../../src/history/events.ts';
 import { BYE_CODES } from '../../src/wire/bye-codes.ts';
 import { FrameType } from '../../src/wire/frames.ts';
 import * as limits from '../../src/wire/limits.ts';
@@ -18,9 +19,12 @@ const METHODS: Record<MethodName, true> = {
   identity: true, peers: true, 'peers.forget': true, 'peers.add': true, invite: true, 'invite.cancel': true, outbox: true, 'outbox.drop': true, transfers: true, 'transfers.cancel': true,
 };
 
-/** Every event type and, for those with one, every state; the type check fails here when one is added or removed. */
+/** Every transfer state; the type check fails here when one is added or removed. */
+const TRANSFER_STATES: Record<TransferState, true> = { resumed: true, cancelled: true, failed: true };
+
+/** Every event type and, for those with one, every state; the type check fails here when a type is added or removed. */
 const EVENT_STATES: Record<ChatEvent['type'], string[]> = {
-  message: [], 'message-state': ['delivered'], file: [], peer: ['connected', 'disconnected', 'reconnecting'], transfer: ['resumed', 'cancelled'],
+  message: [], 'message-state': ['delivered'], file: [], peer: ['connected', 'disconnected', 'reconnecting'], transfer: Object.keys(TRANSFER_STATES),
 };
 
 describe('protocol documentation', () => {

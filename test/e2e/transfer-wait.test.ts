@@ -143,6 +143,8 @@ describe('chat transfer --no-wait, --timeout, Ctrl-C; transfer events', { timeou
     const aliceCancel = (await historyOf(home, 'alice')).find((event) => event.type === 'transfer' && event.state === 'cancelled' && event.id === id);
     assert.equal(aliceCancel?.reason, 'cancelled by alice (chat transfers cancel)');
     assert.equal(aliceCancel?.direction, 'out');
+    const cancelEvents = (await historyOf(home, 'alice')).filter((event) => event.type === 'transfer' && event.id === id);
+    assert.deepEqual(cancelEvents.map((event) => event.state), ['cancelled'], 'cancelled here: not also failed');
     const aliceTail = await home.run(['tail', '--profile', 'alice', '--no-follow', '-n', '5']);
     assert.match(aliceTail.stdout, new RegExp(`\\* transfer of cancelled\\.bin to bob cancelled: cancelled by alice \\(chat transfers cancel\\) \\(transfer ${id}\\)$`, 'm'));
   });
@@ -169,5 +171,53 @@ describe('chat transfer --no-wait, --timeout, Ctrl-C; transfer events', { timeou
     } finally {
       rmSync(records, { recursive: true, force: true });
     }
+  });
+
+  test('the receiver cancels: in progress, the sender is told and gives it up; while the sender is away, its next offer is declined; no partial file stays', async () => {
+    await waitFor(async () => (await unfinishedCount()) === 0, 'no transfer left from before');
+    const bobTransfers = async () => JSON.parse((await home.run(['transfers', '--profile', 'bob', '--json'])).stdout).transfers as Array<{ id: string; direction: string }>;
+    const partials = () => readdirSync(bobDownloads).filter((name) => name.startsWith('.chat-'));
+
+    // In progress: bob holds part of it, alice is connected.
+    const first = await file('cancel-in.bin', 64 * MiB);
+    proxy.silenceAfter(8 * MiB);
+    const started = await home.run(['transfer', '--profile', 'alice', '--no-wait', '--json', first.path]);
+    assert.equal(started.code, 4, started.stderr);
+    const { id } = JSON.parse(started.stdout);
+    await waitFor(async () => (await bobTransfers()).some((transfer) => transfer.id === id && transfer.direction === 'in'), 'bob to list it');
+    proxy.heal();
+    const cancel = await home.run(['transfers', 'cancel', '--profile', 'bob', id]);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    await waitFor(async () => (await unfinishedCount()) === 0, 'alice to give it up');
+    const transferEvents = async (profile: string, transfer: string) => (await historyOf(home, profile))
+      .filter((event) => event.type === 'transfer' && event.id === transfer).map((event) => [event.state, event.direction, event.reason]);
+    assert.deepEqual(await transferEvents('bob', id), [['cancelled', 'in', 'cancelled by bob (chat transfers cancel)']]);
+    assert.deepEqual(await transferEvents('alice', id), [['failed', 'out', 'peer could not store the file: cancelled by bob (chat transfers cancel)']]);
+    const tail = await home.run(['tail', '--profile', 'alice', '--no-follow', '-n', '1']);
+    assert.equal(tail.stdout.replace(/^\S+ \S+ /, ''), ` * transfer of cancel-in.bin to bob failed: peer could not store the file: cancelled by bob (chat transfers cancel) (transfer ${id})\n`);
+    assert.deepEqual(await bobTransfers(), []);
+    await waitFor(() => partials().length === 0, "bob's partial file to go");
+    assert.equal(existsSync(path.join(bobDownloads, 'cancel-in.bin')), false);
+
+    // The sender away (chat disconnect): bob removes what he holds and marks it, and alice's next
+    // offer, on the next connection, is declined for good.
+    const second = await file('cancel-away.bin', 64 * MiB);
+    proxy.silenceAfter(8 * MiB);
+    const away = JSON.parse((await home.run(['transfer', '--profile', 'alice', '--no-wait', '--json', second.path])).stdout).id as string;
+    await waitFor(async () => (await bobTransfers()).some((transfer) => transfer.id === away), 'bob to list it');
+    assert.equal((await home.run(['disconnect', '--profile', 'alice'])).code, 0);
+    proxy.heal();
+    await waitFor(async () => JSON.parse((await home.run(['daemon', 'status', '--profile', 'bob', '--json'])).stdout).connection === 'disconnected', 'bob to see alice go');
+    assert.equal((await home.run(['transfers', 'cancel', '--profile', 'bob', away])).code, 0);
+    assert.deepEqual(partials().filter((name) => name.endsWith('.part')), [], 'the partial file goes at once');
+    assert.equal(await unfinishedCount(), 1, 'alice does not know yet');
+    const reconnected = await home.run(['connect', '--profile', 'alice', String(proxy.port)]);
+    assert.equal(reconnected.code, 0, reconnected.stderr);
+    await waitFor(async () => (await unfinishedCount()) === 0, 'alice to give it up once bob declines it');
+    assert.deepEqual(await transferEvents('alice', away), [['failed', 'out', 'peer declined the file: the receiver cancelled this transfer (chat transfers cancel)']]);
+    // Only its record stays, marked, so that an offer repeated (its decline lost) is declined too;
+    // it goes with the stale partial files.
+    assert.deepEqual(partials(), [`.chat-${away}.state`]);
+    assert.equal(existsSync(path.join(bobDownloads, 'cancel-away.bin')), false);
   });
 });

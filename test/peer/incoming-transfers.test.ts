@@ -380,6 +380,7 @@ describe('IncomingTransfers', () => {
     const waiting: Array<{ id: string; reason: string }> = [];
     const receiving = receivingEnd(held, {
       onWaitingForRoom: (id, reason) => waiting.push({ id, reason }),
+      onFailed: (id) => assert.fail(`transfer ${id} waits for room: it has not failed`),
       writeFailureReason: () => "disk full on bob's side",
     });
     const size = 3 * 1024 * 1024;
@@ -400,7 +401,8 @@ describe('IncomingTransfers', () => {
 
   test('a transfer whose data does not match its hash fails with the reason and leaves nothing', async () => {
     const { dir, held } = await downloadsDir();
-    const receiving = receivingEnd(held);
+    const failures: string[][] = [];
+    const receiving = receivingEnd(held, { onFailed: (...args) => failures.push(args.map(String)) });
     const id = await acceptedOffer(receiving, 'bad.bin', 3);
     receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.from('abc') });
     receiving.incoming.receive({ kind: 'fileEnd', id, sha256: 'ab'.repeat(32) });
@@ -408,6 +410,7 @@ describe('IncomingTransfers', () => {
     assert.equal(result.ok, false);
     assert.match(result.reason, /^SHA-256 mismatch: got [0-9a-f]{64}, sender says (ab){32}$/);
     assert.match(receiving.logs.join('\n'), /transfer .* failed: "SHA-256 mismatch/);
+    assert.deepEqual(failures, [[id, 'bad.bin', '3', result.reason]], 'the owner is told, to record it');
     await receiving.incoming.suspendAll();
     assert.deepEqual(await readdir(dir), []);
     assert.equal(receiving.files.length, 0);
