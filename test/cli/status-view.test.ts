@@ -45,3 +45,9 @@ test('the outbox row: empty, one message, several', () => {
   assert.ok(rows({ ...base, queued: 1 }).includes('outbox      1 message waiting (chat outbox)'));
   assert.ok(rows({ ...base, queued: 3 }).includes('outbox      3 messages waiting (chat outbox)'));
 });
+
+test('reconnecting: the attempt and when the next one comes, as the issue words it', () => {
+  const reconnecting = (nextAttemptInMs: number | null) => rows({ ...base, reconnect: { name: 'bob', fingerprint: 'cd'.repeat(32), address: '127.0.0.1:7002', attempt: 5, nextAttemptAt: null, nextAttemptInMs, lastError: 'connect ECONNREFUSED 127.0.0.1:7002' } });
+  assert.ok(reconnecting(15_200).some((line) => /^connection +reconnecting to bob \(attempt 5, next in 16 s\)$/.test(line)), reconnecting(15_200).join('\n'));
+  assert.ok(reconnecting(null).some((line) => /^connection +reconnecting to bob \(attempt 5, dialling now\)$/.test(line)));
+});

@@ -139,12 +139,13 @@ describe('reconnecting by itself', { timeout: 300_000 }, () => {
     const seq = lastSeq('alice');
     const frozenAt = Date.now();
     process.kill(bob.pid, 'SIGSTOP');
-    let during: Promise<RunResult> | undefined;
+    let during: Promise<RunResult & { tookMs: number }> | undefined;
     let queuedResult: RunResult | undefined;
     try {
       // Sent into the frozen peer's socket: it is there when the peer wakes. Not acknowledged
-      // within --timeout (10 s), it is queued: exit 4, and it must not be sent again.
-      during = home.run(['send', '--profile', 'alice', 'during the freeze']);
+      // within the default --timeout (10 s), it is queued: exit 4, and it must not be sent again.
+      const sentAt = Date.now();
+      during = home.run(['send', '--profile', 'alice', 'during the freeze']).then((result) => ({ ...result, tookMs: Date.now() - sentAt }));
       await nextEvent('alice', seq, peerState('disconnected'), 15_000);
       // Sent once alice has dropped the link: straight into the outbox.
       queuedResult = await home.run(['send', '--profile', 'alice', '--no-wait', 'while bob is gone']);
@@ -155,6 +156,8 @@ describe('reconnecting by itself', { timeout: 300_000 }, () => {
     const duringResult = await during;
     assert.equal(duringResult.code, 4, `the send in the freeze: ${duringResult.stderr}`);
     assert.match(duringResult.stdout, /^queued for bob, not delivered yet: /);
+    // The default --timeout, 10 s; well before bob wakes (the bound only catches a wait for him).
+    assert.ok(duringResult.tookMs >= 10_000 && duringResult.tookMs < 25_000, `answered after ${duringResult.tookMs} ms`);
     assert.equal(queuedResult?.code, 4, queuedResult?.stderr);
     await nextEvent('alice', seq, peerState('connected'), 30_000);
     await send('alice', 'a2');
