@@ -40,7 +40,7 @@ import type { Reconnector } from './reconnect.ts';
 import type { Outbox } from './outbox.ts';
 import { dropFromOutbox, handleSend, listOutbox } from './outbox-handlers.ts';
 import type { ResumableTransfers } from './resumable-transfers.ts';
-import { cancelTransfer, listTransfers, type TransferListContext } from './transfer-list.ts';
+import { cancelTransfer, listTransfers, TransferFinishingError, type TransferListContext } from './transfer-list.ts';
 
 /** How often a transfer reports progress to the command that started it. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -93,7 +93,9 @@ export function controlHandlers(context: ControlContext): ControlHandlers {
     transfers: async () => ({ transfers: await listTransfers(transferListOf(context)) }),
     'transfers.cancel': async ({ id }) => {
       const reason = `cancelled by ${context.name} (chat transfers cancel)`;
-      const cancelled = await cancelTransfer(transferListOf(context), id, reason);
+      const cancelled = await cancelTransfer(transferListOf(context), id, reason).catch((error: unknown) => {
+        throw error instanceof TransferFinishingError ? new ControlError(ErrorCode.unknownTransfer, error.message) : error;
+      });
       if (!cancelled) throw new ControlError(ErrorCode.unknownTransfer, `no unfinished transfer ${id} (see chat transfers)`);
       context.log.info(`cancelled ${cancelled.direction === 'out' ? 'outgoing' : 'incoming'} transfer ${id} of ${quote(cancelled.name)}`);
       const other = cancelled.peer || cancelled.peerFingerprint.slice(0, 16);

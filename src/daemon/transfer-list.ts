@@ -65,6 +65,11 @@ async function incomingSummary(context: TransferListContext, id: string): Promis
   }
 }
 
+/** `transfers.cancel` for an incoming transfer whose last byte is in. */
+export class TransferFinishingError extends Error {
+  override name = 'TransferFinishingError';
+}
+
 /**
  * Cancels transfer `id` for good, either way: an outgoing one is forgotten (and its receiver told,
  * if connected); an incoming one has its partial file removed (and its sender told, if connected).
@@ -79,6 +84,8 @@ export async function cancelTransfer(context: TransferListContext, id: string, r
     return summary;
   }
   const session = context.session();
+  // Its partial file is being verified and renamed: removing it now would fail a complete file.
+  if (session?.isFinishing(id)) throw new TransferFinishingError(`transfer ${id} has all its data and is being stored: too late to cancel it (see chat tail)`);
   if (!session?.cancelTransfer(id, reason)) {
     // Its sender is away: the record stays, marked, so that its next offer is declined, not
     // started again (removed with the stale partial files).

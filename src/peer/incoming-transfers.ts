@@ -5,64 +5,13 @@
  */
 import { ProtocolError } from '../wire/errors.ts';
 import { clipText } from '../text/clip.ts';
-import {
-  type FileCancelFrame,
-  type FileChunkFrame,
-  type FileEndFrame,
-  type FileOfferFrame,
-  type Frame,
-} from '../wire/frames.ts';
+import type { FileOfferFrame } from '../wire/frames.ts';
 import { CREDIT_STEP_BYTES, MAX_INCOMING_TRANSFERS, MAX_REASON_BYTES, TRANSFER_WINDOW_BYTES } from '../wire/limits.ts';
-import { DirectoryChangedError, type PinnedDirectory } from '../files/pinned-directory.ts';
+import { DirectoryChangedError } from '../files/pinned-directory.ts';
 import { quote } from './log-text.ts';
 import { isRoomError } from './partial-file.ts';
-import { TransferCancelledError, TransferReceiver, type CompletedTransfer, type ReceivedFile } from './transfer-receiver.ts';
-
-/** What the sender is told when it offers again a transfer that this side's user cancelled. */
-export const CANCELLED_HERE_REASON = 'the receiver cancelled this transfer (chat transfers cancel)';
-
-/**
- * What the sender is told when the downloads directory's path no longer leads to the directory
- * chatd checked at start; the log says where it leads now (the path stays private).
- */
-export const DOWNLOADS_CHANGED_REASON = "the receiver's downloads directory changed since chatd started";
-
-/** The owner's part in receiving files. */
-export interface IncomingHandlers {
-  /**
-   * Where to store an offered file, or why it is declined. `reservedBytes`: what the transfers
-   * already accepted on this connection still have to write.
-   */
-  acceptFile(offer: FileOfferFrame, reservedBytes: number): { downloads: PinnedDirectory } | { decline: string; later?: boolean };
-  /** Transfer `id` of `size` bytes from `sender`, if it was completed here before (its sender missed the result): answered, not stored again. */
-  completedBefore?(id: string, sender: string, size: number): CompletedTransfer | undefined;
-  /** An offered transfer continues from `offset`, what its partial file held (sent in the ACCEPT right after). */
-  onResumed?(offer: FileOfferFrame, offset: number): void;
-  /** The sender gave up a transfer in progress (FILE_CANCEL with `reason`); its partial file is removed. */
-  onPeerCancelled?(id: string, name: string, size: number, reason: string): void;
-  /** An incoming transfer failed here for good (not verified, a write error other than room): the sender is told `reason`. */
-  onFailed?(id: string, name: string, size: number, reason: string): void;
-  /** Removes the partial file kept for transfer `id` if `sender` started it: its sender cancelled it while it was not in progress. */
-  discardKept?(id: string, sender: string, reason: string): Promise<void>;
-  /** A write error for want of room stopped transfer `id`; its partial file is kept (FILE_RESULT `later`). */
-  onWaitingForRoom?(id: string, reason: string): void;
-  /** Called once a received file is verified and stored, before the sender is told. */
-  onFileReceived(file: ReceivedFile): void | Promise<void>;
-  /** What the sender is told when writing a file failed here (disk full, I/O error, quota). */
-  writeFailureReason?(error: Error): string;
-  log(line: string): void;
-}
-
-/** What the receiving side needs of its connection. */
-export interface IncomingLink {
-  send(frame: Frame): void;
-  isClosed(): boolean;
-  /** The authenticated sender's key fingerprint: only it may continue a transfer it started. */
-  peerFingerprint(): string | undefined;
-}
-
-/** The sender's frames about its transfers: the frames this side handles. */
-export type IncomingFrame = FileOfferFrame | FileChunkFrame | FileEndFrame | FileCancelFrame;
+import { TransferCancelledError, TransferReceiver } from './transfer-receiver.ts';
+import { CANCELLED_HERE_REASON, DOWNLOADS_CHANGED_REASON, type IncomingFrame, type IncomingHandlers, type IncomingLink } from './incoming-handlers.ts';
 
 /** Failed transfer ids kept to drop their late chunks: a peer that never ends them cannot grow it. */
 const MAX_FAILED_TRANSFERS_REMEMBERED = 64;
@@ -71,6 +20,8 @@ export class IncomingTransfers {
   private readonly link: IncomingLink;
   private readonly handlers: IncomingHandlers;
   private readonly receivers = new Map<string, TransferReceiver>();
+  /** Transfers whose FILE_END is in: being verified and stored, no longer to be cancelled. */
+  private readonly finishing = new Set<string>();
   /** Work on files no longer in `receivers` that may still touch the disk (finishing, aborting). */
   private readonly settling = new Set<Promise<void>>();
   /**
@@ -207,6 +158,11 @@ export class IncomingTransfers {
     this.link.send({ kind: 'fileCredit', id: receiver.id, until });
   }
 
+  /** All of transfer `id` is in and it is being verified and stored: too late to cancel it. */
+  isFinishing(id: string): boolean {
+    return this.finishing.has(id);
+  }
+
   /**
    * Gives up one incoming transfer now (`chat transfers cancel`): the sender is told with a failed
    * FILE_RESULT, and the partial file is removed. False when it is not being received here.
@@ -263,6 +219,7 @@ export class IncomingTransfers {
     if (this.failed.delete(id)) return;
     const receiver = this.acceptedTransfer(id, 'end');
     this.receivers.delete(id);
+    this.finishing.add(id);
     const finishing = receiver
       .finish(sha256)
       .then(async (file) => {
@@ -286,7 +243,8 @@ export class IncomingTransfers {
         this.handlers.log(`transfer ${id} failed: ${quote(reason)}`);
         this.handlers.onFailed?.(id, receiver.offeredName, receiver.expectedSize, reason);
         this.link.send({ kind: 'fileResult', id, ok: false, sha256: '', reason });
-      });
+      })
+      .finally(() => this.finishing.delete(id));
     this.track(finishing);
   }
 

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { MessageFrame } from '../wire/frames.ts';
 import type { FrameRates } from './frame-inbox.ts';
 import type { LocalIdentity, PeerInfo, Refusal } from './handshake.ts';
-import type { IncomingHandlers } from './incoming-transfers.ts';
+import type { IncomingHandlers } from './incoming-handlers.ts';
 import type { KeepaliveOptions } from './keepalive.ts';
 import type { SessionEnd } from './session-end.ts';
 

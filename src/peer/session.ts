@@ -167,6 +167,11 @@ export class PeerSession {
     return this.sender.cancel(id, reason) || this.incoming.cancel(id, reason);
   }
 
+  /** Incoming transfer `id` has all its data and is being verified and stored. */
+  isFinishing(id: string): boolean {
+    return this.incoming.isFinishing(id);
+  }
+
   /** Tells the peer that our transfer `id`, not in progress now, is given up (TransferSender.cancelKept). */
   cancelKeptTransfer(id: string, reason: string): boolean {
     return this.sender.cancelKept(id, reason);

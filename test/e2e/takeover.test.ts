@@ -181,4 +181,33 @@ describe('a connection is its authenticated key', { timeout: 120_000 }, () => {
     assert.equal((dialler === victim ? victimStatus : targetStatus).peer?.direction, 'out');
     await assertMessagesReachTarget('one connection, one copy');
   });
+
+  test('both connecting at once with messages queued on both sides: each arrives once, in order, on the surviving connection', async () => {
+    await home.run(['disconnect', '--profile', victim.profile]);
+    const queue = async (from: Daemon, text: string) => {
+      const result = await home.run(['send', '--profile', from.profile, '--no-wait', text]);
+      assert.equal(result.code, 4, `${text} is queued: ${result.stdout}${result.stderr}`);
+    };
+    const texts = (from: Daemon) => [1, 2, 3].map((n) => `queued ${n} from ${from.profile}`);
+    for (const text of texts(victim)) await queue(victim, text);
+    for (const text of texts(target)) await queue(target, text);
+    const [a, b] = await Promise.all([
+      home.run(['connect', '--profile', victim.profile, String(target.port)]),
+      home.run(['connect', '--profile', target.profile, String(victim.port)]),
+    ]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    const queued = async (daemon: Daemon) => json<{ peers: unknown[] }>(await home.run(['outbox', '--profile', daemon.profile, '--json'])).peers.length;
+    const deadline = Date.now() + 20_000;
+    while ((await queued(victim)) + (await queued(target)) > 0) {
+      assert.ok(Date.now() < deadline, 'the outboxes empty within 20 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const daemon of [victim, target]) {
+      const messages = (await historyOf(home, daemon.profile)).filter((event) => event.type === 'message' && String(event.text).startsWith('queued '));
+      for (const from of [victim, target]) {
+        assert.deepEqual(messages.filter((event) => event.from === from.profile).map((event) => event.text), texts(from), `${daemon.profile} holds ${from.profile}'s, each once, in order`);
+      }
+    }
+  });
 });

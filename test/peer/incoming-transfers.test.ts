@@ -13,7 +13,8 @@ import path from 'node:path';
 import { duplexPair, type Duplex } from 'node:stream';
 import { afterEach, describe, test } from 'node:test';
 import { PinnedDirectory } from '../../src/files/pinned-directory.ts';
-import { IncomingTransfers, type IncomingHandlers } from '../../src/peer/incoming-transfers.ts';
+import type { IncomingHandlers } from '../../src/peer/incoming-handlers.ts';
+import { IncomingTransfers } from '../../src/peer/incoming-transfers.ts';
 import type { ReceivedFile } from '../../src/peer/transfer-receiver.ts';
 import { TransferSender } from '../../src/peer/transfer-sender.ts';
 import { FrameDecoder } from '../../src/wire/decoder.ts';
@@ -397,6 +398,22 @@ describe('IncomingTransfers', () => {
     assert.equal(kept.length, 1, 'the partial file is kept for the offer once there is room');
     assert.equal((await stat(path.join(dir, kept[0]!))).size > 0, true, 'with what fitted on the disk');
     assert.equal(receiving.files.length, 0);
+  });
+
+  test('a transfer whose FILE_END is in is finishing: too late to cancel, its file is stored whole', async () => {
+    const { dir, held } = await downloadsDir();
+    const receiving = receivingEnd(held);
+    const data = randomBytes(1024 * 1024);
+    const id = await acceptedOffer(receiving, 'whole.bin', data.length);
+    receiving.incoming.receive({ kind: 'fileChunk', id, data });
+    assert.equal(receiving.incoming.isFinishing(id), false, 'not before its end');
+    receiving.incoming.receive({ kind: 'fileEnd', id, sha256: createHash('sha256').update(data).digest('hex') });
+    assert.equal(receiving.incoming.isFinishing(id), true);
+    assert.equal(receiving.incoming.cancel(id, 'too late'), false);
+    const result = await sentFrame(receiving, 'fileResult');
+    assert.equal(result.ok, true, result.reason);
+    assert.equal(receiving.incoming.isFinishing(id), false, 'finished');
+    assert.equal((await readFile(path.join(dir, 'whole.bin'))).equals(data), true);
   });
 
   test('a transfer whose data does not match its hash fails with the reason and leaves nothing', async () => {
