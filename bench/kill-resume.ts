@@ -2,7 +2,8 @@
  * What a kill -9 in the middle of a big transfer costs: one pair of real daemons, alice sending to
  * bob through a fault proxy that counts the bytes; the receiver's or the sender's daemon is killed
  * at a point of the file, started again, and the transfer completes by itself. Reports the bytes
- * that crossed beyond the file (sent twice, plus TLS and frame overhead) and the time.
+ * that crossed beyond the file (sent twice, plus TLS and frame overhead) and the time, and exits 1
+ * when a run is over the 16 MiB the issue allows.
  *
  *   npm run build && node bench/kill-resume.ts [--size MIB] [--at FRACTION] [--side receiver|sender|both] [--json]
  *
@@ -16,6 +17,8 @@ import { KillResumePair, type KilledSide, type KillRun } from '../test/helpers/k
 import { writeRandomFile } from '../test/helpers/random-data.ts';
 
 const MiB = 1024 * 1024;
+/** The issue's bound on what a kill costs: bytes beyond the file (re-sent, and overhead). Over it, exit 1. */
+const RESENT_LIMIT = 16 * MiB;
 /** One run must be done long before this: a hang is reported, not waited out. */
 const RUN_TIMEOUT_MS = 600_000;
 
@@ -57,3 +60,8 @@ try {
   await home.cleanup();
 }
 if (values.json) console.log(JSON.stringify({ size, at, results }, null, 2));
+const over = results.filter((result) => result.resent >= RESENT_LIMIT);
+for (const result of over) {
+  console.error(`kill-resume: ${result.side} killed: ${(result.resent / MiB).toFixed(2)} MiB beyond the file, over the ${RESENT_LIMIT / MiB} MiB limit`);
+}
+if (over.length > 0) process.exitCode = 1;

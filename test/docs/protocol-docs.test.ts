@@ -24,7 +24,7 @@ const TRANSFER_STATES: Record<TransferState, true> = { resumed: true, cancelled:
 
 /** Every event type and, for those with one, every state; the type check fails here when a type is added or removed. */
 const EVENT_STATES: Record<ChatEvent['type'], string[]> = {
-  message: [], 'message-state': ['delivered'], file: [], peer: ['connected', 'disconnected', 'reconnecting'], transfer: Object.keys(TRANSFER_STATES),
+  message: [], 'message-state': ['delivered', 'dropped'], file: [], peer: ['connected', 'disconnected', 'reconnecting', 'refused'], transfer: Object.keys(TRANSFER_STATES),
 };
 
 describe('protocol documentation', () => {
