@@ -5,7 +5,7 @@ import { writePrivateFile } from '../files/owner-only.ts';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import type { KnownPeers } from '../identity/known-peers.ts';
 import type { PeerSession } from '../peer/session.ts';
-import { partialNames, type PartialState } from '../peer/transfer-receiver.ts';
+import { isReceiving, partialNames, type PartialState } from '../peer/transfer-receiver.ts';
 import type { ResumableTransfers } from './resumable-transfers.ts';
 
 export interface TransferListContext {
@@ -87,6 +87,8 @@ export async function cancelTransfer(context: TransferListContext, id: string, r
   // Its partial file is being verified and renamed: removing it now would fail a complete file.
   if (session?.isFinishing(id)) throw new TransferFinishingError(`transfer ${id} has all its data and is being stored: too late to cancel it (see chat tail)`);
   if (!session?.cancelTransfer(id, reason)) {
+    // Still open in a connection that ended (it is being stored, or synced and closed): not touched now.
+    if (isReceiving(id)) throw new TransferFinishingError(`transfer ${id} is closing its partial file after a dropped connection: try again in a moment`);
     // Its sender is away: the record stays, marked, so that its next offer is declined, not
     // started again (removed with the stale partial files).
     const { part, state } = partialNames(id);

@@ -16,6 +16,11 @@ export { partialNames, TransferCancelledError, type CompletedTransfer, type Part
  */
 const receiversById = new Map<string, TransferReceiver>();
 
+/** A receiver in this process holds transfer `id`'s partial file open (receiving, storing it, or closing it after a drop). */
+export function isReceiving(id: string): boolean {
+  return receiversById.has(id);
+}
+
 /** Buffers per writev: POSIX guarantees at least 1024 (IOV_MAX). */
 const MAX_WRITEV_BUFFERS = 1024;
 /**
@@ -180,11 +185,6 @@ export class TransferReceiver {
 
   private letGo(): void {
     if (receiversById.get(this.id) === this) receiversById.delete(this.id);
-  }
-
-  /** The write error that ended this transfer (disk full, I/O error, quota), if any. */
-  get writeFailure(): Error | undefined {
-    return this.failure;
   }
 
   /**

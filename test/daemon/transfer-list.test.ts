@@ -11,6 +11,7 @@ import { after, describe, test } from 'node:test';
 import { cancelTransfer, TransferFinishingError, type TransferListContext } from '../../src/daemon/transfer-list.ts';
 import { PinnedDirectory } from '../../src/files/pinned-directory.ts';
 import type { PeerSession } from '../../src/peer/session.ts';
+import { TransferReceiver } from '../../src/peer/transfer-receiver.ts';
 
 const cleanups: Array<() => unknown> = [];
 after(async () => {
@@ -18,7 +19,7 @@ after(async () => {
 });
 
 /** A downloads directory holding one partial transfer; the context with `session` as the active one. */
-async function partialTransfer(session: Partial<PeerSession> | undefined): Promise<{ dir: string; id: string; context: TransferListContext }> {
+async function partialTransfer(session: Partial<PeerSession> | undefined): Promise<{ dir: string; id: string; context: TransferListContext; downloads: PinnedDirectory }> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'chat-transfer-list-'));
   cleanups.push(() => rm(root, { recursive: true, force: true }));
   const dir = path.join(root, 'downloads');
@@ -35,7 +36,7 @@ async function partialTransfer(session: Partial<PeerSession> | undefined): Promi
     knownPeers: { list: () => [] },
     session: () => session as PeerSession | undefined,
   } as unknown as TransferListContext;
-  return { dir, id, context };
+  return { dir, id, context, downloads };
 }
 
 describe('cancelTransfer, incoming', () => {
@@ -60,5 +61,18 @@ describe('cancelTransfer, incoming', () => {
     await assert.rejects(cancelTransfer(context, id, 'cancelled by bob'), (error) =>
       error instanceof TransferFinishingError && error.message === `transfer ${id} has all its data and is being stored: too late to cancel it (see chat tail)`);
     assert.deepEqual((await readdir(dir)).sort(), [`.chat-${id}.part`, `.chat-${id}.state`]);
+  });
+
+  test('still open in a connection that ended (storing it, or closing it): not touched until it is closed', async () => {
+    const { dir, id, context, downloads } = await partialTransfer(undefined);
+    // The receiver of a connection that is no longer the active one still holds the file.
+    const receiver = new TransferReceiver(downloads, id, 'a.bin', 10, 'ab'.repeat(32));
+    assert.equal(await receiver.open(), 5, 'it reopened the 5 bytes held');
+    await assert.rejects(cancelTransfer(context, id, 'cancelled by bob'), (error) =>
+      error instanceof TransferFinishingError && /is closing its partial file after a dropped connection: try again in a moment$/.test(error.message));
+    assert.deepEqual((await readdir(dir)).sort(), [`.chat-${id}.part`, `.chat-${id}.state`]);
+    await receiver.suspend();
+    assert.equal((await cancelTransfer(context, id, 'cancelled by bob'))?.id, id, 'once it is closed');
+    assert.deepEqual(await readdir(dir), [`.chat-${id}.state`]);
   });
 });
