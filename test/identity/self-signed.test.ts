@@ -16,6 +16,8 @@ const ONE_DAY_MS = 24 * 60 * 60 * 1000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Keys tried to find one whose serial has its top bit set (or not): each try is a coin toss. */
 const MAX_KEY_TRIES = 64;
+/** Keys tried to find one whose serial starts with a zero byte: 1 in 256 each, so failing is about e^-16. */
+const MAX_ZERO_SERIAL_TRIES = 4096;
 const skipOpenssl = OPENSSL ? false : 'the openssl command is not installed';
 
 function newKeyPem(): string {
@@ -26,13 +28,27 @@ function spkiOf(keyPem: string): Buffer {
   return createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
 }
 
-/** A key whose serial (the first byte of the SPKI's SHA-256) has its top bit as asked. */
-function keyWithSerialTopBit(set: boolean): string {
-  for (let i = 0; i < MAX_KEY_TRIES; i++) {
+function serialBytesOf(keyPem: string): Buffer {
+  return createHash('sha256').update(spkiOf(keyPem)).digest().subarray(0, 8);
+}
+
+/** A key whose serial (the first 8 bytes of the SPKI's SHA-256) starts with a byte that passes `test`. */
+function keyWithSerialStart(test: (first: number) => boolean, tries: number, what: string): string {
+  for (let i = 0; i < tries; i++) {
     const key = newKeyPem();
-    if ((createHash('sha256').update(spkiOf(key)).digest()[0]! >= 0x80) === set) return key;
+    if (test(serialBytesOf(key)[0]!)) return key;
   }
-  throw new Error(`no key with the serial's top bit ${set ? 'set' : 'clear'} in ${MAX_KEY_TRIES} tries`);
+  throw new Error(`no key with ${what} in ${tries} tries`);
+}
+
+/** A key whose serial has its top bit as asked. */
+function keyWithSerialTopBit(set: boolean): string {
+  return keyWithSerialStart((first) => (first >= 0x80) === set, MAX_KEY_TRIES, `the serial's top bit ${set ? 'set' : 'clear'}`);
+}
+
+/** The serial as X509Certificate prints it: upper-case hex of the DER integer, so no leading zero bytes. */
+function printedSerial(keyPem: string): string {
+  return serialBytesOf(keyPem).toString('hex').toUpperCase().replace(/^(00)+(?=.)/, '');
 }
 
 /** The TBSCertificate RFC 5280 4.1 describes for this key and date, encoded by OpenSSL. */
@@ -79,12 +95,20 @@ describe('self-signed certificate', () => {
     assert.equal(certificate.subject, 'CN=chat peer');
     assert.equal(certificate.issuer, 'CN=chat peer');
     assert.equal(certificate.ca, false);
-    assert.equal(certificate.serialNumber, createHash('sha256').update(spkiOf(key)).digest().subarray(0, 8).toString('hex').toUpperCase());
+    assert.equal(certificate.serialNumber, printedSerial(key));
     assert.equal(certificate.validFromDate.toISOString(), '2026-05-05T07:08:09.000Z');
     assert.equal(certificate.validToDate.toISOString(), '9999-12-31T23:59:59.000Z');
     assert.equal(fingerprintOfKey(certificate.publicKey), fingerprintOfKey(createPublicKey(key)));
     assert.ok(certificate.checkPrivateKey(createPrivateKey(key)));
     assert.ok(certificate.verify(createPublicKey(key)));
+  });
+
+  test('a serial whose first byte is zero is encoded minimally: Node prints it without the zero, OpenSSL encodes the same bytes', () => {
+    const key = keyWithSerialStart((first) => first === 0, MAX_ZERO_SERIAL_TRIES, 'a zero first serial byte');
+    const certificate = new X509Certificate(createSelfSignedCertificate(key, new Date('2026-05-06T07:08:09Z')));
+    assert.equal(certificate.serialNumber, printedSerial(key));
+    assert.ok(certificate.serialNumber.length < 16, certificate.serialNumber);
+    if (OPENSSL) assert.ok(tbsCertificate(spkiOf(key), new Date('2026-05-05T07:08:09Z')).equals(opensslTbs(key, 'UTCTIME:260505070809Z')));
   });
 
   test('the signed part is byte for byte what OpenSSL encodes from RFC 5280, with and without a zero before the serial', { skip: skipOpenssl }, () => {
