@@ -109,6 +109,7 @@ export class IncomingTransfers {
     const completed = sender ? this.handlers.completedBefore?.(offer.id, sender, offer.size) : undefined;
     const receiver = new TransferReceiver(decision.downloads, offer.id, offer.name, offer.size, sender, completed);
     this.receivers.set(offer.id, receiver);
+    receiver.onFailed = (error) => this.failWrite(receiver, error);
     receiver.open().then(
       (offset) => {
         if (this.receivers.get(offer.id) !== receiver) return;
@@ -141,8 +142,8 @@ export class IncomingTransfers {
     }
     // The credit bounds what this transfer holds in memory: past it, the sender broke its promise.
     if (end > receiver.credit) throw new ProtocolError(`transfer ${id} sent beyond its credit (${receiver.credit} bytes)`);
-    // write() rejects with a disk failure (data past the offer is ruled out above).
-    receiver.write(data).catch((error: unknown) => this.failWrite(receiver, error as Error));
+    // A disk failure comes back through onFailed (data past the offer is ruled out above).
+    receiver.write(data);
   }
 
   /**

@@ -65,6 +65,7 @@ export class TransferReceiver {
   private queue: Buffer[] = [];
   private flushing: Promise<void> | undefined;
   private failure: Error | undefined;
+  private failureReported = false;
   private opening: Promise<void> | undefined;
   private unsyncedBytes = 0;
   private backgroundSync: Promise<void> | undefined;
@@ -79,6 +80,8 @@ export class TransferReceiver {
   credit = 0;
   /** Told the bytes on disk (or handed to it) after each write: the sender may then be given more credit. */
   onWritten: ((written: number) => void) | undefined;
+  /** Told once when writing or syncing the file has failed (disk full, I/O error): the transfer cannot go on here. */
+  onFailed: ((error: Error) => void) | undefined;
 
   constructor(downloads: PinnedDirectory, id: string, offeredName: string, size: number, sender = '', completed?: CompletedTransfer) {
     this.completed = completed;
@@ -188,23 +191,28 @@ export class TransferReceiver {
   }
 
   /**
-   * Queues one chunk; the promise resolves once the queue (this chunk included) is on disk and
-   * rejects with the write error once one has happened: the caller fails the transfer at once.
+   * Queues one chunk for the disk. A write error is told once, through onFailed, and nothing is
+   * queued after it. No promise per chunk: while the disk stays busy one flush runs for the whole
+   * transfer, and a reaction per chunk on it held ~100 bytes a chunk until the queue ran dry.
    */
-  write(data: Buffer): Promise<void> {
+  write(data: Buffer): void {
     if (this.received + data.length > this.expectedSize) {
-      return Promise.reject(new Error(`more data than the ${this.expectedSize} bytes offered`));
+      throw new Error(`more data than the ${this.expectedSize} bytes offered`);
     }
     // After a failed write nothing is queued any more: a queue nobody drains would hold its chunks
     // for good (and, before FILE_CREDIT, the connection's reading paused: the disk-full hang).
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) return;
     this.received += data.length;
     this.hash.update(data);
     this.queue.push(data);
     this.flushing ??= this.flush();
-    return this.flushing.then(() => {
-      if (this.failure) throw this.failure;
-    });
+  }
+
+  /** Tells onFailed of the first write or sync error, once. */
+  private reportFailure(): void {
+    if (!this.failure || this.failureReported) return;
+    this.failureReported = true;
+    this.onFailed?.(this.failure);
   }
 
   /**
@@ -233,6 +241,7 @@ export class TransferReceiver {
       if (!this.failure) this.onWritten?.(this.written);
     }
     this.flushing = undefined;
+    this.reportFailure();
   }
 
   private syncInBackground(): void {
@@ -240,7 +249,10 @@ export class TransferReceiver {
     const handle = this.handle!;
     this.backgroundSync = handle
       .datasync()
-      .catch((error: unknown) => { this.failure ??= error as Error; })
+      .catch((error: unknown) => {
+        this.failure ??= error as Error;
+        this.reportFailure();
+      })
       .finally(() => { this.backgroundSync = undefined; });
   }
 
