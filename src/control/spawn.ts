@@ -4,6 +4,7 @@ import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makeDirectories } from '../files/make-directories.ts';
 import { ControlClient, DaemonNotRunningError } from './client.ts';
+import { daemonEnvironment } from './daemon-environment.ts';
 import type { ProfilePaths } from './paths.ts';
 import type { AcceptMode, StatusResult } from './protocol.ts';
 import { UntrustedSocketError } from './socket-trust.ts';
@@ -55,7 +56,7 @@ export function spawnDaemon(paths: ProfilePaths, options: DaemonStartOptions): P
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', logFd, logFd, 'ipc'],
-    env: process.env,
+    env: daemonEnvironment(process.env),
   });
   closeSync(logFd);
   return new Promise<StatusResult>((resolve, reject) => {

@@ -3,12 +3,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Config } from '@oclif/core';
+import { DAEMON_SEMI_SPACE_MIB } from '../../src/control/daemon-environment.ts';
 import { defaultChatHome } from '../../src/control/paths.ts';
 import { ChatHome, CLI, collect, isAlive, ROOT } from '../helpers/chat.ts';
 import { findOldSystemNode } from '../helpers/system-node.ts';
@@ -45,6 +46,17 @@ describe('daemon life cycle', { timeout: 180_000 }, () => {
     assert.equal(status.home, otherHome.dir);
     assert.equal(status.name, os.userInfo().username, 'the default profile is named after the user');
     assert.equal(two.name, 'work', 'other profiles are named after the profile');
+  });
+
+  test('chatd starts with a small young generation (NODE_OPTIONS), and a user\'s own setting wins', async () => {
+    const environ = async (pid: number) => {
+      const entries = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+      return entries.find((entry) => entry.startsWith('NODE_OPTIONS='))?.slice('NODE_OPTIONS='.length);
+    };
+    const ours = await home.startDaemon('semi-default', [], { NODE_OPTIONS: '--enable-source-maps' });
+    assert.equal(await environ(ours.pid), `--enable-source-maps --max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`);
+    const theirs = await home.startDaemon('semi-user', [], { NODE_OPTIONS: '--max-semi-space-size=4' });
+    assert.equal(await environ(theirs.pid), '--max-semi-space-size=4');
   });
 
   test('--name, --downloads and --port are honoured', async () => {
