@@ -61,8 +61,9 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
     assert.ok(measured && measured.median < r.transfer.chatMiBps.median && Number(figure) === Math.round(measured.median), line);
   }
 
-  for (const field of ['smallBytes', 'largeBytes', 'runs']) positive(r.memory[field], `memory.${field}`);
-  for (const field of ['senderSmallMiB', 'receiverSmallMiB', 'senderLargeMiB', 'receiverLargeMiB']) positiveStat(r.memory[field], `memory.${field}`);
+  for (const field of ['smallBytes', 'largeBytes', 'hugeBytes', 'runs']) positive(r.memory[field], `memory.${field}`);
+  assert.ok(r.memory.hugeBytes > r.memory.largeBytes, 'the third size is the largest');
+  for (const field of ['senderSmallMiB', 'receiverSmallMiB', 'senderLargeMiB', 'receiverLargeMiB', 'senderHugeMiB', 'receiverHugeMiB']) positiveStat(r.memory[field], `memory.${field}`);
   // The difference may be zero or even negative (GC timing): only that it was computed.
   assert.ok(Number.isFinite(r.memory.growthMiB), 'memory.growthMiB');
 
