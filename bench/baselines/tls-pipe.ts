@@ -11,26 +11,29 @@
 // pipe lost against tcp-pipe.ts. The 4 MiB write buffer lets them go out in large writev calls
 // (2026-12-03, tmpfs, 512 MiB, 3 runs each: 16 KiB buffer 3.0-4.1 s whatever the read size; 1 MiB
 // reads and a 4 MiB buffer 0.93-1.01 s, the fastest of nine read/buffer pairs).
+// --cipher SUITE limits both ends to one TLS 1.3 suite (bench/ciphers.ts compares them).
 // Prints one JSON line: { seconds, handshakeMs, protocol, cipher }.
-// usage: node bench/baselines/tls-pipe.ts SOURCE DESTINATION LISTENER_IDENTITY_DIR DIALLER_IDENTITY_DIR [--fsync]
+// usage: node bench/baselines/tls-pipe.ts SOURCE DESTINATION LISTENER_IDENTITY_DIR DIALLER_IDENTITY_DIR [--fsync] [--cipher SUITE]
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import net from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
 import { loadOrCreateIdentity } from '../../src/identity/identity.ts';
 import { createPeerContext, secureAccepted, secureDialled } from '../../src/peer/secure-transport.ts';
 
-const [source, destination, listenerDir, diallerDir, flag] = process.argv.slice(2);
-if (!source || !destination || !listenerDir || !diallerDir) {
-  process.stderr.write('usage: tls-pipe.ts SOURCE DESTINATION LISTENER_IDENTITY_DIR DIALLER_IDENTITY_DIR [--fsync]\n');
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { fsync: { type: 'boolean', default: false }, cipher: { type: 'string' } } });
+const [source, destination, listenerDir, diallerDir] = positionals;
+if (!source || !destination || !listenerDir || !diallerDir || positionals.length > 4) {
+  process.stderr.write('usage: tls-pipe.ts SOURCE DESTINATION LISTENER_IDENTITY_DIR DIALLER_IDENTITY_DIR [--fsync] [--cipher SUITE]\n');
   process.exit(2);
 }
 const READ_BYTES = 1024 * 1024;
 const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
-const listenerContext = createPeerContext(await loadOrCreateIdentity(listenerDir));
-const diallerContext = createPeerContext(await loadOrCreateIdentity(diallerDir));
+const listenerContext = createPeerContext(await loadOrCreateIdentity(listenerDir), values.cipher);
+const diallerContext = createPeerContext(await loadOrCreateIdentity(diallerDir), values.cipher);
 
 let handshakeMs = Number.NaN;
 /** Read once the handshake is done: a closed TLSSocket no longer reports them. */
@@ -57,7 +60,7 @@ const received = new Promise<void>((resolve, reject) => {
   });
 });
 await received;
-if (flag === '--fsync') {
+if (values.fsync) {
   const handle = await open(destination, 'r+');
   await handle.sync();
   await handle.close();

@@ -37,12 +37,18 @@ export class PeerTransportError extends Error {
   }
 }
 
-export function createPeerContext(identity: TransportIdentity): SecureContext {
+/**
+ * The peer link's TLS context. `cipherSuites` (OpenSSL's TLS 1.3 names, e.g.
+ * TLS_CHACHA20_POLY1305_SHA256) is for the bench's cipher comparison; the daemons keep OpenSSL's
+ * default list, which negotiates TLS_AES_256_GCM_SHA384 between two chat daemons.
+ */
+export function createPeerContext(identity: TransportIdentity, cipherSuites?: string): SecureContext {
   return tls.createSecureContext({
     key: identity.key,
     cert: identity.cert,
     minVersion: 'TLSv1.3',
     maxVersion: 'TLSv1.3',
+    ...(cipherSuites ? { ciphers: cipherSuites } : {}),
     // Every connection does a full handshake, so every connection proves its key.
     secureOptions: constants.SSL_OP_NO_TICKET,
   });

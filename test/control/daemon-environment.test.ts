@@ -1,8 +1,9 @@
-// `chat daemon start` gives chatd a small young generation through NODE_OPTIONS; these tests hold
-// that the setting is added, that other options survive, and that a user's own value wins.
+// `chat daemon start` gives chatd a small young generation through NODE_OPTIONS and one malloc
+// arena; these tests hold that the settings are added, that other options survive, and that a
+// user's own value wins.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DAEMON_SEMI_SPACE_MIB, daemonEnvironment } from '../../src/control/daemon-environment.ts';
+import { DAEMON_MALLOC_ARENAS, DAEMON_SEMI_SPACE_MIB, daemonEnvironment } from '../../src/control/daemon-environment.ts';
 
 const OWN = `--max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`;
 
@@ -34,5 +35,10 @@ describe('daemon environment', () => {
     const env = { NODE_OPTIONS: '--enable-source-maps' };
     daemonEnvironment(env);
     assert.deepEqual(env, { NODE_OPTIONS: '--enable-source-maps' });
+  });
+
+  test('MALLOC_ARENA_MAX: one arena unless the user chose a number', () => {
+    assert.equal(daemonEnvironment({}).MALLOC_ARENA_MAX, String(DAEMON_MALLOC_ARENAS));
+    assert.equal(daemonEnvironment({ MALLOC_ARENA_MAX: '4' }).MALLOC_ARENA_MAX, '4');
   });
 });

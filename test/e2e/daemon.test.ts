@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Config } from '@oclif/core';
-import { DAEMON_SEMI_SPACE_MIB } from '../../src/control/daemon-environment.ts';
+import { DAEMON_MALLOC_ARENAS, DAEMON_SEMI_SPACE_MIB } from '../../src/control/daemon-environment.ts';
 import { defaultChatHome } from '../../src/control/paths.ts';
 import { ChatHome, CLI, collect, isAlive, ROOT } from '../helpers/chat.ts';
 import { findOldSystemNode } from '../helpers/system-node.ts';
@@ -48,15 +48,16 @@ describe('daemon life cycle', { timeout: 180_000 }, () => {
     assert.equal(two.name, 'work', 'other profiles are named after the profile');
   });
 
-  test('chatd starts with a small young generation (NODE_OPTIONS), and a user\'s own setting wins', async () => {
+  test('chatd starts with a small young generation and one malloc arena, and a user\'s own settings win', async () => {
     const environ = async (pid: number) => {
       const entries = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
-      return entries.find((entry) => entry.startsWith('NODE_OPTIONS='))?.slice('NODE_OPTIONS='.length);
+      const value = (name: string) => entries.find((entry) => entry.startsWith(`${name}=`))?.slice(name.length + 1);
+      return { options: value('NODE_OPTIONS'), arenas: value('MALLOC_ARENA_MAX') };
     };
-    const ours = await home.startDaemon('semi-default', [], { NODE_OPTIONS: '--enable-source-maps' });
-    assert.equal(await environ(ours.pid), `--enable-source-maps --max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`);
-    const theirs = await home.startDaemon('semi-user', [], { NODE_OPTIONS: '--max-semi-space-size=4' });
-    assert.equal(await environ(theirs.pid), '--max-semi-space-size=4');
+    const ours = await home.startDaemon('semi-default', [], { NODE_OPTIONS: '--enable-source-maps', MALLOC_ARENA_MAX: undefined });
+    assert.deepEqual(await environ(ours.pid), { options: `--enable-source-maps --max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`, arenas: String(DAEMON_MALLOC_ARENAS) });
+    const theirs = await home.startDaemon('semi-user', [], { NODE_OPTIONS: '--max-semi-space-size=4', MALLOC_ARENA_MAX: '3' });
+    assert.deepEqual(await environ(theirs.pid), { options: '--max-semi-space-size=4', arenas: '3' });
   });
 
   test('--name, --downloads and --port are honoured', async () => {
