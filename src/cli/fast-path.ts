@@ -6,7 +6,7 @@
  * full oclif CLI handles it, so its messages stay the only ones. What only one command or only a failure needs is imported when it is needed:
  * every module loaded is start-up time (docs/benchmarks.md, row 5).
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { ControlClient, DaemonNotRunningError } from '../control/client.ts';
 import { DEFAULT_PROFILE, defaultChatHome, resolveProfilePaths, type ProfilePaths } from '../control/paths.ts';
 import type { SendParams } from '../control/protocol.ts';
@@ -15,6 +15,9 @@ import { parseMessageId, parseTimeoutSeconds } from './send-request.ts';
 import { writeHuman, writeJson as printJson } from './terminal.ts';
 
 export { moveGlobalFlags } from './global-flags.ts';
+
+// getBuiltinModule, not an import: an ESM import of a built-in evaluates all its exports (docs/benchmarks.md, row 5).
+const { parseArgs } = process.getBuiltinModule('node:util');
 
 type Values = Record<string, string | boolean | undefined>;
 

@@ -2,7 +2,7 @@
 import type { ChatEvent } from '../control/protocol.ts';
 import { formatFingerprint } from '../identity/fingerprint-notation.ts';
 import { formatByteSize as formatBytes } from '../text/sizes.ts';
-import { unsafeCharacters } from '../text/unsafe-characters.ts';
+import { replaceUnsafeCharacters } from '../text/unsafe-characters.ts';
 
 /**
  * Human output: the one escaping function for text that may come from a peer, and HumanText, the
@@ -43,7 +43,7 @@ export class HumanText {
  * --json output does not use this: it keeps the exact text.
  */
 export function printable(text: string): string {
-  return text.replace(unsafeCharacters(), (c) => {
+  return replaceUnsafeCharacters(text, (c) => {
     const code = c.codePointAt(0)!;
     if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
     if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;

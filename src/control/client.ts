@@ -6,13 +6,16 @@
  * starts with, and those two cost more to load than the rest of `chat send` (node-ipc loads
  * `node:tls`, `node:dgram` and `node:crypto`); the client needs only a small part of them.
  */
-import net from 'node:net';
+import type { Socket } from 'node:net';
 import { ControlError } from './control-error.ts';
 import { MAX_CONTROL_MESSAGE_BYTES } from './limits.ts';
 import { ControlMessageSplitter } from './message-splitter.ts';
 import { checkControlSocket } from './socket-trust.ts';
 import type { SocketPlace } from './paths.ts';
 import { ErrorCode, RPC_EVENT, type ControlNotifications, type MethodName, type ParamsOf, type ResultOf } from './protocol.ts';
+
+// getBuiltinModule, not an import: an ESM import of a built-in evaluates all its exports (docs/benchmarks.md, row 5).
+const net = process.getBuiltinModule('node:net');
 
 /** The daemon of this profile is not running (no socket, or nobody answers on it). */
 export class DaemonNotRunningError extends Error {
@@ -55,7 +58,7 @@ interface Pending {
 
 /** A connection to this profile's daemon: typed requests, notifications, and its end. */
 export class ControlClient {
-  private readonly socket: net.Socket;
+  private readonly socket: Socket;
   private readonly splitter = new ControlMessageSplitter(MAX_CONTROL_MESSAGE_BYTES);
   private readonly pending = new Map<number, Pending>();
   private readonly notificationHandlers = new Map<string, (params: never) => void>();
@@ -63,7 +66,7 @@ export class ControlClient {
   private nextId = 1;
   private closed = false;
 
-  private constructor(socket: net.Socket) {
+  private constructor(socket: Socket) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     // After the connect, any error (ECONNRESET, EPIPE) is the end of the connection; 'close' follows.

@@ -1,7 +1,9 @@
 /** Where everything of a profile lives: its directory, the control socket, the log, the history, the keys. */
-import { lstatSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
+// getBuiltinModule, not an import: an ESM import of a built-in evaluates all its exports (docs/benchmarks.md, row 5).
+const { lstatSync } = process.getBuiltinModule('node:fs');
 
 export const DEFAULT_PROFILE = 'default';
 const PROFILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

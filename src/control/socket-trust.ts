@@ -8,11 +8,14 @@
  * this check and the connect. So the check is lstat-only, and the socket itself must be a socket
  * of ours (root could still plant one: it is refused too). Windows named pipes are not checked.
  */
-import { mkdirSync, statSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { lstatOrUndefined } from '../files/lstat-or-undefined.ts';
 import { prepareOwnedDirectory } from '../files/owner-only.ts';
 import type { SocketLocation, SocketPlace } from './paths.ts';
+
+// getBuiltinModule, not an import: an ESM import of a built-in evaluates all its exports (docs/benchmarks.md, row 5).
+const { mkdirSync, statSync } = process.getBuiltinModule('node:fs');
 
 /** The socket or its folder could belong to someone else: nothing is sent to it. */
 export class UntrustedSocketError extends Error {

@@ -1,7 +1,9 @@
 /** Creates a directory and its missing parents one at a time, so that a failure names the step and never loops. */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { lstatOrUndefined } from './lstat-or-undefined.ts';
+
+// getBuiltinModule, not an import: an ESM import of a built-in evaluates all its exports (docs/benchmarks.md, row 5).
+const { mkdirSync } = process.getBuiltinModule('node:fs');
 
 /** A directory that cannot be created, or a path that is in the way; the message says which and why. */
 export class DirectoryCreateError extends Error {

@@ -1,7 +1,10 @@
 /** Owner-only files and directories: checks that they are ours alone, and atomic private writes. */
-import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { makeDirectories } from './make-directories.ts';
+
+// getBuiltinModule, not an import: an ESM import of a built-in evaluates all its exports (docs/benchmarks.md, row 5).
+const { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
 /**
  * Checks on the directories and files that must belong to this user alone: the control socket's

@@ -2,7 +2,7 @@
  * Bounds what is kept of text a peer chose (in chatd.log and in the history's peer events), and
  * makes it safe for one line of the log: escaped, clipped and quoted.
  */
-import { unsafeCharacters } from '../text/unsafe-characters.ts';
+import { replaceUnsafeCharacters } from '../text/unsafe-characters.ts';
 import { clipText } from '../text/clip.ts';
 
 /**
@@ -24,7 +24,7 @@ function escapeChar(char: string): string {
  * forge lines or drive a terminal, format and bidi characters, separators) as a visible `\uXXXX`.
  */
 export function escapeLogText(text: string): string {
-  return text.replace(unsafeCharacters(), escapeChar);
+  return replaceUnsafeCharacters(text, escapeChar);
 }
 
 /**

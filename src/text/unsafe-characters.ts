@@ -30,17 +30,28 @@ const EMOJI_JOINER = String.raw`(?<=\p{Extended_Pictographic}[\u{FE0F}\p{Emoji_M
 const EMOJI_PRESENTATION = String.raw`(?:(?<=\p{Extended_Pictographic})\u{FE0F}|(?<=[0-9#*])\u{FE0F}(?=\u{20E3}))`;
 const UNSAFE_PATTERN = `(?!${EMOJI_JOINER}|${EMOJI_PRESENTATION})${UNSAFE_CHARACTER_CLASS}`;
 
+/**
+ * Printable ASCII (U+0020-U+007E), which holds none of them: most text is only that, and checking
+ * it first spares a short-lived command compiling the Unicode pattern (~2 ms of `chat send`).
+ */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** A fresh global matcher: a shared /g regex would carry `lastIndex` from one caller to the next. */
-export function unsafeCharacters(): RegExp {
+function unsafeCharacters(): RegExp {
   return new RegExp(UNSAFE_PATTERN, 'gu');
 }
 
 /** True when `text` holds at least one unsafe character. */
 export function hasUnsafeCharacters(text: string): boolean {
-  return new RegExp(UNSAFE_PATTERN, 'u').test(text);
+  return !PRINTABLE_ASCII.test(text) && new RegExp(UNSAFE_PATTERN, 'u').test(text);
+}
+
+/** `text` with each unsafe character replaced by what `replacement` makes of it. */
+export function replaceUnsafeCharacters(text: string, replacement: (character: string) => string): string {
+  return PRINTABLE_ASCII.test(text) ? text : text.replace(unsafeCharacters(), replacement);
 }
 
 /** `text` without its unsafe characters (for names that are stored, where an escape would be noise). */
 export function removeUnsafeCharacters(text: string): string {
-  return text.replace(unsafeCharacters(), '');
+  return replaceUnsafeCharacters(text, () => '');
 }

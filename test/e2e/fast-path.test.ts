@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ChatHome, type RunResult, type RunOptions } from '../helpers/chat.ts';
 
@@ -119,6 +120,23 @@ describe('fast path and oclif agree', { timeout: 120_000 }, () => {
       assert.equal(fast.code, 0, fast.stderr);
       assert.doesNotMatch(fast.stderr, /oclif:/, args[0]);
       assert.match(oclif.stderr, /oclif:main/, args[0]);
+    }
+  });
+
+  test('the fast path loads only the built-ins it uses: no fs/promises, readline, worker_threads or util\'s diff', async () => {
+    // An ESM import of node:fs (or node:util) evaluates every export, and with them fs.promises,
+    // readline and worker_threads: a few ms of start-up for nothing (docs/benchmarks.md, row 5).
+    const hook = path.join(home.dir, 'builtins-hook.mjs');
+    writeFileSync(hook, "process.on('exit', () => process.stderr.write('\\nBUILTINS ' + JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13))) + '\\n'));\n");
+    const unused = ['internal/fs/promises', 'internal/readline/interface', 'worker_threads', 'internal/util/diff'];
+    for (const args of [['daemon', 'status', '--profile', 'alice'], ['send', '--profile', 'alice', 'x'], ['transfer', '--profile', 'alice', file], ['tail', '--profile', 'alice', '--no-follow', '-n', '1']]) {
+      const result = await home.run(args, { env: { NODE_OPTIONS: `--import "${pathToFileURL(hook).href}"` } });
+      assert.equal(result.code, 0, result.stderr);
+      const listed = /\nBUILTINS (.*)\n/.exec(result.stderr);
+      assert.ok(listed, `no list of built-ins from chat ${args[0]}: ${result.stderr}`);
+      const loaded: string[] = JSON.parse(listed[1]!);
+      assert.ok(loaded.includes('net'), `chat ${args[0]} loaded node:net, the list is real`);
+      assert.deepEqual(unused.filter((name) => loaded.includes(name)), [], `chat ${args[0]}`);
     }
   });
 
