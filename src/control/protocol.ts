@@ -248,6 +248,6 @@ export const MAX_HISTORY_RESPONSE_BYTES = 1024 * 1024;
  */
 export { MAX_MESSAGE_BYTES } from '../wire/limits.ts';
 /** A message id: a UUID in lower case, as the peer protocol writes it. */
-export { UUID_PATTERN as MESSAGE_ID_PATTERN } from '../wire/frames.ts';
+export { UUID_PATTERN as MESSAGE_ID_PATTERN } from '../wire/uuid.ts';
 /** Ports are 1-65535; 0 ("any") is only meaningful for listening. */
 export { MAX_PORT } from '../wire/limits.ts';

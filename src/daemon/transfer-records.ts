@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { checkPrivateFile, writePrivateFile } from '../files/owner-only.ts';
+import { UUID_PATTERN } from '../wire/uuid.ts';
 
 /** One outgoing transfer as it started: what is needed to offer it again with the same id. */
 export interface TransferRecord {
@@ -30,7 +31,6 @@ export interface TransferRecord {
 export const MAX_UNFINISHED_TRANSFERS = 64;
 
 const FILE_VERSION = 1;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
 
 export class TransferRecordFile {

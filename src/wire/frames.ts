@@ -12,6 +12,7 @@ import {
   TRANSFER_ID_BYTES,
 } from './limits.ts';
 import { peerNameProblem } from './peer-name.ts';
+import { UUID_PATTERN } from './uuid.ts';
 
 /** Frame type codes (the byte after the length prefix). */
 export const FrameType = {
@@ -87,7 +88,6 @@ const typeByCode = new Map<number, FrameTypeName>(
   Object.entries(FrameType).map(([name, code]) => [code, name as FrameTypeName]),
 );
 
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 const ISO_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
