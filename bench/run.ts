@@ -79,6 +79,11 @@ interface Results {
     senderSmallMiB: Stat; receiverSmallMiB: Stat; senderLargeMiB: Stat; receiverLargeMiB: Stat;
     /** A third, larger transfer (`--memory-size`, 4 GiB unless --quick); null when it is not larger than `largeBytes`. */
     hugeBytes: number | null; senderHugeMiB: Stat | null; receiverHugeMiB: Stat | null;
+    /**
+     * Speed at the third size: chat's from these same runs (fresh daemons each, so the first transfer
+     * of a pair), and socat over OpenSSL's, one run after each, when socat is installed.
+     */
+    chatHugeMiBps: Stat | null; socatTlsHugeMiBps: Stat | null;
     /** The larger of the two daemons' growth from the small to the largest transfer, by medians. */
     growthMiB: number;
   };
@@ -620,16 +625,18 @@ async function main(): Promise<void> {
     const memory = async (file: string, bytes: number) => {
       const fresh = await startPair(homes);
       flushDirtyPages();
-      await timedTransfer(fresh.home, file, bytes);
-      const result = { sender: peakRssMiB(fresh.alice.pid), receiver: peakRssMiB(fresh.bob.pid) };
+      const seconds = await timedTransfer(fresh.home, file, bytes);
+      const result = { sender: peakRssMiB(fresh.alice.pid), receiver: peakRssMiB(fresh.bob.pid), seconds };
       // Cleaned up here, once: a second cleanup would signal pids that may belong to someone else by then.
       homes.splice(homes.indexOf(fresh.home), 1);
       await fresh.home.cleanup();
       return result;
     };
-    const small: Array<{ sender: number; receiver: number }> = [];
-    const large: Array<{ sender: number; receiver: number }> = [];
-    const huge: Array<{ sender: number; receiver: number }> = [];
+    type Peaks = { sender: number; receiver: number; seconds: number };
+    const small: Peaks[] = [];
+    const large: Peaks[] = [];
+    const huge: Peaks[] = [];
+    const socatTlsHugeSeconds: number[] = [];
     const hugeSource = path.join(work, 'huge.bin');
     if (hugeSize) {
       log(`writing ${(hugeSize / MiB).toFixed(0)} MiB of random data for row 2 ...`);
@@ -638,7 +645,14 @@ async function main(): Promise<void> {
     for (let run = 0; run < memoryRuns; run++) {
       small.push(await memory(smallSource, smallSize));
       large.push(await memory(source, size));
-      if (hugeSize) huge.push(await memory(hugeSource, hugeSize));
+      if (hugeSize) {
+        huge.push(await memory(hugeSource, hugeSize));
+        if (socat) {
+          flushDirtyPages();
+          socatTlsHugeSeconds.push(await socatTransfer(hugeSource, path.join(work, 'socat.out'), hugeSize, socatPem));
+          await rm(path.join(work, 'socat.out'), { force: true });
+        }
+      }
     }
     if (hugeSize) await rm(hugeSource, { force: true });
     const senderSmallMiB = stat(small.map((peak) => peak.sender));
@@ -649,6 +663,9 @@ async function main(): Promise<void> {
     const receiverHugeMiB = hugeSize ? stat(huge.map((peak) => peak.receiver)) : null;
     const senderLargestMiB = senderHugeMiB ?? senderLargeMiB;
     const receiverLargestMiB = receiverHugeMiB ?? receiverLargeMiB;
+    const hugeMiBps = (seconds: number[]) => (hugeSize && seconds.length > 0 ? stat(seconds.map((s) => hugeSize / MiB / s)) : null);
+    const chatHugeMiBps = hugeMiBps(huge.map((peak) => peak.seconds));
+    const socatTlsHugeMiBps = hugeMiBps(socatTlsHugeSeconds);
 
     const historyScale = await measureHistoryScale({ smallEvents: 1000, largeEvents: quick ? 10_000 : 1_000_000, runs: quick ? 1 : 3, homes, stat, log });
 
@@ -702,6 +719,8 @@ async function main(): Promise<void> {
         hugeBytes: hugeSize,
         senderHugeMiB,
         receiverHugeMiB,
+        chatHugeMiBps,
+        socatTlsHugeMiBps,
         growthMiB: Math.max(senderLargestMiB.median - senderSmallMiB.median, receiverLargestMiB.median - receiverSmallMiB.median),
       },
       messages: {
@@ -776,6 +795,9 @@ function table(r: Results): string {
     ['1c chat vs socat OPENSSL', `daemon ${s(r.transfer.chatMiBps, 0)}; CLI ${s(r.transfer.chatCliMiBps, 0)}`,
       `socat OPENSSL (TLS 1.3) ${r.transfer.socatTlsMiBps ? s(r.transfer.socatTlsMiBps, 0) : 'n/a (socat not installed)'}`,
       `chat/socat-tls ${r.transfer.chatVsSocatTls === null ? 'n/a' : f(r.transfer.chatVsSocatTls, 2)}`],
+    ['1e transfer, third size', r.memory.hugeBytes && r.memory.chatHugeMiBps ? `daemon ${s(r.memory.chatHugeMiBps, 0)} at ${f(r.memory.hugeBytes / MiB, 0)} MiB (fresh daemons each)` : 'n/a (no third size)',
+      r.memory.socatTlsHugeMiBps ? `socat OPENSSL (TLS 1.3) ${s(r.memory.socatTlsHugeMiBps, 0)}` : 'n/a (socat not installed)',
+      r.memory.chatHugeMiBps && r.memory.socatTlsHugeMiBps ? `chat/socat-tls ${f(r.memory.chatHugeMiBps.median / r.memory.socatTlsHugeMiBps.median, 2)}` : 'n/a'],
     ['1d TCP retransmits / transfer', `chat ${r.transfer.retransmits.chat ? s(r.transfer.retransmits.chat, 0) : 'n/a'}; first on fresh daemons ${f(r.transfer.chatFirstMiBps / r.transfer.chatMiBps.median, 2)}× the later speed`,
       Object.entries(r.transfer.retransmits).filter(([name]) => name !== 'chat').map(([name, counts]) => `${name} ${s(counts, 0)}`).join('; ') || 'n/a (no /proc/net/snmp)',
       r.transfer.retransmits.chat && r.transfer.retransmits.bare ? `chat - bare ${f(r.transfer.retransmits.chat.median - r.transfer.retransmits.bare.median, 0)} (target: at most 5)` : 'n/a'],

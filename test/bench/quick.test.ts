@@ -64,6 +64,9 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
   for (const field of ['smallBytes', 'largeBytes', 'hugeBytes', 'runs']) positive(r.memory[field], `memory.${field}`);
   assert.ok(r.memory.hugeBytes > r.memory.largeBytes, 'the third size is the largest');
   for (const field of ['senderSmallMiB', 'receiverSmallMiB', 'senderLargeMiB', 'receiverLargeMiB', 'senderHugeMiB', 'receiverHugeMiB']) positiveStat(r.memory[field], `memory.${field}`);
+  positiveStat(r.memory.chatHugeMiBps, 'memory.chatHugeMiBps');
+  if (socatInstalled) positiveStat(r.memory.socatTlsHugeMiBps, 'memory.socatTlsHugeMiBps');
+  else assert.equal(r.memory.socatTlsHugeMiBps, null);
   // The difference may be zero or even negative (GC timing): only that it was computed.
   assert.ok(Number.isFinite(r.memory.growthMiB), 'memory.growthMiB');
 
