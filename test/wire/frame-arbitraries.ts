@@ -28,10 +28,11 @@ const sha256 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => Bu
 const time = fc
   .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true })
   .map((date) => date.toISOString());
+/** A name HELLO accepts: not blank, within the limit, no C0 control or DEL (as src/wire/peer-name.ts). */
 const peerName = fc
   .string({ unit: 'grapheme', minLength: 1, maxLength: 16 })
   // eslint-disable-next-line no-control-regex
-  .filter((name) => fitsIn(MAX_NAME_BYTES)(name) && !/[\u0000-\u001f\u007f]/.test(name));
+  .filter((name) => name.trim() !== '' && fitsIn(MAX_NAME_BYTES)(name) && !/[\u0000-\u001f\u007f]/.test(name));
 const u16 = (min: number) => fc.integer({ min, max: 0xffff });
 const size = fc.oneof(fc.nat(), fc.constant(0), fc.constant(MAX_FILE_SIZE));
 
