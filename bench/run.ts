@@ -632,10 +632,11 @@ async function main(): Promise<void> {
       await fresh.home.cleanup();
       return result;
     };
-    type Peaks = { sender: number; receiver: number; seconds: number };
-    const small: Peaks[] = [];
-    const large: Peaks[] = [];
-    const huge: Peaks[] = [];
+    // One transfer per fresh pair: both peaks, and the seconds it took (row 1e).
+    type MemoryRun = { sender: number; receiver: number; seconds: number };
+    const small: MemoryRun[] = [];
+    const large: MemoryRun[] = [];
+    const huge: MemoryRun[] = [];
     const socatTlsHugeSeconds: number[] = [];
     const hugeSource = path.join(work, 'huge.bin');
     if (hugeSize) {
