@@ -4,8 +4,9 @@ import { unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import { publishWithoutOverwrite, safeFileName } from './file-names.ts';
+import { OrderedFileWriter } from './ordered-file-writer.ts';
 import {
-  createPartial, partialNames, readPartialState, reopenPartial, TransferCancelledError, writeAll, type CompletedTransfer,
+  createPartial, partialNames, readPartialState, reopenPartial, TransferCancelledError, type CompletedTransfer,
 } from './partial-file.ts';
 
 export { partialNames, TransferCancelledError, type CompletedTransfer, type PartialState } from './partial-file.ts';
@@ -20,20 +21,6 @@ const receiversById = new Map<string, TransferReceiver>();
 export function isReceiving(id: string): boolean {
   return receiversById.has(id);
 }
-
-/** Buffers per writev: POSIX guarantees at least 1024 (IOV_MAX). */
-const MAX_WRITEV_BUFFERS = 1024;
-/**
- * Bytes per writev at most: each write's end frees the sender's credit for the next (FILE_CREDIT),
- * so one write of the whole window would stop the sender until it is done.
- */
-const MAX_WRITE_BATCH_BYTES = 1024 * 1024;
-/**
- * Written bytes after which the disk is asked to catch up in the background: the fsync before the result finds little left to do,
- * and a history commit (which on ext4 waits for the file's dirty pages too) waits behind at most this much: 16 MiB, not 64,
- * halved a message's p90 during a transfer at the same speed (docs/benchmarks.md, "What was changed to get here").
- */
-const BACKGROUND_SYNC_BYTES = 16 * 1024 * 1024;
 
 export interface ReceivedFile {
   id: string;
@@ -63,16 +50,9 @@ export class TransferReceiver {
   private readonly hash: Hash = createHash('sha256');
   private handle: FileHandle | undefined;
   private received = 0;
-  /** Bytes on disk (or being written): the position of the next write. */
-  private written = 0;
-  /** Chunks not yet on disk, in order; one writer drains them in batches (one writev each). */
-  private queue: Buffer[] = [];
-  private flushing: Promise<void> | undefined;
-  private failure: Error | undefined;
-  private failureReported = false;
+  /** Puts the chunks on disk in order, from where the partial file ends; set once it is open. */
+  private writer: OrderedFileWriter | undefined;
   private opening: Promise<void> | undefined;
-  private unsyncedBytes = 0;
-  private backgroundSync: Promise<void> | undefined;
   private aborted = false;
   private readonly sender: string;
   private readonly stateName: string;
@@ -152,11 +132,20 @@ export class TransferReceiver {
       const { handle, onDisk } = await reopenPartial(this.downloads, this.id, this.expectedSize, this.hash);
       this.handle = handle;
       this.received = onDisk;
-      this.written = onDisk;
+      this.startWriting(handle, onDisk);
       return onDisk;
     }
-    this.handle = await createPartial(this.downloads, { id: this.id, name: this.offeredName, size: this.expectedSize, sender: this.sender, started: Date.now() });
+    const handle = await createPartial(this.downloads, { id: this.id, name: this.offeredName, size: this.expectedSize, sender: this.sender, started: Date.now() });
+    this.handle = handle;
+    this.startWriting(handle, 0);
     return 0;
+  }
+
+  private startWriting(handle: FileHandle, position: number): void {
+    const writer = new OrderedFileWriter(handle, position);
+    writer.onWritten = (written) => this.onWritten?.(written);
+    writer.onFailed = (error) => this.onFailed?.(error);
+    this.writer = writer;
   }
 
   /** The connection ended before FILE_END: what is queued goes to disk, synced, and the partial file and its record stay for the next offer. */
@@ -173,10 +162,9 @@ export class TransferReceiver {
     this.aborted = true;
     this.closing ??= (async () => {
       await this.opening;
-      await this.flushing;
-      await this.backgroundSync;
+      await this.writer?.settled();
       // Nothing to continue from: an empty partial file is not kept (offers alone leave nothing).
-      if (!afterFailure && (this.written === 0 || this.failure)) {
+      if (!afterFailure && ((this.writer?.written ?? 0) === 0 || this.writer?.failure)) {
         await this.discard();
         return;
       }
@@ -196,68 +184,19 @@ export class TransferReceiver {
 
   /**
    * Queues one chunk for the disk. A write error is told once, through onFailed, and nothing is
-   * queued after it. No promise per chunk: while the disk stays busy one flush runs for the whole
-   * transfer, and a reaction per chunk on it held ~100 bytes a chunk until the queue ran dry.
+   * queued after it (OrderedFileWriter).
    */
   write(data: Buffer): void {
     if (this.received + data.length > this.expectedSize) {
       throw new Error(`more data than the ${this.expectedSize} bytes offered`);
     }
-    // After a failed write nothing is queued any more: a queue nobody drains would hold its chunks
-    // for good (and, before FILE_CREDIT, the connection's reading paused: the disk-full hang).
-    if (this.failure) return;
+    // Nothing to write (a stored transfer's file is not open: any byte would be past its size).
+    if (data.length === 0) return;
+    if (!this.writer) throw new Error(`transfer ${this.id} has no file open to write to`);
+    if (this.writer.failure) return;
     this.received += data.length;
     this.hash.update(data);
-    this.queue.push(data);
-    this.flushing ??= this.flush();
-  }
-
-  /** Tells onFailed of the first write or sync error, once. */
-  private reportFailure(): void {
-    if (!this.failure || this.failureReported) return;
-    this.failureReported = true;
-    this.onFailed?.(this.failure);
-  }
-
-  /**
-   * While the disk is busy, chunks pile up and go out together: one system call for many chunks
-   * instead of one thread-pool round trip per chunk.
-   */
-  private async flush(): Promise<void> {
-    // Always settle later than the caller's `??=`: a flush that finished synchronously would clear
-    // `flushing` before it is assigned, leaving a settled promise that no later chunk restarts.
-    await undefined;
-    while (this.queue.length > 0) {
-      let count = 0;
-      let bytes = 0;
-      while (count < this.queue.length && count < MAX_WRITEV_BUFFERS && bytes < MAX_WRITE_BATCH_BYTES) bytes += this.queue[count++]!.length;
-      const batch = this.queue.splice(0, count);
-      try {
-        if (!this.failure) {
-          await writeAll(this.handle!, batch, bytes, this.written);
-          this.written += bytes;
-          this.unsyncedBytes += bytes;
-          if (this.unsyncedBytes >= BACKGROUND_SYNC_BYTES && !this.backgroundSync) this.syncInBackground();
-        }
-      } catch (error) {
-        this.failure ??= error as Error;
-      }
-      if (!this.failure) this.onWritten?.(this.written);
-    }
-    this.flushing = undefined;
-    this.reportFailure();
-  }
-
-  private syncInBackground(): void {
-    this.unsyncedBytes = 0;
-    const handle = this.handle!;
-    this.backgroundSync = handle
-      .datasync()
-      .catch((error: unknown) => {
-        this.failure ??= error as Error;
-        this.reportFailure();
-      })
-      .finally(() => { this.backgroundSync = undefined; });
+    this.writer.write(data);
   }
 
   /** Verifies and publishes the file; on any mismatch the temporary file is removed. */
@@ -268,14 +207,14 @@ export class TransferReceiver {
       if (sha256 !== expectedSha256) throw new Error(`SHA-256 mismatch: stored ${sha256}, sender says ${expectedSha256}`);
       return { id: this.id, name: stored, path: this.downloads.shownPath(stored), size: this.expectedSize, sha256, again: true };
     }
-    await this.flushing;
-    if (this.failure) throw this.failure;
+    const writer = this.writer;
+    if (!writer) throw new Error(`transfer ${this.id} has no file open`);
+    await writer.settled();
+    if (writer.failure) throw writer.failure;
     if (this.received !== this.expectedSize) throw new Error(`received ${this.received} of ${this.expectedSize} bytes`);
     const sha256 = this.hash.digest('hex');
     if (sha256 !== expectedSha256) throw new Error(`SHA-256 mismatch: got ${sha256}, sender says ${expectedSha256}`);
-    await this.backgroundSync;
-    if (this.failure) throw this.failure;
-    await this.handle!.sync();
+    await writer.sync();
     await this.handle!.close();
     this.handle = undefined;
     await this.downloads.verify();
@@ -303,8 +242,7 @@ export class TransferReceiver {
   }
 
   private async discard(): Promise<void> {
-    await this.flushing;
-    await this.backgroundSync;
+    await this.writer?.settled();
     if (this.handle) {
       await this.handle.close().catch(() => undefined);
       this.handle = undefined;

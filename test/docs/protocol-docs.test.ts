@@ -1,7 +1,7 @@
 // The protocol documents name exactly what the code has: no method, error code, frame type or
 // limit is missing from docs/, and none is documented that the code lacks.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import * as controlLimits from '../../src/control/limits.ts';
 import { ErrorCode, type ChatEvent, type MethodName } from '../../src/control/protocol.ts';
@@ -74,6 +74,24 @@ describe('protocol documentation', () => {
     for (const name of Object.keys(limits)) {
       if (name === 'PROTOCOL_NAME' || name === 'FRAME_HEADER_BYTES' || name === 'TRANSFER_ID_BYTES' || name === 'MAX_FILE_SIZE') continue;
       assert.match(peer, new RegExp(`\`${name}\``), name);
+    }
+  });
+
+  test('every constant peer-protocol.md names with its file is declared in that file', () => {
+    const sources = new Map<string, string>();
+    for (const entry of readdirSync(new URL('../../src', import.meta.url), { recursive: true, encoding: 'utf8' })) {
+      if (entry.endsWith('.ts')) sources.set(entry, readFileSync(new URL(`../../src/${entry}`, import.meta.url), 'utf8'));
+    }
+    const rows = [...peer.matchAll(/^\| ((?:`[A-Z0-9_]+`(?:, )?)+) \(`([\w/.-]+\.ts)`\)/gm)];
+    assert.ok(rows.length >= 20, `constants with their files found: ${rows.length}`);
+    for (const [, names, file] of rows) {
+      const suffix = file!.replace(/^src\//, '');
+      const matches = [...sources.keys()].filter((entry) => entry === suffix || entry.endsWith(`/${suffix}`));
+      assert.ok(matches.length > 0, `${file} is a source file`);
+      for (const [, name] of names!.matchAll(/`([A-Z0-9_]+)`/g)) {
+        const declared = new RegExp(`\\bconst ${name} =`);
+        assert.ok(matches.some((entry) => declared.test(sources.get(entry)!)), `${name} is declared in ${file}`);
+      }
     }
   });
 });
