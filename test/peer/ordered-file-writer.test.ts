@@ -1,12 +1,15 @@
 // Chunks go to the file in order from the position the writer was given (a resumed transfer
 // continues where its partial file ends), each write is reported, and the first failure is told
-// once and stops the writing.
+// once and stops the writing. What waits for the disk is copied into a few reused blocks, so the
+// chunks' own buffers are not kept alive by a busy disk.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { OrderedFileWriter } from '../../src/peer/ordered-file-writer.ts';
 
 const dirs: string[] = [];
@@ -20,7 +23,80 @@ async function fileWith(content: Buffer): Promise<string> {
   return file;
 }
 
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/** A file handle whose writes wait until `release()`, recording what each was given. */
+function slowHandle(): { handle: FileHandle; writes: Buffer[][]; release(): void } {
+  const writes: Buffer[][] = [];
+  const waiting: Array<() => void> = [];
+  let released = false;
+  const handle = {
+    writev: (buffers: Buffer[]) => {
+      writes.push(buffers);
+      const bytesWritten = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+      return new Promise((resolve) => {
+        const done = () => resolve({ bytesWritten, buffers });
+        if (released) done();
+        else waiting.push(done);
+      });
+    },
+    datasync: async () => undefined,
+    sync: async () => undefined,
+  } as unknown as FileHandle;
+  return { handle, writes, release: () => { released = true; for (const done of waiting.splice(0)) done(); } };
+}
+
 describe('ordered file writer', () => {
+  test('chunks that wait for a busy disk do not keep their own buffers alive', async () => {
+    const { handle, writes, release } = slowHandle();
+    const writer = new OrderedFileWriter(handle, 0);
+    const expected: Buffer[] = [];
+    const alive: Array<WeakRef<Buffer>> = [];
+    (() => {
+      for (let i = 0; i < 200; i++) {
+        const chunk = Buffer.allocUnsafeSlow(16 * 1024).fill(i);
+        expected.push(Buffer.from(chunk));
+        alive.push(new WeakRef(chunk));
+        writer.write(chunk);
+      }
+    })();
+    // The first write is under way (and stays so): the rest wait in blocks.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes.length, 1);
+    collectGarbage();
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    const kept = alive.filter((ref) => ref.deref() !== undefined).length;
+    assert.equal(kept, 0, `chunk buffers still alive while the disk is busy: ${kept} of 200`);
+    release();
+    await writer.sync();
+    assert.ok(Buffer.concat(writes.flat()).equals(Buffer.concat(expected)), 'the blocks hold the chunks, in order');
+    assert.equal(writer.written, 200 * 16 * 1024);
+  });
+
+  test('a long stream is written through a few blocks, used again and again', async () => {
+    const { handle, writes, release } = slowHandle();
+    release();
+    const writer = new OrderedFileWriter(handle, 0);
+    const chunk = randomBytes(16 * 1024);
+    // 64 MiB, in steps that let the writer catch up now and then (as the sender's credit does).
+    for (let step = 0; step < 64; step++) {
+      // Each chunk its own buffer, as each comes in its own TLS record.
+      for (let i = 0; i < 64; i++) {
+        const own = Buffer.allocUnsafeSlow(chunk.length);
+        chunk.copy(own);
+        writer.write(own);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await writer.sync();
+    const blocks = new Set(writes.flat().map((buffer) => buffer.buffer));
+    assert.ok(writes.length >= 64, `writes: ${writes.length}`);
+    assert.ok(blocks.size <= 3, `distinct blocks written from: ${blocks.size}`);
+    assert.equal(writer.written, 64 * 64 * 16 * 1024);
+  });
+
   test('continues from its position, in order, and reports each write up to the end', async () => {
     const start = randomBytes(1000);
     const file = await fileWith(start);
