@@ -14,8 +14,9 @@ const readerGone = new Promise((resolve) => {
   });
 });
 // `chat send`, `chat transfer`, `chat tail --no-follow` and `chat daemon status` skip oclif (see
-// src/cli/fast-path.ts); the rest is oclif. Both get global flags given before the command (`chat -p alice send hi`) moved behind it.
-const { moveGlobalFlags, runFastPath } = await import('../dist/cli/fast-path.js');
+// src/cli/fast-path.ts, loaded as one bundled file: scripts/bundle-fast-path.ts); the rest is oclif.
+// Both get global flags given before the command (`chat -p alice send hi`) moved behind it.
+const { moveGlobalFlags, runFastPath } = await import('../dist/fast-path.js');
 const argv = moveGlobalFlags(process.argv.slice(2));
 if (!(await runFastPath(argv))) {
   const { execute } = await import('@oclif/core');

@@ -140,6 +140,27 @@ describe('fast path and oclif agree', { timeout: 120_000 }, () => {
     }
   });
 
+  test('the fast path is one file of ours: bin/ and the bundle (scripts/bundle-fast-path.ts), not 25 modules', async () => {
+    // Node's loader costs about 0.2-0.3 ms per ES module file (docs/benchmarks.md, row 5).
+    const hook = path.join(home.dir, 'files-hook.mjs');
+    writeFileSync(hook, [
+      "import { registerHooks } from 'node:module';",
+      'const loaded = [];',
+      "registerHooks({ load(url, context, next) { if (url.startsWith('file:')) loaded.push(url); return next(url, context); } });",
+      "process.on('exit', () => process.stderr.write('\\nFILES ' + JSON.stringify(loaded) + '\\n'));",
+      '',
+    ].join('\n'));
+    const root = pathToFileURL(path.resolve(import.meta.dirname, '..', '..')).href + '/';
+    for (const args of [['daemon', 'status', '--profile', 'alice'], ['send', '--profile', 'alice', 'x'], ['transfer', '--profile', 'alice', file], ['tail', '--profile', 'alice', '--no-follow', '-n', '1']]) {
+      const result = await home.run(args, { env: { NODE_OPTIONS: `--import "${pathToFileURL(hook).href}"` } });
+      assert.equal(result.code, 0, result.stderr);
+      const listed = /\nFILES (.*)\n/.exec(result.stderr);
+      assert.ok(listed, `no list of files from chat ${args[0]}: ${result.stderr}`);
+      const ours = (JSON.parse(listed[1]!) as string[]).filter((url) => url.startsWith(root)).map((url) => url.slice(root.length));
+      assert.deepEqual(ours.sort(), ['bin/node-version.js', 'bin/run.js', 'dist/fast-path.js'], `chat ${args[0]}`);
+    }
+  });
+
   test('anything unusual goes to oclif: help, unknown flags, stray arguments', async () => {
     const help = await home.run(['send', '--help']);
     assert.equal(help.code, 0);
