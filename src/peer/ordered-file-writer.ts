@@ -65,14 +65,16 @@ export class OrderedFileWriter {
   }
 
   /**
-   * Queues one chunk. After a failure nothing is queued any more: a queue nobody drains would hold
-   * its chunks for good (and, before FILE_CREDIT, the connection's reading paused: the disk-full hang).
+   * Queues a copy of one chunk: the caller may reuse `data` at once. After a failure nothing is
+   * queued any more: a queue nobody drains would hold its chunks for good (and, before FILE_CREDIT,
+   * the connection's reading paused: the disk-full hang).
    */
   write(data: Buffer): void {
     if (this.error) return;
     if (data.length > BLOCK_BYTES) {
+      // Larger than a block (a peer's chunk is one TLS record at most): a copy of its own.
       this.filling = undefined;
-      this.queue.push({ block: data, length: data.length });
+      this.queue.push({ block: Buffer.from(data), length: data.length });
     } else {
       let filling = this.filling;
       if (!filling || filling.length + data.length > BLOCK_BYTES) {

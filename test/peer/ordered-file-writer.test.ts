@@ -75,6 +75,23 @@ describe('ordered file writer', () => {
     assert.equal(writer.written, 200 * 16 * 1024);
   });
 
+  test('what reaches the disk is what was given, even when the caller reuses its buffer at once', async () => {
+    const { handle, writes, release } = slowHandle();
+    const writer = new OrderedFileWriter(handle, 0);
+    const small = Buffer.alloc(16 * 1024, 1);
+    const big = Buffer.alloc(1024 * 1024 + 1, 2);
+    writer.write(small);
+    writer.write(big);
+    small.fill(9);
+    big.fill(9);
+    release();
+    await writer.sync();
+    const onDisk = Buffer.concat(writes.flat());
+    assert.equal(onDisk.length, small.length + big.length);
+    assert.ok(onDisk.subarray(0, small.length).every((byte) => byte === 1), 'the small chunk as given');
+    assert.ok(onDisk.subarray(small.length).every((byte) => byte === 2), 'the chunk larger than a block as given');
+  });
+
   test('a long stream is written through a few blocks, used again and again', async () => {
     const { handle, writes, release } = slowHandle();
     release();
