@@ -55,6 +55,8 @@ interface Results {
     slowBaselines: string[];
     /** TCP segments retransmitted during each contender's runs (machine-wide counter; empty without /proc/net/snmp). */
     retransmits: Record<string, Stat>;
+    /** Of those, the ones the receiver did not already have (retransmitted minus D-SACKed): the segments really lost. */
+    lostRetransmits: Record<string, Stat>;
     chatCliVsBare: number; chatCliVsSocat: number | null;
     /** The bare pipe through chat's own TLS (bench/baselines/tls-pipe.ts), without and with the fsync (null with --quick). */
     tlsMiBps: Stat; tlsSyncedMiBps: Stat | null;
@@ -250,16 +252,20 @@ function flushDirtyPages(): void {
 
 /**
  * TCP segments retransmitted so far on this machine (RetransSegs in /proc/net/snmp, what `nstat`
- * reads), or null where there is no such file. The counter is the whole network namespace's: it
- * means something only on a quiet machine.
+ * reads), and how many of them the receiver reported it already had (TCPDSACKRecvSegs in
+ * /proc/net/netstat: a D-SACK, RFC 2883, says the original arrived too, so that retransmission was
+ * needless, not a loss), or null where there are no such files. The counters are the whole network
+ * namespace's: they mean something only on a quiet machine.
  */
-function tcpRetransmits(): number | null {
+function tcpCounters(): { retransmitted: number; duplicates: number } | null {
+  const read = (file: string, prefix: string, name: string): number => {
+    const lines = readFileSync(file, 'utf8').split('\n').filter((line) => line.startsWith(prefix));
+    const value = Number(lines[1]!.split(/\s+/)[lines[0]!.split(/\s+/).indexOf(name)]);
+    if (!Number.isFinite(value)) throw new Error(`no ${name} in ${file}`);
+    return value;
+  };
   try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((line) => line.startsWith('Tcp:'));
-    const names = lines[0]!.split(/\s+/);
-    const values = lines[1]!.split(/\s+/);
-    const value = Number(values[names.indexOf('RetransSegs')]);
-    return Number.isFinite(value) ? value : null;
+    return { retransmitted: read('/proc/net/snmp', 'Tcp:', 'RetransSegs'), duplicates: read('/proc/net/netstat', 'TcpExt:', 'TCPDSACKRecvSegs') };
   } catch {
     return null;
   }
@@ -525,6 +531,7 @@ async function main(): Promise<void> {
     const random = seededRandom(SHUFFLE_SEED);
     const orders: string[][] = [];
     const retransmits: Record<string, number[]> = {};
+    const lostRetransmits: Record<string, number[]> = {};
     for (let run = 0; run < runs; run++) {
       const order = shuffled(contenders, random);
       orders.push(order.map((contender) => contender.name));
@@ -532,10 +539,14 @@ async function main(): Promise<void> {
         // Dirty pages left by the previous contender (the bare and TLS pipes and socat do not fsync) would
         // otherwise be written back during the next one's clock.
         flushDirtyPages();
-        const before = tcpRetransmits();
+        const before = tcpCounters();
         await contender.measure();
-        const after = tcpRetransmits();
-        if (before !== null && after !== null) (retransmits[contender.name] ??= []).push(after - before);
+        const after = tcpCounters();
+        if (before !== null && after !== null) {
+          const retransmitted = after.retransmitted - before.retransmitted;
+          (retransmits[contender.name] ??= []).push(retransmitted);
+          (lostRetransmits[contender.name] ??= []).push(Math.max(0, retransmitted - (after.duplicates - before.duplicates)));
+        }
       }
     }
     const mibps = (seconds: number[]) => stat(seconds.map((s) => size / MiB / s));
@@ -695,6 +706,7 @@ async function main(): Promise<void> {
         chatVsSocatTls: socatTlsMiBps ? chatMiBps.median / socatTlsMiBps.median : null,
         slowBaselines,
         retransmits: Object.fromEntries(Object.entries(retransmits).map(([name, counts]) => [name, stat(counts)])),
+        lostRetransmits: Object.fromEntries(Object.entries(lostRetransmits).map(([name, counts]) => [name, stat(counts)])),
         chatCliVsBare: chatCliMiBps.median / bareMiBps.median,
         chatCliVsSocat: socatMiBps ? chatCliMiBps.median / socatMiBps.median : null,
         tlsMiBps,
@@ -799,9 +811,11 @@ function table(r: Results): string {
     ['1e transfer, third size', r.memory.hugeBytes && r.memory.chatHugeMiBps ? `daemon ${s(r.memory.chatHugeMiBps, 0)} at ${f(r.memory.hugeBytes / MiB, 0)} MiB (fresh daemons each)` : 'n/a (no third size)',
       r.memory.socatTlsHugeMiBps ? `socat OPENSSL (TLS 1.3) ${s(r.memory.socatTlsHugeMiBps, 0)}` : 'n/a (socat not installed)',
       r.memory.chatHugeMiBps && r.memory.socatTlsHugeMiBps ? `chat/socat-tls ${f(r.memory.chatHugeMiBps.median / r.memory.socatTlsHugeMiBps.median, 2)}` : 'n/a'],
-    ['1d TCP retransmits / transfer', `chat ${r.transfer.retransmits.chat ? s(r.transfer.retransmits.chat, 0) : 'n/a'}; first on fresh daemons ${f(r.transfer.chatFirstMiBps / r.transfer.chatMiBps.median, 2)}× the later speed`,
-      Object.entries(r.transfer.retransmits).filter(([name]) => name !== 'chat').map(([name, counts]) => `${name} ${s(counts, 0)}`).join('; ') || 'n/a (no /proc/net/snmp)',
-      r.transfer.retransmits.chat && r.transfer.retransmits.bare ? `chat - bare ${f(r.transfer.retransmits.chat.median - r.transfer.retransmits.bare.median, 0)} (target: at most 5)` : 'n/a'],
+    ['1d TCP retransmits / transfer', `chat ${r.transfer.retransmits.chat ? `${s(r.transfer.retransmits.chat, 0)}, lost ${s(r.transfer.lostRetransmits.chat!, 0)}` : 'n/a'}; first on fresh daemons ${f(r.transfer.chatFirstMiBps / r.transfer.chatMiBps.median, 2)}× the later speed`,
+      Object.entries(r.transfer.retransmits).filter(([name]) => name !== 'chat').map(([name, counts]) => `${name} ${s(counts, 0)}, lost ${s(r.transfer.lostRetransmits[name]!, 0)}`).join('; ') || 'n/a (no /proc/net/snmp)',
+      r.transfer.retransmits.chat && r.transfer.retransmits.bare
+        ? `chat - bare ${f(r.transfer.retransmits.chat.median - r.transfer.retransmits.bare.median, 0)}; lost ${f(r.transfer.lostRetransmits.chat!.median - r.transfer.lostRetransmits.bare!.median, 0)} (target: at most 5)`
+        : 'n/a'],
     ['1a TLS pipe vs bare TCP pipe', `TLS ${s(r.transfer.tlsMiBps, 0)}; TLS+fsync ${tlsSynced}; ${r.transfer.tlsProtocol} ${r.transfer.tlsCipher}, handshake ${f(r.transfer.tlsHandshakeMs.median, 1)} ms`,
       `bare TCP ${s(r.transfer.bareMiBps, 0)}; bare+fsync ${s(r.transfer.bareSyncedMiBps, 0)}`,
       `TLS/bare ${f(r.transfer.tlsVsBare, 2)}; TLS+fsync/bare+fsync ${f(r.transfer.tlsSyncedVsBareSynced ?? Number.NaN, 2)}`],

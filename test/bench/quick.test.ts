@@ -44,13 +44,18 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
     assert.equal(r.transfer.chatVsSocat, null);
     assert.equal(r.transfer.socatTlsMiBps, null);
   }
-  // Retransmitted segments per contender run, counted from /proc/net/snmp around each one.
+  // Retransmitted segments per contender run, counted from /proc/net/snmp and /proc/net/netstat around each one.
   if (existsSync('/proc/net/snmp')) {
     for (const name of ['chat', 'chat-cli', 'bare', 'bare+fsync', 'tls', ...(socatInstalled ? ['socat', 'socat-tls'] : [])]) {
       const counts = r.transfer.retransmits[name];
       assert.ok(counts, `retransmits of ${name}`);
       assert.equal(counts.runs.length, r.options.runs, `one count per run of ${name}`);
       assert.ok(counts.runs.every((count: number) => Number.isInteger(count) && count >= 0), `${name}: ${counts.runs}`);
+      // The lost ones are those the receiver did not report as duplicates: never more than were retransmitted.
+      const lost = r.transfer.lostRetransmits[name];
+      assert.ok(lost, `lost retransmits of ${name}`);
+      assert.equal(lost.runs.length, counts.runs.length, `one lost count per run of ${name}`);
+      assert.ok(lost.runs.every((count: number, i: number) => Number.isInteger(count) && count >= 0 && count <= counts.runs[i]), `${name}: lost ${lost.runs} of ${counts.runs}`);
     }
   }
   // Each baseline slower than chat is named, with its figure; none is left out or made up.
