@@ -102,7 +102,16 @@ interface Results {
    * in one commit, on the same disk.
    */
   messageBurst: { count: number; seconds: number; perSecond: number; commitEachPerSecond: number; oneCommitPerSecond: number; vsCommitEach: number };
-  messagesDuringTransfer: { count: number; p50Ms: number; p99Ms: number; maxMs: number };
+  messagesDuringTransfer: {
+    count: number; p50Ms: number; p99Ms: number; maxMs: number;
+    /**
+     * Row 4's floor (bench/baselines/commits-during-writes.ts): the two fsynced commits a message
+     * costs, timed every 20 ms while a `--size` file is written as chat's receiver writes one, on
+     * the same disk. What the disk alone makes a message wait during a transfer.
+     */
+    floor: { count: number; p50Ms: number; p99Ms: number; maxMs: number; writeMiBps: number };
+    p99VsFloor: number;
+  };
   /**
    * Row 4b: the same while the receiver's disk takes SLOW_DISK_BYTES_PER_SECOND (the daemon's test
    * hook CHATD_TEST_WRITE_BYTES_PER_SECOND): what a message waits behind when the receiver lags.
@@ -231,6 +240,16 @@ async function bareTransfer(source: string, destination: string, size: number, f
   if (result.code !== 0) throw new Error(`bare pipeline failed: ${result.stderr}`);
   await rm(destination, { force: true });
   return Number(result.stdout.trim());
+}
+
+/** Row 4's floor: pairs of fsynced commits during a file write like the receiver's, in `directory`. */
+async function commitsDuringWrites(directory: string, size: number, spacingMs: number): Promise<{ pairsMs: number[]; mibps: number }> {
+  const args = [path.join(ROOT, 'bench', 'baselines', 'commits-during-writes.ts'), directory, String(size), '--spacing', String(spacingMs)];
+  const result = await collect(spawnBaseline(process.execPath, args), undefined, transferTimeoutMs(size));
+  if (result.code !== 0) throw new Error(`commits during writes failed: ${result.stderr}`);
+  const run = JSON.parse(result.stdout) as { pairsMs: number[]; mibps: number };
+  if (!(run.pairsMs.length > 0) || !(run.mibps > 0)) throw new Error(`commits during writes printed ${result.stdout.trim()}`);
+  return run;
 }
 
 interface TlsRun { seconds: number; handshakeMs: number; protocol: string | null; cipher: string | null }
@@ -575,6 +594,9 @@ async function main(): Promise<void> {
     const during = await messageLatencies(aliceControl, bobControl, 20, quick ? 1 : 20, () => transferRunning);
     await transfer;
     await clearDirectory(pair.bob.downloads);
+    log('row 4 floor: fsynced commits during a file write ...');
+    flushDirtyPages();
+    const floor = await commitsDuringWrites(work, size, 20);
 
     log('row 4b: messages during a transfer to a slow disk ...');
     const slowPair = await startPair(homes, { CHATD_TEST_WRITE_BYTES_PER_SECOND: String(SLOW_DISK_BYTES_PER_SECOND) });
@@ -760,6 +782,14 @@ async function main(): Promise<void> {
         p50Ms: percentile(sortedCopy(during), 50),
         p99Ms: percentile(sortedCopy(during), 99),
         maxMs: Math.max(...during),
+        floor: {
+          count: floor.pairsMs.length,
+          p50Ms: percentile(sortedCopy(floor.pairsMs), 50),
+          p99Ms: percentile(sortedCopy(floor.pairsMs), 99),
+          maxMs: Math.max(...floor.pairsMs),
+          writeMiBps: floor.mibps,
+        },
+        p99VsFloor: percentile(sortedCopy(during), 99) / percentile(sortedCopy(floor.pairsMs), 99),
       },
       messagesDuringSlowTransfer: {
         count: duringSlow.length,
@@ -833,7 +863,9 @@ function table(r: Results): string {
     ['3b message burst /s', `${r.messageBurst.count} sends at once, all delivered: ${f(r.messageBurst.perSecond, 0)}/s (${f(r.messageBurst.seconds * 1000, 0)} ms)`,
       `fsynced commits: one per message ${f(r.messageBurst.commitEachPerSecond, 0)}/s; all in one ${f(r.messageBurst.oneCommitPerSecond, 0)}/s`,
       `chat/one commit each ${f(r.messageBurst.vsCommitEach, 2)}`],
-    ['4 message during transfer', `p50 ${f(r.messagesDuringTransfer.p50Ms, 2)} p99 ${f(r.messagesDuringTransfer.p99Ms, 2)} max ${f(r.messagesDuringTransfer.maxMs, 2)} ms`, `${r.messagesDuringTransfer.count} messages`, ''],
+    ['4 message during transfer', `p50 ${f(r.messagesDuringTransfer.p50Ms, 2)} p99 ${f(r.messagesDuringTransfer.p99Ms, 2)} max ${f(r.messagesDuringTransfer.maxMs, 2)} ms; ${r.messagesDuringTransfer.count} messages`,
+      `disk floor, 2 fsynced commits during a file write: p50 ${f(r.messagesDuringTransfer.floor.p50Ms, 2)} p99 ${f(r.messagesDuringTransfer.floor.p99Ms, 2)} max ${f(r.messagesDuringTransfer.floor.maxMs, 2)} ms; ${r.messagesDuringTransfer.floor.count} pairs, ${f(r.messagesDuringTransfer.floor.writeMiBps, 0)} MiB/s`,
+      `p99 chat/floor ${f(r.messagesDuringTransfer.p99VsFloor, 2)} (target: p99 < 20, max < 50 ms)`],
     ['4b same, receiver disk slowed', `p50 ${f(r.messagesDuringSlowTransfer.p50Ms, 2)} p99 ${f(r.messagesDuringSlowTransfer.p99Ms, 2)} max ${f(r.messagesDuringSlowTransfer.maxMs, 2)} ms`,
       `${r.messagesDuringSlowTransfer.count} messages; disk ${f(r.messagesDuringSlowTransfer.diskMiBps, 0)} MiB/s, ${f(r.messagesDuringSlowTransfer.fileBytes / MiB, 0)} MiB file`, ''],
     ['5 CLI start-up ms',

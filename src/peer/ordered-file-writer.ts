@@ -12,7 +12,7 @@ const BLOCK_BYTES = 1024 * 1024;
  * and a history commit (which on ext4 waits for the file's dirty pages too) waits behind at most this much: 16 MiB, not 64,
  * halved a message's p90 during a transfer at the same speed (docs/benchmarks.md, "What was changed to get here").
  */
-const BACKGROUND_SYNC_BYTES = 16 * 1024 * 1024;
+export const BACKGROUND_SYNC_BYTES = 16 * 1024 * 1024;
 
 /** Part of a block waiting for the disk: its first `length` bytes. */
 interface Filled {

@@ -81,7 +81,10 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
   assert.equal(r.messages.count, 100);
   for (const field of ['count', 'seconds', 'perSecond', 'commitEachPerSecond', 'oneCommitPerSecond', 'vsCommitEach']) positive(r.messageBurst[field], `messageBurst.${field}`);
 
-  for (const field of ['count', 'p50Ms', 'p99Ms', 'maxMs']) positive(r.messagesDuringTransfer[field], `messagesDuringTransfer.${field}`);
+  for (const field of ['count', 'p50Ms', 'p99Ms', 'maxMs', 'p99VsFloor']) positive(r.messagesDuringTransfer[field], `messagesDuringTransfer.${field}`);
+  // Row 4's floor: pairs of fsynced commits timed while a file is written, on the same disk.
+  for (const field of ['count', 'p50Ms', 'p99Ms', 'maxMs', 'writeMiBps']) positive(r.messagesDuringTransfer.floor[field], `messagesDuringTransfer.floor.${field}`);
+  assert.ok(r.messagesDuringTransfer.floor.p50Ms <= r.messagesDuringTransfer.floor.p99Ms && r.messagesDuringTransfer.floor.p99Ms <= r.messagesDuringTransfer.floor.maxMs, 'floor percentiles in order');
   for (const field of ['count', 'p50Ms', 'p99Ms', 'maxMs', 'diskMiBps', 'fileBytes']) positive(r.messagesDuringSlowTransfer[field], `messagesDuringSlowTransfer.${field}`);
 
   for (const field of ['nodeMs', 'sendMs', 'statusMs', 'transferMs', 'tailMs', 'versionMs']) positiveStat(r.startup[field], `startup.${field}`);
