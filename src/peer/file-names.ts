@@ -42,7 +42,8 @@ function fitName(name: string, suffix: string, maxBytes: number): string {
   const budget = maxBytes - Buffer.byteLength(suffix) - Buffer.byteLength(ext);
   let fitted = `${clipText(stem, budget)}${suffix}${ext}`.trim().replace(/[. ]+$/, '');
   if (fitted === '' || /^\.+$/.test(fitted)) fitted = `${FALLBACK_NAME}${suffix}`;
-  if (WINDOWS_RESERVED.test(fitted)) fitted = `_${fitted}`.slice(0, maxBytes);
+  // The "_" comes out of the same byte budget (slicing UTF-16 units after it could leave 256 bytes).
+  if (WINDOWS_RESERVED.test(fitted)) fitted = `_${clipText(fitted, maxBytes - 1).replace(/[. ]+$/, '')}`;
   return fitted;
 }
 

@@ -87,6 +87,23 @@ describe('safeFileName', { timeout: 30_000 }, () => {
     }
   });
 
+  test('a reserved device name cut to the byte budget still fits once "_" is put before it', () => {
+    // "con." and a long multi-byte extension: the stem is cut to exactly 255 bytes before the "_".
+    for (const unit of ['é', '日', '😀']) {
+      const offered = `con.a${unit.repeat(300)}`;
+      const result = safeFileName(offered);
+      assertSafe(result, offered);
+      assert.ok(result.startsWith('_con.a'), JSON.stringify(result.slice(0, 20)));
+    }
+    fc.assert(
+      fc.property(fc.constantFrom('con', 'PRN', 'aux', 'nul', 'com1', 'lpt9'), fc.string({ unit: fc.constantFrom('a', 'é', '日', '😀', '.', ' '), minLength: 100, maxLength: 300 }), (device, tail) => {
+        const offered = `${device}.${tail}`;
+        assertSafe(safeFileName(offered), offered);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('a name of exactly 255 bytes is kept as is', () => {
     const offered = `${'n'.repeat(MAX_STORED_NAME_BYTES - 4)}.txt`;
     assert.equal(safeFileName(offered), offered);
