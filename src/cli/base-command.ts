@@ -52,6 +52,11 @@ export abstract class BaseCommand extends Command {
     writeJson(value);
   }
 
+  /** What oclif prints for --json (run()'s result, an error): through writeJson, escaped as ours. */
+  override logJson(json: unknown): void {
+    writeJson(json);
+  }
+
   /** Anything wrong with flags or arguments is a usage error: exit 2, one line. */
   protected override async parse<F extends Record<string, unknown>, B extends Record<string, unknown>, A extends Record<string, unknown>>(
     options?: Interfaces.Input<F, B, A>,

@@ -4,6 +4,7 @@
  */
 import { colourEnabled } from './colour.ts';
 import type { HumanText } from './output.ts';
+import { safeJson } from '../text/safe-json.ts';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -12,14 +13,17 @@ export function writeHuman(stream: OutputStream, text: HumanText): void {
   process[stream].write(`${colourEnabled(process[stream]) ? text.painted : text.text}\n`);
 }
 
-/** Machine-readable output: the same indentation oclif uses for --json. The text is exact. */
+/**
+ * Machine-readable output: the same indentation oclif uses for --json. The text is exact once
+ * parsed; characters that could drive a terminal are written as `\uXXXX` (safeJson).
+ */
 export function writeJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${safeJson(value, 2)}\n`);
 }
 
-/** One JSON value per line (NDJSON, `chat tail --json`). The text is exact. */
+/** One JSON value per line (NDJSON, `chat tail --json`), escaped as writeJson's. */
 export function writeJsonLine(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+  process.stdout.write(`${safeJson(value)}\n`);
 }
 
 /**

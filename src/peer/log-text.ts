@@ -4,6 +4,7 @@
  */
 import { replaceUnsafeCharacters } from '../text/unsafe-characters.ts';
 import { clipText } from '../text/clip.ts';
+import { unicodeEscape } from '../text/safe-json.ts';
 
 /**
  * Bytes of one peer-chosen string (a name, a file name, a reason) that reach the log, or a peer
@@ -12,19 +13,13 @@ import { clipText } from '../text/clip.ts';
  */
 export const MAX_LOGGED_PEER_TEXT_BYTES = 200;
 
-/** Each UTF-16 unit as `\uXXXX`: valid inside a JSON string, and plain ASCII on the line. */
-function escapeChar(char: string): string {
-  let escaped = '';
-  for (let i = 0; i < char.length; i++) escaped += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;
-  return escaped;
-}
 
 /**
  * `text` with every unsafe character (the one set of src/text/unsafe-characters.ts: controls that
  * forge lines or drive a terminal, format and bidi characters, separators) as a visible `\uXXXX`.
  */
 export function escapeLogText(text: string): string {
-  return replaceUnsafeCharacters(text, escapeChar);
+  return replaceUnsafeCharacters(text, unicodeEscape);
 }
 
 /**

@@ -201,8 +201,10 @@ describe('hostile text from a peer, through every field and every output', { tim
         assert.equal(status.code, 0, status.stderr);
         assert.match(status.stdout, new RegExp(`\npeer        ${escapeRegExp(ESCAPED_NAME)} \\(127\\.0\\.0\\.1:${listener.port}, we dialled\\)\n`));
         assertHumanResult(status, 'daemon status');
-        const json = JSON.parse((await home.run(['daemon', 'status', '--profile', 'bob', '--json'], { env })).stdout);
-        assert.equal(json.peer.name, HOSTILE_NAME, '--json keeps the exact name');
+        const statusJson = await home.run(['daemon', 'status', '--profile', 'bob', '--json'], { env });
+        assertHumanResult(statusJson, 'daemon status --json');
+        const json = JSON.parse(statusJson.stdout);
+        assert.equal(json.peer.name, HOSTILE_NAME, '--json keeps the exact name, its unsafe characters as \\uXXXX');
 
         const send = await home.run(['send', '--profile', 'bob', 'hello there'], { env });
         assert.equal(send.code, 0, send.stderr);
@@ -240,6 +242,7 @@ describe('hostile text from a peer, through every field and every output', { tim
         assert.equal(transfer.stderr, expected);
         assertHumanResult(transfer, `transfer ${mode}`);
         const json = await home.run(['transfer', '--profile', 'bob', file, '--json']);
+        assertHumanResult(json, `transfer ${mode} --json`);
         assert.ok(JSON.parse(json.stdout).error.message.endsWith(HOSTILE), '--json keeps the exact reason');
         type(`transfer ${file}`);
         await screen.waitFor(expected);
@@ -290,6 +293,18 @@ describe('hostile text from a peer, through every field and every output', { tim
       `* ${ESCAPED_NAME} disconnected (peer left: ${ESCAPED})`,
       `identity: the key of "${ESCAPED_NAME}" has changed`,
     ]) assert.ok(tail.stdout.includes(expected), `tail shows ${expected}`);
+    // --json and NDJSON carry the exact text too, but as JSON escapes: none of it raw on a terminal.
+    for (const env of [{}, { CHAT_NO_FAST_PATH: '1' }]) {
+      const tailJson = await home.run(['tail', '--profile', 'bob', '--no-follow', '-n', '100', '--json'], { env });
+      assert.equal(tailJson.code, 0, tailJson.stderr);
+      assertHumanResult(tailJson, 'tail --json');
+      const lines = tailJson.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+      assert.ok(lines.some((event) => event.type === 'message' && event.text === `${HOSTILE}\nsecond ${HOSTILE}` && event.from === HOSTILE_NAME), 'tail --json keeps the exact text');
+    }
+    const peers = await home.run(['peers', '--profile', 'bob', '--json']);
+    assert.equal(peers.code, 0, peers.stderr);
+    assertHumanResult(peers, 'peers --json');
+    assert.ok(JSON.stringify(JSON.parse(peers.stdout)).includes(JSON.stringify(HOSTILE_NAME).slice(1, -1)), 'peers --json keeps the exact name');
     const events = await historyOf(home, 'bob');
     assert.ok(events.some((event) => event.type === 'message' && event.text === `${HOSTILE}\nsecond ${HOSTILE}` && event.from === HOSTILE_NAME));
     assert.ok(events.some((event) => event.state === 'disconnected' && event.reason === `peer left: ${HOSTILE}`));
