@@ -13,6 +13,7 @@ import {
   MESSAGE_BYTE_BURST,
   MESSAGE_BYTES_PER_SECOND,
   MESSAGES_PER_SECOND,
+  SMALL_CHUNK_BYTES,
 } from '../wire/limits.ts';
 import { TokenBucket, type Rate } from './token-bucket.ts';
 
@@ -21,7 +22,11 @@ export interface FrameRates {
   messages: Rate;
   /** UTF-8 bytes of MESSAGE text: many large messages are paced by this one before their count's. */
   messageBytes: Rate;
-  /** Every other frame but FILE_CHUNK, whose pace the receiver's credit sets (TRANSFER_WINDOW_BYTES). */
+  /**
+   * Every other frame, and each FILE_CHUNK shorter than SMALL_CHUNK_BYTES. A full chunk's pace is
+   * the receiver's credit (TRANSFER_WINDOW_BYTES), but credit counts bytes: only this budget
+   * bounds how many tiny chunks a peer makes us handle.
+   */
   frames: Rate;
 }
 
@@ -129,7 +134,7 @@ export class FrameInbox {
 
   /** Takes what `frame` costs from its budgets and returns 0, or takes nothing and returns how long until it can. */
   private take(frame: Frame): number {
-    if (frame.kind === 'fileChunk') return 0;
+    if (frame.kind === 'fileChunk') return frame.data.length >= SMALL_CHUNK_BYTES ? 0 : this.frames.take();
     if (frame.kind !== 'message') return this.frames.take();
     const bytes = Buffer.byteLength(frame.text);
     const waitMs = Math.max(this.messages.wait(), this.messageBytes.wait(bytes));

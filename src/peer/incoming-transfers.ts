@@ -25,10 +25,12 @@ export class IncomingTransfers {
   /** Work on files no longer in `receivers` that may still touch the disk (finishing, aborting). */
   private readonly settling = new Set<Promise<void>>();
   /**
-   * Transfers failed here by a write error, whose chunks may still be on the wire: they are
-   * dropped until the sender's FILE_END or FILE_CANCEL, not taken as a violation.
+   * Transfers failed here (a write error, our user's cancel) whose chunks may still be on the wire,
+   * with the bytes the sender may still send of them: what its credit allowed past what had come.
+   * They are dropped until the sender's FILE_END or FILE_CANCEL, not taken as a violation; more
+   * than that is one.
    */
-  private readonly failed = new Set<string>();
+  private readonly failed = new Map<string, number>();
 
   constructor(link: IncomingLink, handlers: IncomingHandlers) {
     this.link = link;
@@ -94,7 +96,9 @@ export class IncomingTransfers {
     // Offered again after it failed here for want of room: its old chunks are all in (frames keep
     // their order), and the new ones are its data.
     this.failed.delete(offer.id);
-    if (this.receivers.size >= MAX_INCOMING_TRANSFERS) {
+    // Files still being verified, closed or removed count too: otherwise OFFER and CANCEL in pairs
+    // would start file after file while the ones before are still at work.
+    if (this.receivers.size + this.settling.size >= MAX_INCOMING_TRANSFERS) {
       this.link.send({ kind: 'fileDecline', id: offer.id, reason: `too many transfers at once (max ${MAX_INCOMING_TRANSFERS})` });
       return;
     }
@@ -134,7 +138,14 @@ export class IncomingTransfers {
   }
 
   private receiveChunk(id: string, data: Buffer): void {
-    if (this.failed.has(id)) return;
+    // A chunk carries data: an empty one moves nothing forward, so no credit would ever bound them.
+    if (data.length === 0) throw new ProtocolError(`empty file chunk for transfer ${id}`);
+    const allowed = this.failed.get(id);
+    if (allowed !== undefined) {
+      if (data.length > allowed) throw new ProtocolError(`transfer ${id} sent beyond its credit after it failed here`);
+      this.failed.set(id, allowed - data.length);
+      return;
+    }
     const receiver = this.acceptedTransfer(id, 'chunk');
     const end = receiver.bytesReceived + data.length;
     if (end > receiver.expectedSize) {
@@ -172,7 +183,7 @@ export class IncomingTransfers {
     const receiver = this.receivers.get(id);
     if (!receiver) return false;
     this.receivers.delete(id);
-    this.rememberFailed(id);
+    this.rememberFailed(receiver);
     this.handlers.log(`transfer ${id} cancelled here: ${reason}`);
     this.track(receiver.abort());
     if (!this.link.isClosed()) this.link.send({ kind: 'fileResult', id, ok: false, sha256: '', reason: clipText(reason, MAX_REASON_BYTES) });
@@ -186,7 +197,7 @@ export class IncomingTransfers {
   private failWrite(receiver: TransferReceiver, error: Error): void {
     if (this.receivers.get(receiver.id) !== receiver) return;
     this.receivers.delete(receiver.id);
-    this.rememberFailed(receiver.id);
+    this.rememberFailed(receiver);
     if (isRoomError(error)) {
       this.holdForRoom(receiver, error);
       return;
@@ -211,9 +222,9 @@ export class IncomingTransfers {
     return clipText(this.handlers.writeFailureReason?.(error) ?? `cannot write the file on the receiver: ${error.message}`, MAX_REASON_BYTES);
   }
 
-  private rememberFailed(id: string): void {
-    if (this.failed.size >= MAX_FAILED_TRANSFERS_REMEMBERED) this.failed.delete(this.failed.values().next().value!);
-    this.failed.add(id);
+  private rememberFailed(receiver: TransferReceiver): void {
+    if (this.failed.size >= MAX_FAILED_TRANSFERS_REMEMBERED) this.failed.delete(this.failed.keys().next().value!);
+    this.failed.set(receiver.id, Math.max(0, receiver.credit - receiver.bytesReceived));
   }
 
   private receiveEnd(id: string, sha256: string): void {

@@ -45,6 +45,13 @@ const TLS_RECORD_BYTES = 16 * 1024;
  * 167 MiB at 1 GiB when the link became TLS.)
  */
 export const FILE_CHUNK_BYTES = TLS_RECORD_BYTES - FRAME_HEADER_BYTES - TRANSFER_ID_BYTES;
+/**
+ * A FILE_CHUNK shorter than this costs one of FRAMES_PER_SECOND, as any frame but MESSAGE does;
+ * longer ones cost nothing (the credit paces their bytes). chatd sends only full chunks but for a
+ * file's last and after a short read, so this never slows a transfer; a flood of tiny chunks is
+ * paced like a flood of PINGs.
+ */
+export const SMALL_CHUNK_BYTES = Math.floor(FILE_CHUNK_BYTES / 2);
 /** Longest peer name (UTF-8 bytes). */
 export const MAX_NAME_BYTES = 64;
 /** Largest TCP port; 0 ("any") is only meaningful for listening. */

@@ -4,14 +4,14 @@ import { describe, test } from 'node:test';
 import { FrameInbox, frameRates } from '../../src/peer/frame-inbox.ts';
 import { ProtocolError } from '../../src/wire/errors.ts';
 import { encodeFrame, FrameType, type Frame } from '../../src/wire/frames.ts';
-import { FRAME_HEADER_BYTES, MAX_HELLO_FRAME_BYTES, MESSAGE_BURST, MESSAGES_PER_SECOND } from '../../src/wire/limits.ts';
+import { FILE_CHUNK_BYTES, FRAME_HEADER_BYTES, MAX_HELLO_FRAME_BYTES, MESSAGE_BURST, MESSAGES_PER_SECOND, SMALL_CHUNK_BYTES } from '../../src/wire/limits.ts';
 
-function inbox(deliver: (frame: Frame) => void = () => undefined) {
+function inbox(deliver: (frame: Frame) => void = () => undefined, rates = frameRates()) {
   const delivered: Frame[] = [];
   const violations: unknown[] = [];
   let open = true;
   const box = new FrameInbox({
-    rates: frameRates(),
+    rates,
     handshake: { count: 1, maxFrameBytes: MAX_HELLO_FRAME_BYTES },
     deliver: (frame) => {
       delivered.push(frame);
@@ -64,6 +64,23 @@ describe('FrameInbox', () => {
     close();
     box.push(encodeFrame(ping(1)));
     assert.deepEqual(delivered, []);
+  });
+
+  test('full file chunks cost no frame budget; a chunk under SMALL_CHUNK_BYTES costs one, like a PING', () => {
+    const { box, delivered, violations } = inbox(undefined, frameRates({ frames: { perSecond: 0.001, burst: 4 } }));
+    box.push(encodeFrame(ping(1))); // the handshake's frame (it takes one token)
+    const id = Buffer.alloc(16, 7).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+    const chunk = (bytes: number): Frame => ({ kind: 'fileChunk', id, data: Buffer.alloc(bytes, 1) });
+    // 100 full chunks and one just long enough: none is held back.
+    box.push(Buffer.concat([...Array.from({ length: 100 }, () => encodeFrame(chunk(FILE_CHUNK_BYTES))), encodeFrame(chunk(SMALL_CHUNK_BYTES))]));
+    assert.deepEqual(violations, []);
+    assert.equal(delivered.length, 102);
+    // Tiny ones take the budget: three pass (the burst), the fourth waits for a token, as would a PING.
+    box.push(Buffer.concat([1, 1, 1, 1, 1].map((bytes) => encodeFrame(chunk(bytes)))));
+    assert.equal(delivered.length, 105);
+    box.push(encodeFrame(ping(9)));
+    assert.equal(delivered.length, 105, 'what comes after waits behind them, in order');
+    box.close();
   });
 
   test('frameRates keeps what it is given and fills in the protocol limits', () => {

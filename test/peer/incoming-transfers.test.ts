@@ -160,8 +160,43 @@ describe('IncomingTransfers', () => {
     assert.throws(() => receiving.incoming.receive(chunk(Buffer.from('x'))), /before it was accepted$/);
     await sentFrame(receiving, 'fileAccept');
     receiving.incoming.receive(chunk(Buffer.from('ab')));
+    assert.throws(() => receiving.incoming.receive(chunk(Buffer.alloc(0))), new RegExp(`^ProtocolError: empty file chunk for transfer ${id}$`));
     assert.throws(() => receiving.incoming.receive(chunk(Buffer.from('cd'))), /sent more than the 3 bytes it offered$/);
     await receiving.incoming.suspendAll();
+  });
+
+  test(`an OFFER and a CANCEL in pairs count until each file is removed: no more than ${MAX_INCOMING_TRANSFERS} files at work at once`, async () => {
+    const { dir, held } = await downloadsDir();
+    const receiving = receivingEnd(held);
+    const ids = Array.from({ length: 3 * MAX_INCOMING_TRANSFERS }, () => randomUUID());
+    for (const id of ids) {
+      receiving.incoming.receive({ kind: 'fileOffer', id, name: `${id}.bin`, size: 100 });
+      receiving.incoming.receive({ kind: 'fileCancel', id, reason: 'never mind' });
+    }
+    const declined = receiving.sent.filter((frame) => frame.kind === 'fileDecline').map((frame) => frame.id);
+    assert.deepEqual(declined, ids.slice(MAX_INCOMING_TRANSFERS), 'the offers past the first four are declined while those are settling');
+    assert.ok(receiving.sent.filter((frame) => frame.kind === 'fileDecline').every((frame) => frame.kind === 'fileDecline' && frame.reason === `too many transfers at once (max ${MAX_INCOMING_TRANSFERS})`));
+    await receiving.incoming.suspendAll();
+    assert.deepEqual(await readdir(dir), [], 'every cancelled file is gone');
+    // Once they are done, offers are taken again.
+    const next = await acceptedOffer(receiving, 'next.bin', 10);
+    assert.ok(next);
+    await receiving.incoming.abortAll();
+  });
+
+  test('after a transfer fails here, its chunks still on the wire are dropped, up to the credit it had; past it is a violation', async () => {
+    const { held } = await downloadsDir();
+    const receiving = receivingEnd(held);
+    const size = 3 * TRANSFER_WINDOW_BYTES;
+    const id = await acceptedOffer(receiving, 'big.bin', size);
+    assert.equal((await sentFrame(receiving, 'fileCredit')).until, TRANSFER_WINDOW_BYTES);
+    receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.alloc(1000) });
+    assert.equal(receiving.incoming.cancel(id, 'not wanted'), true);
+    // The sender had credit for TRANSFER_WINDOW_BYTES and sent 1000: the rest may still come, and is dropped.
+    receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.alloc(TRANSFER_WINDOW_BYTES - 1000) });
+    assert.throws(() => receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.alloc(1) }), new RegExp(`^ProtocolError: transfer ${id} sent beyond its credit after it failed here$`));
+    assert.throws(() => receiving.incoming.receive({ kind: 'fileChunk', id, data: Buffer.alloc(0) }), /empty file chunk/);
+    await receiving.incoming.abortAll();
   });
 
   test('the sender may send TRANSFER_WINDOW_BYTES past what is on disk: credit comes with the ACCEPT and grows in steps as the disk writes', async () => {
