@@ -1,5 +1,5 @@
-// Partial files nobody continues are removed: those not written for the age limit, and the least
-// recently written beyond MAX_KEPT_PARTIALS, never one written in the last minute.
+// Partial files nobody continues are removed: those not written for the age limit, and of each
+// sender's the least recently written beyond MAX_KEPT_PARTIALS, never one being received.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -17,16 +17,21 @@ const HOUR = 60 * 60 * 1000;
 const lines: string[] = [];
 const log = { info: (line: string) => lines.push(line), warn: (line: string) => lines.push(line), error: (line: string) => lines.push(line) } as unknown as Logger;
 
-/** A partial file and its record, last written `ageMs` ago. */
-function partial(dir: string, ageMs: number, now: number): string {
+const ALICE = 'a'.repeat(64);
+const MALLORY = 'b'.repeat(64);
+
+/** A partial file and its record naming `sender`, last written `ageMs` ago. */
+function partial(dir: string, ageMs: number, now: number, sender = ALICE): string {
   const id = randomUUID();
   for (const suffix of ['part', 'state']) {
     const file = path.join(dir, `.chat-${id}.${suffix}`);
-    writeFileSync(file, 'x');
+    writeFileSync(file, suffix === 'state' ? JSON.stringify({ id, name: 'x.bin', size: 10, sender, started: now }) : 'x');
     utimesSync(file, (now - ageMs) / 1000, (now - ageMs) / 1000);
   }
   return id;
 }
+
+const idsIn = (dir: string) => new Set(readdirSync(dir).map((name) => name.slice(6, 42)));
 
 describe('removeStalePartials', () => {
   test('removes pairs older than the limit and leaves younger ones and other files', async () => {
@@ -43,18 +48,48 @@ describe('removeStalePartials', () => {
     held.close();
   });
 
-  test(`keeps at most ${MAX_KEPT_PARTIALS}, the most recently written, but never evicts one written in the last minute`, async () => {
+  test(`keeps at most ${MAX_KEPT_PARTIALS} per sender, the most recently written, even of files written a moment ago`, async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'stale-'));
     dirs.push(dir);
     const held = PinnedDirectory.open(dir, 'downloads');
     const now = Date.now();
-    const byAge = Array.from({ length: MAX_KEPT_PARTIALS + 3 }, (_, i) => partial(dir, (i + 2) * 60 * 1000, now));
-    const fresh = Array.from({ length: 2 }, () => partial(dir, 0, now));
-    await removeStalePartials(held, 7 * 24 * HOUR, log, now);
-    const left = new Set(readdirSync(dir).map((name) => name.slice(6, 42)));
-    for (const id of fresh) assert.ok(left.has(id), 'fresh ones are kept');
+    // All within the last few seconds (a peer reconnecting in a loop): the count still holds.
+    const byAge = Array.from({ length: MAX_KEPT_PARTIALS + 5 }, (_, i) => partial(dir, i * 10, now));
+    await removeStalePartials(held, 7 * 24 * HOUR, log, now, () => false);
+    const left = idsIn(dir);
     assert.equal(left.size, MAX_KEPT_PARTIALS);
+    for (const id of byAge.slice(0, MAX_KEPT_PARTIALS)) assert.ok(left.has(id), 'the most recently written are kept');
     for (const id of byAge.slice(-5)) assert.ok(!left.has(id), 'the least recently written are removed');
+    held.close();
+  });
+
+  test("one sender's many partial files never push out another sender's", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'stale-'));
+    dirs.push(dir);
+    const held = PinnedDirectory.open(dir, 'downloads');
+    const now = Date.now();
+    const alices = [partial(dir, 2 * HOUR, now, ALICE), partial(dir, 3 * HOUR, now, ALICE)];
+    const mallorys = Array.from({ length: MAX_KEPT_PARTIALS + 4 }, (_, i) => partial(dir, i * 1000, now, MALLORY));
+    await removeStalePartials(held, 7 * 24 * HOUR, log, now, () => false);
+    const left = idsIn(dir);
+    for (const id of alices) assert.ok(left.has(id), "alice's older files are kept");
+    assert.equal(mallorys.filter((id) => left.has(id)).length, MAX_KEPT_PARTIALS, 'mallory keeps only the count');
+    for (const id of mallorys.slice(-4)) assert.ok(!left.has(id));
+    held.close();
+  });
+
+  test('a file being received is never removed for the count', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'stale-'));
+    dirs.push(dir);
+    const held = PinnedDirectory.open(dir, 'downloads');
+    const now = Date.now();
+    const ids = Array.from({ length: MAX_KEPT_PARTIALS + 3 }, (_, i) => partial(dir, i * 60_000, now));
+    const open = new Set(ids.slice(-2));
+    await removeStalePartials(held, 7 * 24 * HOUR, log, now, (id) => open.has(id));
+    const left = idsIn(dir);
+    for (const id of open) assert.ok(left.has(id), 'the open ones stay, however old their last write');
+    assert.equal(left.size, MAX_KEPT_PARTIALS + 2);
+    assert.ok(!left.has(ids.at(-3)!), 'the least recently written closed one goes');
     held.close();
   });
 
