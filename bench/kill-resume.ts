@@ -1,11 +1,12 @@
 /**
  * What a kill -9 in the middle of a big transfer costs: one pair of real daemons, alice sending to
  * bob through a fault proxy that counts the bytes; the receiver's or the sender's daemon is killed
- * at a point of the file, started again, and the transfer completes by itself. Reports the bytes
+ * at a point of the file, started again, and the transfer completes by itself (or, with `--side
+ * link`, the connection is reset there and alice redials). Reports the bytes
  * that crossed beyond the file (sent twice, plus TLS and frame overhead) and the time, and exits 1
  * when a run is over the 16 MiB the issue allows.
  *
- *   npm run build && node bench/kill-resume.ts [--size MIB] [--at FRACTION] [--side receiver|sender|both] [--json]
+ *   npm run build && node bench/kill-resume.ts [--size MIB] [--at FRACTION] [--side receiver|sender|link|both] [--json]
  *
  * Defaults: 1024 MiB, killed at 0.5 of the file, both sides in turn (test/e2e/kill-resume.test.ts
  * is the 64 MiB version that npm test runs).
@@ -33,8 +34,8 @@ const { values } = parseArgs({
 const size = Number(values.size) * MiB;
 const at = Number(values.at);
 const sides: KilledSide[] = values.side === 'both' ? ['receiver', 'sender'] : [values.side as KilledSide];
-if (!Number.isSafeInteger(size) || size <= 0 || !(at > 0 && at < 1) || sides.some((side) => side !== 'receiver' && side !== 'sender')) {
-  console.error('usage: node bench/kill-resume.ts [--size MIB] [--at FRACTION between 0 and 1] [--side receiver|sender|both] [--json]');
+if (!Number.isSafeInteger(size) || size <= 0 || !(at > 0 && at < 1) || sides.some((side) => !['receiver', 'sender', 'link'].includes(side))) {
+  console.error('usage: node bench/kill-resume.ts [--size MIB] [--at FRACTION between 0 and 1] [--side receiver|sender|link|both] [--json]');
   process.exit(2);
 }
 
@@ -49,8 +50,8 @@ try {
       const result = await pair.run(source, sha256, size, side, Math.floor(size * at), RUN_TIMEOUT_MS);
       results.push(result);
       if (!values.json) {
-        console.log(`${side} killed at ${(result.killedAt / MiB).toFixed(1)} MiB of ${size / MiB} MiB: ` +
-          `${(result.resent / MiB).toFixed(2)} MiB beyond the file, complete and verified after ${(result.ms / 1000).toFixed(1)} s`);
+        console.log(`${side === 'link' ? 'link reset' : `${side} killed`} at ${(result.killedAt / MiB).toFixed(1)} MiB of ${size / MiB} MiB: ` +
+          `${(result.resent / MiB).toFixed(2)} MiB beyond the file, complete and verified after ${(result.ms / 1000).toFixed(1)} s (${(result.resumedMs / 1000).toFixed(1)} s after it)`);
       }
     }
   } finally {

@@ -2,10 +2,11 @@
  * A receiver's partial file of one transfer on disk: its hidden names, the state record kept
  * beside it so that a resumed offer can continue it, and reading back what it already holds.
  */
-import type { Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { writePrivateFile } from '../files/owner-only.ts';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
+import { countHashedAgain, takeHash } from './kept-hashes.ts';
 
 /**
  * What the receiver keeps beside a partial file, so that the same sender's offer of the same
@@ -70,17 +71,23 @@ export async function readPartialState(downloads: PinnedDirectory, name: string)
 
 /**
  * Reopens the partial file of transfer `id` that its record vouches for; what is on the disk
- * (synced, at most `size` bytes) is what it holds, hashed into `hash` (the final SHA-256 covers it all).
+ * (synced, at most `size` bytes) is what it holds. The final SHA-256 covers it all: the hash this
+ * process kept when it let go of the file continues, if the file is unchanged since
+ * (kept-hashes.ts); otherwise what the file holds is read back and hashed into a new one.
  */
-export async function reopenPartial(downloads: PinnedDirectory, id: string, size: number, hash: Hash): Promise<{ handle: FileHandle; onDisk: number }> {
+export async function reopenPartial(downloads: PinnedDirectory, id: string, size: number): Promise<{ handle: FileHandle; onDisk: number; hash: Hash }> {
   const handle = await open(downloads.entryPath(partialNames(id).part), 'r+');
   try {
     // What a kill -9 left in the page cache is the process's; fsync makes it the disk's.
     await handle.sync();
-    const onDisk = Math.min((await handle.stat()).size, size);
-    await handle.truncate(onDisk);
+    const stats = await handle.stat({ bigint: true });
+    const onDisk = Math.min(Number(stats.size), size);
+    if (stats.size > BigInt(onDisk)) await handle.truncate(onDisk);
+    const kept = takeHash(id, onDisk, stats);
+    if (kept) return { handle, onDisk, hash: kept };
+    const hash = createHash('sha256');
     await hashPrefix(handle, onDisk, hash, id);
-    return { handle, onDisk };
+    return { handle, onDisk, hash };
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;
@@ -103,6 +110,7 @@ export async function hashPrefix(handle: FileHandle, bytes: number, hash: Hash, 
     const { bytesRead } = await handle.read(block, 0, Math.min(block.length, bytes - position), position);
     if (bytesRead === 0) throw new Error(`partial file of transfer ${id} shrank while it was read`);
     hash.update(block.subarray(0, bytesRead));
+    countHashedAgain(bytesRead);
     position += bytesRead;
   }
 }

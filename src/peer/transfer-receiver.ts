@@ -4,6 +4,7 @@ import { unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
 import { publishWithoutOverwrite, safeFileName } from './file-names.ts';
+import { forgetHash, keepHash } from './kept-hashes.ts';
 import { OrderedFileWriter } from './ordered-file-writer.ts';
 import {
   createPartial, partialNames, readPartialState, reopenPartial, TransferCancelledError, type CompletedTransfer,
@@ -47,7 +48,8 @@ export class TransferReceiver {
   /** The name the sender offered (the stored name may be cleaned up or numbered). */
   readonly offeredName: string;
   private readonly tempName: string;
-  private readonly hash: Hash = createHash('sha256');
+  /** Of what the partial file holds, and each chunk as it comes: the SHA-256 that finish() checks. */
+  private hash: Hash = createHash('sha256');
   private handle: FileHandle | undefined;
   private received = 0;
   /** Puts the chunks on disk in order, from where the partial file ends; set once it is open. */
@@ -129,8 +131,9 @@ export class TransferReceiver {
       if (state.sender !== this.sender || state.name !== this.offeredName || state.size !== this.expectedSize) {
         throw new Error(`transfer ${this.id} exists here for another file or sender`);
       }
-      const { handle, onDisk } = await reopenPartial(this.downloads, this.id, this.expectedSize, this.hash);
+      const { handle, onDisk, hash } = await reopenPartial(this.downloads, this.id, this.expectedSize);
       this.handle = handle;
+      this.hash = hash;
       this.received = onDisk;
       this.startWriting(handle, onDisk);
       return onDisk;
@@ -169,7 +172,12 @@ export class TransferReceiver {
         return;
       }
       if (this.handle) {
-        await this.handle.sync().catch(() => undefined);
+        const synced = await this.handle.sync().then(() => true, () => false);
+        // Everything hashed is on the disk: resuming in this process need not read it back.
+        if (synced && this.writer && !this.writer.failure && this.writer.written === this.received) {
+          const stats = await this.handle.stat({ bigint: true }).catch(() => undefined);
+          if (stats) keepHash(this.id, this.hash.copy(), this.received, stats);
+        }
         await this.handle.close().catch(() => undefined);
         this.handle = undefined;
       }
@@ -225,6 +233,7 @@ export class TransferReceiver {
     );
     const name = path.basename(storedPath);
     await unlink(this.downloads.entryPath(this.stateName)).catch(() => undefined);
+    forgetHash(this.id);
     this.letGo();
     return { id: this.id, name, path: this.downloads.shownPath(name), size: this.received, sha256 };
   }
@@ -249,6 +258,7 @@ export class TransferReceiver {
     }
     await unlink(this.downloads.entryPath(this.tempName)).catch(() => undefined);
     await unlink(this.downloads.entryPath(this.stateName)).catch(() => undefined);
+    forgetHash(this.id);
     this.letGo();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Transfers cut by kill -9 of the receiver's or the sender's daemon at a chosen byte, then the
- * daemon started again: one pair of real daemons (alice sends to bob through a fault proxy that
+ * daemon started again, or by a reset of the link (both daemons live on): one pair of real daemons (alice sends to bob through a fault proxy that
  * counts the bytes), shared by test/e2e/kill-resume.test.ts and bench/kill-resume.ts.
  */
 import { existsSync } from 'node:fs';
@@ -11,7 +11,8 @@ import { FaultProxy } from './fault-proxy.ts';
 import { sha256Of } from './random-data.ts';
 import { waitFor } from './wait.ts';
 
-export type KilledSide = 'receiver' | 'sender';
+/** The daemon killed, or `link`: the connection is reset and alice redials. */
+export type KilledSide = 'receiver' | 'sender' | 'link';
 
 export interface KillRun {
   side: KilledSide;
@@ -21,6 +22,8 @@ export interface KillRun {
   resent: number;
   /** From the start of the transfer until bob held the verified file. */
   ms: number;
+  /** From the kill (or the reset) until then: the restart, the redial, and the re-hash of what each side held. */
+  resumedMs: number;
 }
 
 export class KillResumePair {
@@ -62,11 +65,19 @@ export class KillResumePair {
     if (queued.code !== 4) throw new Error(`transfer --no-wait: exit ${queued.code}: ${queued.stderr}`);
     await waitFor(() => proxy.bytes.up + proxy.bytes.down >= killPoint || existsSync(path.join(this.bob.downloads, path.basename(source))), 'the kill point', timeoutMs);
     const killedAt = proxy.bytes.up - upBefore;
-    const victim = side === 'receiver' ? this.bob : this.alice;
-    process.kill(victim.pid, 'SIGKILL');
-    await waitFor(() => !isAlive(victim.pid), 'the killed daemon to be gone', timeoutMs);
-    proxy.heal();
-    if (side === 'receiver') {
+    const cut = performance.now();
+    if (side === 'link') {
+      proxy.cut('reset');
+      proxy.heal();
+    } else {
+      const victim = side === 'receiver' ? this.bob : this.alice;
+      process.kill(victim.pid, 'SIGKILL');
+      await waitFor(() => !isAlive(victim.pid), 'the killed daemon to be gone', timeoutMs);
+      proxy.heal();
+    }
+    if (side === 'link') {
+      // alice redials through the proxy by itself; both offer to go on from what bob holds.
+    } else if (side === 'receiver') {
       // On the same port, so alice's redials through the proxy reach it.
       this.bob = await home.startDaemon('bob', ['--port', String(this.bob.port), '--no-reconnect']);
     } else {
@@ -76,6 +87,7 @@ export class KillResumePair {
     const stored = path.join(this.bob.downloads, path.basename(source));
     await waitFor(() => existsSync(stored), 'bob to hold the file', timeoutMs);
     const ms = performance.now() - started;
+    const resumedMs = performance.now() - cut;
     const got = await sha256Of(stored);
     if (got !== sha256) throw new Error(`bob's file has SHA-256 ${got}, not ${sha256}`);
     await waitFor(async () => (await readdir(this.bob.downloads)).every((name) => !name.startsWith('.chat-')), "bob's partial file to go", timeoutMs);
@@ -84,7 +96,7 @@ export class KillResumePair {
     const visible = (await readdir(this.bob.downloads)).filter((name) => !name.startsWith('.'));
     if (visible.length !== 1) throw new Error(`bob's downloads hold ${visible.join(', ')}: stored more than once`);
     await rm(stored);
-    return { side, killedAt, resent: proxy.bytes.up - upBefore - size, ms };
+    return { side, killedAt, resent: proxy.bytes.up - upBefore - size, ms, resumedMs };
   }
 
   async close(): Promise<void> {

@@ -1,16 +1,18 @@
 // The receiving end of one transfer, alone: chunks are queued for the disk without a promise each
 // (one flush can last a whole transfer, and reactions on it piled up: the receiver's RSS grew with
-// the file's size), and a full disk is told once through onFailed.
+// the file's size), a full disk is told once through onFailed, and a resume in the same process
+// continues the hash it kept unless the partial file changed since.
 import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { PinnedDirectory } from '../../src/files/pinned-directory.ts';
+import { bytesHashedAgain, forgetHash, MAX_KEPT_HASHES } from '../../src/peer/kept-hashes.ts';
 import { TransferReceiver } from '../../src/peer/transfer-receiver.ts';
 
 const dirs: string[] = [];
@@ -82,5 +84,80 @@ describe('transfer receiver', () => {
     const receiver = new TransferReceiver(held, randomUUID(), 'small.bin', 10, 'ab'.repeat(32));
     await receiver.open();
     assert.throws(() => receiver.write(Buffer.alloc(11)), /more data than the 10 bytes offered/);
+  });
+});
+
+describe('resuming in the same process', () => {
+  const sender = 'cd'.repeat(32);
+  /** A receiver of `whole` that took its first `half` bytes and was suspended (the link dropped). */
+  async function suspendedHalfway(held: PinnedDirectory, id: string, whole: Buffer, half: number): Promise<void> {
+    const first = new TransferReceiver(held, id, 'resumed.bin', whole.length, sender);
+    assert.equal(await first.open(), 0);
+    first.write(whole.subarray(0, half));
+    await first.suspend();
+  }
+
+  test('continues the hash it kept: what the partial file holds is not read back, and the file verifies', async () => {
+    const { held } = await downloads();
+    const whole = randomBytes(3 * 1024 * 1024 + 17);
+    const half = 2 * 1024 * 1024 + 5;
+    const id = randomUUID();
+    await suspendedHalfway(held, id, whole, half);
+    const before = bytesHashedAgain();
+    const second = new TransferReceiver(held, id, 'resumed.bin', whole.length, sender);
+    assert.equal(await second.open(), half);
+    assert.equal(bytesHashedAgain() - before, 0, 'nothing read back');
+    second.write(whole.subarray(half));
+    const stored = await second.finish(createHash('sha256').update(whole).digest('hex'));
+    assert.deepEqual(await readFile(stored.path), whole);
+  });
+
+  test('a partial file changed after it was kept is read back and hashed again, so a changed byte fails verification', async () => {
+    const { dir, held } = await downloads();
+    const whole = randomBytes(1024 * 1024);
+    const half = 600_000;
+    const id = randomUUID();
+    await suspendedHalfway(held, id, whole, half);
+    // The same size, one byte different: only the file's times tell.
+    const file = path.join(dir, `.chat-${id}.part`);
+    const handle = await open(file, 'r+');
+    await handle.write(Buffer.from([whole[10]! ^ 0xff]), 0, 1, 10);
+    await handle.close();
+    const before = bytesHashedAgain();
+    const second = new TransferReceiver(held, id, 'resumed.bin', whole.length, sender);
+    assert.equal(await second.open(), half);
+    assert.equal(bytesHashedAgain() - before, half, 'read back whole');
+    second.write(whole.subarray(half));
+    await assert.rejects(second.finish(createHash('sha256').update(whole).digest('hex')), /SHA-256 mismatch/);
+  });
+
+  test('without a kept hash (as after a restart) the partial file is read back, and the file verifies', async () => {
+    const { held } = await downloads();
+    const whole = randomBytes(1024 * 1024);
+    const half = 400_000;
+    const id = randomUUID();
+    await suspendedHalfway(held, id, whole, half);
+    forgetHash(id);
+    const before = bytesHashedAgain();
+    const second = new TransferReceiver(held, id, 'resumed.bin', whole.length, sender);
+    assert.equal(await second.open(), half);
+    assert.equal(bytesHashedAgain() - before, half);
+    second.write(whole.subarray(half));
+    const stored = await second.finish(createHash('sha256').update(whole).digest('hex'));
+    assert.deepEqual(await readFile(stored.path), whole);
+  });
+
+  test('at most MAX_KEPT_HASHES are kept: the oldest is read back again', async () => {
+    const { held } = await downloads();
+    const whole = randomBytes(64);
+    const ids = Array.from({ length: MAX_KEPT_HASHES + 1 }, () => randomUUID());
+    for (const id of ids) await suspendedHalfway(held, id, whole, 32);
+    for (const [id, expected] of [[ids[0]!, 32], [ids[1]!, 0], [ids.at(-1)!, 0]] as const) {
+      const before = bytesHashedAgain();
+      const again = new TransferReceiver(held, id, 'resumed.bin', whole.length, sender);
+      assert.equal(await again.open(), 32);
+      assert.equal(bytesHashedAgain() - before, expected, `transfer ${ids.indexOf(id)}`);
+      await again.abort();
+    }
   });
 });
