@@ -15,7 +15,11 @@ interface KeptHash {
   hash: Hash;
   /** The bytes the hash covers: the whole partial file when it was kept. */
   bytes: number;
-  /** Which file, and that it has not changed since: any write, truncation or replacement changes one of them. */
+  /**
+   * Which file, and that it has not changed since: any write, truncation or replacement changes one
+   * of them (on kernels before 6.13, one in the same clock tick as the kept stat may not: only the
+   * owner can write there, and the hash covers what was received, as it does without a resume).
+   */
   ino: bigint;
   size: bigint;
   mtimeNs: bigint;

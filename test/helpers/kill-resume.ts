@@ -1,7 +1,8 @@
 /**
  * Transfers cut by kill -9 of the receiver's or the sender's daemon at a chosen byte, then the
- * daemon started again, or by a reset of the link (both daemons live on): one pair of real daemons (alice sends to bob through a fault proxy that
- * counts the bytes), shared by test/e2e/kill-resume.test.ts and bench/kill-resume.ts.
+ * daemon started again, or by a reset of the link (both daemons live on): one pair of real
+ * daemons (alice sends to bob through a fault proxy that counts the bytes), shared by
+ * test/e2e/kill-resume.test.ts and bench/kill-resume.ts.
  */
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
@@ -67,6 +68,7 @@ export class KillResumePair {
     const killedAt = proxy.bytes.up - upBefore;
     const cut = performance.now();
     if (side === 'link') {
+      // Both live on: alice redials through the proxy by itself and offers the transfer again.
       proxy.cut('reset');
       proxy.heal();
     } else {
@@ -74,15 +76,13 @@ export class KillResumePair {
       process.kill(victim.pid, 'SIGKILL');
       await waitFor(() => !isAlive(victim.pid), 'the killed daemon to be gone', timeoutMs);
       proxy.heal();
-    }
-    if (side === 'link') {
-      // alice redials through the proxy by itself; both offer to go on from what bob holds.
-    } else if (side === 'receiver') {
-      // On the same port, so alice's redials through the proxy reach it.
-      this.bob = await home.startDaemon('bob', ['--port', String(this.bob.port), '--no-reconnect']);
-    } else {
-      // It redials its last peer (the proxy) and offers the transfer again from transfers.json.
-      this.alice = await home.startDaemon('alice');
+      if (side === 'receiver') {
+        // On the same port, so alice's redials through the proxy reach it.
+        this.bob = await home.startDaemon('bob', ['--port', String(this.bob.port), '--no-reconnect']);
+      } else {
+        // It redials its last peer (the proxy) and offers the transfer again from transfers.json.
+        this.alice = await home.startDaemon('alice');
+      }
     }
     const stored = path.join(this.bob.downloads, path.basename(source));
     await waitFor(() => existsSync(stored), 'bob to hold the file', timeoutMs);

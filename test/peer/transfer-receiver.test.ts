@@ -118,7 +118,9 @@ describe('resuming in the same process', () => {
     const half = 600_000;
     const id = randomUUID();
     await suspendedHalfway(held, id, whole, half);
-    // The same size, one byte different: only the file's times tell.
+    // The same size, one byte different: only the file's times tell. Kernels before 6.13 stamp
+    // them from a clock of one tick (up to 10 ms), so the write comes a tick after the kept stat.
+    await new Promise((resolve) => setTimeout(resolve, 20));
     const file = path.join(dir, `.chat-${id}.part`);
     const handle = await open(file, 'r+');
     await handle.write(Buffer.from([whole[10]! ^ 0xff]), 0, 1, 10);
