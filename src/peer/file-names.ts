@@ -1,4 +1,5 @@
-import { link, open, rename, unlink } from 'node:fs/promises';
+/** The name a received file is stored under: one harmless path segment, numbered when taken, never replacing a file. */
+import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { removeUnsafeCharacters } from '../text/unsafe-characters.ts';
 import { clipText } from '../text/clip.ts';
@@ -47,20 +48,44 @@ function fitName(name: string, suffix: string, maxBytes: number): string {
   return fitted;
 }
 
-
 /**
- * Moves a finished temporary file to the first free name in `dir`, never replacing a file.
- * A hard link fails atomically when the name exists, so two transfers cannot race for one name.
- * The directory is synced before it returns: the name survives power loss once it is announced.
+ * Moves a finished temporary file to a free name in `dir`, never replacing a file: the lowest free
+ * number when the taken ones have no gaps (name, name (1), ... name (k)), found in O(log k) probes,
+ * so a peer that sends one name a hundred thousand times does not make each store slower than the last.
+ * A hard link fails atomically when the name exists, so no one else can take the name between the
+ * probe and the link. Stores into one directory take turns in this process, so two files arriving at
+ * once get neighbouring numbers. The directory is synced before it returns: the name survives power
+ * loss once it is announced.
  */
 export async function publishWithoutOverwrite(tempPath: string, dir: string, name: string): Promise<string> {
-  for (let n = 0; ; n++) {
+  const { candidate, linked } = await inTurn(dir, () => moveToFreeName(tempPath, dir, name));
+  if (linked) await unlink(tempPath);
+  await syncDirectory(dir);
+  return candidate;
+}
+
+/** The stores under way per directory, so that each waits for the one before it. */
+const storing = new Map<string, Promise<unknown>>();
+
+async function inTurn<T>(dir: string, job: () => Promise<T>): Promise<T> {
+  const before = storing.get(dir) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(job);
+  storing.set(dir, mine);
+  try {
+    return await mine;
+  } finally {
+    if (storing.get(dir) === mine) storing.delete(dir);
+  }
+}
+
+/** Links (or, without hard links, renames) `tempPath` to the first name found free. */
+async function moveToFreeName(tempPath: string, dir: string, name: string): Promise<{ candidate: string; linked: boolean }> {
+  for (let n = 0; ; n = await freeNumberAbove(dir, name, n)) {
     const candidate = path.join(dir, numberedName(name, n));
+    namesTried++;
     try {
       await link(tempPath, candidate);
-      await unlink(tempPath);
-      await syncDirectory(dir);
-      return candidate;
+      return { candidate, linked: true };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue;
@@ -75,9 +100,46 @@ export async function publishWithoutOverwrite(tempPath: string, dir: string, nam
       throw error;
     }
     await rename(tempPath, candidate);
-    await syncDirectory(dir);
-    return candidate;
+    return { candidate, linked: false };
   }
+}
+
+/**
+ * A number above `taken` whose name does not exist now: doubling steps until a free one, then halving
+ * back to the first free one after the last taken, as if the taken numbers had no gaps (where they
+ * have, it is still a free one, only not the lowest).
+ */
+async function freeNumberAbove(dir: string, name: string, taken: number): Promise<number> {
+  let low = taken;
+  let high = taken + 1;
+  for (let step = 2; await nameExists(dir, numberedName(name, high)); step *= 2) {
+    low = high;
+    high = taken + step;
+  }
+  while (high - low > 1) {
+    const middle = low + Math.floor((high - low) / 2);
+    if (await nameExists(dir, numberedName(name, middle))) low = middle;
+    else high = middle;
+  }
+  return high;
+}
+
+async function nameExists(dir: string, name: string): Promise<boolean> {
+  namesTried++;
+  try {
+    await lstat(path.join(dir, name));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+let namesTried = 0;
+
+/** How many names stores in this process have tried or looked up (for tests: the cost of finding a free one). */
+export function fileNamesTried(): number {
+  return namesTried;
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
+  fileNamesTried,
   MAX_STORED_NAME_BYTES,
   numberedName,
   publishWithoutOverwrite,
@@ -272,6 +273,32 @@ describe('publishWithoutOverwrite', { timeout: 30_000 }, () => {
       assert.equal(await readFile(file, 'utf8'), contents[i], `${file} holds the wrong data`);
       await assert.rejects(readFile(temps[i]!), { code: 'ENOENT' });
     }
+  });
+
+  test('after 5,000 copies of one name the next is stored as (5000) after a few dozen lookups, not 5,000', async () => {
+    const dir = await freshDownloads();
+    const copies = 5_000;
+    for (let n = 0; n < copies; n++) await writeFile(path.join(dir, numberedName('a.bin', n)), `copy ${n}`);
+    const triedBefore = fileNamesTried();
+    const stored = await publishWithoutOverwrite(await tempFile('the new one'), dir, 'a.bin');
+    const tried = fileNamesTried() - triedBefore;
+    assert.equal(stored, path.join(dir, `a (${copies}).bin`));
+    assert.equal(await readFile(stored, 'utf8'), 'the new one');
+    // Doubling to 8192, then halving back: 1 + 14 + 12 lookups; one by one it was 5,001.
+    assert.ok(tried <= 2 * Math.ceil(Math.log2(copies)) + 3, `${tried} names tried`);
+    assert.equal((await readdir(dir)).length, copies + 1);
+  });
+
+  test('with gaps among the taken numbers it still finds a free name and replaces nothing', async () => {
+    const dir = await freshDownloads();
+    const taken = [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 30];
+    for (const n of taken) await writeFile(path.join(dir, numberedName('gap.txt', n)), `copy ${n}`);
+    const stored = [];
+    for (let i = 0; i < 20; i++) stored.push(await publishWithoutOverwrite(await tempFile(`new ${i}`), dir, 'gap.txt'));
+    assert.equal(new Set(stored).size, 20);
+    for (const n of taken) assert.equal(await readFile(path.join(dir, numberedName('gap.txt', n)), 'utf8'), `copy ${n}`);
+    for (const [i, file] of stored.entries()) assert.equal(await readFile(file, 'utf8'), `new ${i}`);
+    assert.equal((await readdir(dir)).length, taken.length + 20);
   });
 
   test(
