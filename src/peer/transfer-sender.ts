@@ -19,6 +19,7 @@ import {
 } from '../wire/frames.ts';
 import { FILE_CHUNK_BYTES, FILE_READ_BYTES, MAX_REASON_BYTES, SEND_BLOCKS } from '../wire/limits.ts';
 import { BlockPool } from './block-pool.ts';
+import { countReadAgainToHash, forgetSentHashes, keepSentHash, nearestSentHash, SENT_HASH_POINT_BYTES, startSentHashes } from './sent-hashes.ts';
 import { PeerError } from './session-end.ts';
 import { WaitingForRoomError, type ResumeOptions, type SentFile } from './transfer-outcomes.ts';
 
@@ -94,19 +95,20 @@ export class TransferSender {
       this.link.send({ kind: 'fileOffer', id, name, size });
       const offset = await accepted;
       resume?.onAccepted?.(offset);
-      const hash = createHash('sha256');
       // Exactly the offered bytes: a file that grows meanwhile (a log) must not overrun the offer.
-      const sent = await this.streamFile(transfer as OutgoingTransfer, filePath, uuidToBytes(id), offset, size, hash, (bytes) => onProgress(bytes, id), resume);
+      const { end: sent, hash } = await this.streamFile(transfer as OutgoingTransfer, filePath, id, offset, size, (bytes) => onProgress(bytes, id), resume);
       if (sent !== size) throw new PeerError(`${filePath} shrank while it was being sent (${sent} of ${size} bytes)`);
       const sha256 = hash.digest('hex');
       this.link.send({ kind: 'fileEnd', id, sha256 });
       const verdict = await result;
       if (verdict.sha256 !== sha256) throw new PeerError(`receiver stored a different file (SHA-256 ${verdict.sha256})`);
+      forgetSentHashes(id);
       return { id, name, size: sent, sha256 };
     } catch (error) {
       // A receiver waiting for room keeps its partial file: a FILE_CANCEL would make it drop it.
       if (!this.link.isClosed() && this.outgoing.has(id) && !(error instanceof WaitingForRoomError)) {
         this.link.send({ kind: 'fileCancel', id, reason: clipText((error as Error).message, MAX_REASON_BYTES) });
+        forgetSentHashes(id);
       }
       throw error;
     } finally {
@@ -197,18 +199,22 @@ export class TransferSender {
     for (const watcher of this.closeWatchers) watcher(error);
   }
 
-  /** Sends bytes [offset, size) as chunks from a small pool of reused blocks; returns the end offset. */
+  /**
+   * Sends bytes [offset, size) as chunks from a small pool of reused blocks; returns the end offset
+   * and the SHA-256 of the file up to it.
+   */
   private async streamFile(
     transfer: OutgoingTransfer,
     filePath: string,
-    idBytes: Buffer,
+    id: string,
     offset: number,
     size: number,
-    hash: Hash,
     onProgress: (sentBytes: number) => void,
     resume: ResumeOptions | undefined,
-  ): Promise<number> {
+  ): Promise<{ end: number; hash: Hash }> {
+    const idBytes = uuidToBytes(id);
     const file = await open(filePath, 'r');
+    let hash: Hash;
     try {
       if (resume) {
         // Checked after the receiver's ACCEPT, so that our FILE_CANCEL tells it why, and it drops its part.
@@ -219,14 +225,22 @@ export class TransferSender {
           );
         }
       }
-      // FILE_END's SHA-256 covers the whole file: what the receiver already holds is hashed again here.
-      const block = Buffer.allocUnsafe(Math.min(REHASH_BYTES, Math.max(1, offset)));
-      for (let position = 0; position < offset;) {
+      // FILE_END's SHA-256 covers the whole file: what the receiver already holds is hashed again
+      // here, from the nearest point this process kept while it sent the file before, if it did.
+      const stats = await file.stat({ bigint: true });
+      const kept = offset > 0 ? nearestSentHash(id, offset, stats) : undefined;
+      startSentHashes(id, stats);
+      hash = kept?.hash ?? createHash('sha256');
+      const from = kept?.offset ?? 0;
+      const block = Buffer.allocUnsafe(Math.min(REHASH_BYTES, Math.max(1, offset - from)));
+      for (let position = from; position < offset;) {
         const { bytesRead } = await file.read(block, 0, Math.min(block.length, offset - position), position);
         if (bytesRead === 0) throw new PeerError(`${filePath} shrank while it was being sent (${position} of ${size} bytes)`);
         hash.update(block.subarray(0, bytesRead));
         position += bytesRead;
       }
+      countReadAgainToHash(offset - from);
+      if (offset > from) keepSentHash(id, offset, hash);
     } catch (error) {
       await file.close();
       throw error;
@@ -242,6 +256,7 @@ export class TransferSender {
     this.closeWatchers.add(stopOnClose);
     transfer.onFailed = stopOnClose;
     let position = offset;
+    let nextPoint = offset + SENT_HASH_POINT_BYTES;
     try {
       while (position < size) {
         if (transfer.failed) throw transfer.failed;
@@ -258,6 +273,10 @@ export class TransferSender {
           const end = position + at + data.length;
           if (end > transfer.until) await this.credit(transfer, end);
           hash.update(data);
+          if (end >= nextPoint) {
+            keepSentHash(id, end, hash);
+            nextPoint = end + SENT_HASH_POINT_BYTES;
+          }
           const last = at + FILE_CHUNK_BYTES >= bytesRead;
           this.writeChunk(idBytes, data, last ? () => pool.release(block) : undefined);
         }
@@ -269,7 +288,7 @@ export class TransferSender {
       transfer.onFailed = undefined;
       await file.close();
     }
-    return position;
+    return { end: position, hash };
   }
 
   /** Resolves once the receiver lets us send up to `needed`; rejects when the transfer or the connection fails. */

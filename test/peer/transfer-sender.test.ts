@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { PeerError } from '../../src/peer/session-end.ts';
+import { bytesReadAgainToHash, MAX_SENT_HASH_FILES, SENT_HASH_POINT_BYTES } from '../../src/peer/sent-hashes.ts';
 import { WaitingForRoomError } from '../../src/peer/transfer-outcomes.ts';
 import { TransferSender } from '../../src/peer/transfer-sender.ts';
 import type { Frame } from '../../src/wire/frames.ts';
@@ -265,5 +266,70 @@ describe('TransferSender', () => {
     await assert.rejects(sending, /ENOENT/);
     assert.equal((Reflect.get(sender, 'closeWatchers') as Set<unknown>).size, 0);
     await wire.waitFor('fileCancel', (cancel) => cancel.id === offer.id && /ENOENT/.test(cancel.reason));
+  });
+});
+
+describe('continuing a transfer in the same process', () => {
+  /** Sent up to here when the connection drops: a whole number of read blocks, past two kept points. */
+  const dropAt = 18 * FILE_READ_BYTES;
+  /** What the receiver says it holds: a little less than was sent, and not on a chunk boundary. */
+  const heldByReceiver = dropAt - 3;
+
+  const sentBytes = (wire: FrameWire, id: string) => chunksOf(wire.frames, id).reduce((total, chunk) => total + chunk.length, 0);
+
+  /** Sends `file` as far as credit for `until` bytes goes, then the connection ends; returns the transfer's id. */
+  async function droppedAt(file: { path: string; data: Buffer }, until: number): Promise<string> {
+    const { wire, sender, end } = harness();
+    const sending = sender.send(file.path, 'resumed.bin', file.data.length, () => undefined);
+    const offer = await wire.waitFor('fileOffer');
+    sender.receive({ kind: 'fileAccept', id: offer.id, offset: 0 });
+    sender.receive({ kind: 'fileCredit', id: offer.id, until });
+    for (const deadline = Date.now() + 10_000; sentBytes(wire, offer.id) < until;) {
+      if (Date.now() > deadline) assert.fail(`${sentBytes(wire, offer.id)} of ${until} bytes sent within 10 s`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    end(new PeerError('peer connection closed: test'));
+    await assert.rejects(sending, /test/);
+    return offer.id;
+  }
+
+  /** Offers `id` again, as the outbox does after a reconnect; the receiver holds `held` bytes. Returns the bytes read again to hash. */
+  async function continued(file: { path: string; data: Buffer; sha256: string }, id: string, held: number): Promise<number> {
+    const { wire, sender } = harness();
+    const sending = sender.send(file.path, 'resumed.bin', file.data.length, () => undefined, { id, mtimeMs: (await stat(file.path)).mtimeMs });
+    await wire.waitFor('fileOffer');
+    const before = bytesReadAgainToHash();
+    sender.receive({ kind: 'fileAccept', id, offset: held });
+    sender.receive({ kind: 'fileCredit', id, until: file.data.length });
+    const end = await wire.waitFor('fileEnd', () => true, 10_000);
+    assert.equal(end.sha256, file.sha256, 'FILE_END covers the whole file');
+    assert.equal(Buffer.concat(chunksOf(wire.frames, id)).equals(file.data.subarray(held)), true, 'the rest, from the offset');
+    sender.receive({ kind: 'fileResult', id, ok: true, sha256: end.sha256, reason: '' });
+    await sending;
+    return bytesReadAgainToHash() - before;
+  }
+
+  test('hashes from the nearest point it kept before the receiver\'s offset, not from the start', async () => {
+    const file = await sourceFile('resumed.bin', 20 * FILE_READ_BYTES + 11);
+    const id = await droppedAt(file, dropAt);
+    const readAgain = await continued(file, id, heldByReceiver);
+    assert.ok(readAgain > 0 && readAgain < SENT_HASH_POINT_BYTES, `${readAgain} bytes read again of ${heldByReceiver}`);
+  });
+
+  test('a file changed since (only its ctime tells) is hashed from the start', async () => {
+    const file = await sourceFile('touched.bin', 20 * FILE_READ_BYTES + 11);
+    const id = await droppedAt(file, dropAt);
+    // Kernels before 6.13 stamp file times from a clock of one tick (up to 10 ms).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await chmod(file.path, 0o640);
+    assert.equal(await continued(file, id, heldByReceiver), heldByReceiver);
+  });
+
+  test(`points are kept for the last ${MAX_SENT_HASH_FILES} transfers: an older one is hashed from the start`, async () => {
+    const file = await sourceFile('pushed-out.bin', 20 * FILE_READ_BYTES + 11);
+    const id = await droppedAt(file, dropAt);
+    const other = await sourceFile('other.bin', 10);
+    for (let i = 0; i < MAX_SENT_HASH_FILES; i++) await droppedAt(other, 0);
+    assert.equal(await continued(file, id, heldByReceiver), heldByReceiver);
   });
 });
