@@ -21,6 +21,13 @@ const ALICE = 'a'.repeat(64);
 const MALLORY = 'b'.repeat(64);
 
 /** A partial file and its record naming `sender`, last written `ageMs` ago. */
+/** An empty downloads directory of its own, held as the daemon holds it; removed after the tests. */
+function freshDownloads(): { dir: string; held: PinnedDirectory } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'stale-'));
+  dirs.push(dir);
+  return { dir, held: PinnedDirectory.open(dir, 'downloads') };
+}
+
 function partial(dir: string, ageMs: number, now: number, sender = ALICE): string {
   const id = randomUUID();
   for (const suffix of ['part', 'state']) {
@@ -35,9 +42,7 @@ const idsIn = (dir: string) => new Set(readdirSync(dir).map((name) => name.slice
 
 describe('removeStalePartials', () => {
   test('removes pairs older than the limit and leaves younger ones and other files', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'stale-'));
-    dirs.push(dir);
-    const held = PinnedDirectory.open(dir, 'downloads');
+    const { dir, held } = freshDownloads();
     const now = Date.now();
     const old = partial(dir, 8 * 24 * HOUR, now);
     const young = partial(dir, HOUR, now);
@@ -49,9 +54,7 @@ describe('removeStalePartials', () => {
   });
 
   test(`keeps at most ${MAX_KEPT_PARTIALS} per sender, the most recently written, even of files written a moment ago`, async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'stale-'));
-    dirs.push(dir);
-    const held = PinnedDirectory.open(dir, 'downloads');
+    const { dir, held } = freshDownloads();
     const now = Date.now();
     // All within the last few seconds (a peer reconnecting in a loop): the count still holds.
     const byAge = Array.from({ length: MAX_KEPT_PARTIALS + 5 }, (_, i) => partial(dir, i * 10, now));
@@ -64,9 +67,7 @@ describe('removeStalePartials', () => {
   });
 
   test("one sender's many partial files never push out another sender's", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'stale-'));
-    dirs.push(dir);
-    const held = PinnedDirectory.open(dir, 'downloads');
+    const { dir, held } = freshDownloads();
     const now = Date.now();
     const alices = [partial(dir, 2 * HOUR, now, ALICE), partial(dir, 3 * HOUR, now, ALICE)];
     const mallorys = Array.from({ length: MAX_KEPT_PARTIALS + 4 }, (_, i) => partial(dir, i * 1000, now, MALLORY));
@@ -79,9 +80,7 @@ describe('removeStalePartials', () => {
   });
 
   test('a file being received is never removed for the count', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'stale-'));
-    dirs.push(dir);
-    const held = PinnedDirectory.open(dir, 'downloads');
+    const { dir, held } = freshDownloads();
     const now = Date.now();
     const ids = Array.from({ length: MAX_KEPT_PARTIALS + 3 }, (_, i) => partial(dir, i * 60_000, now));
     const open = new Set(ids.slice(-2));
