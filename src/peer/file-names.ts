@@ -1,4 +1,5 @@
 /** The name a received file is stored under: one harmless path segment, numbered when taken, never replacing a file. */
+import { randomInt } from 'node:crypto';
 import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { removeUnsafeCharacters } from '../text/unsafe-characters.ts';
@@ -105,14 +106,23 @@ async function moveToFreeName(tempPath: string, dir: string, name: string): Prom
 }
 
 /**
+ * Numbers doubled to at most, past the last taken one. Beyond it (a million copies of one name, or
+ * a peer that planted names at powers of two to make the search long) a random number is taken.
+ */
+export const MAX_DOUBLED_STEP = 2 ** 20;
+/** Random numbers are drawn below this: far more than any directory holds, and exact in a double. */
+const RANDOM_NUMBER_LIMIT = 2 ** 47;
+
+/**
  * A number above `taken` whose name does not exist now: doubling steps until a free one, then halving
  * back to the first free one after the last taken, as if the taken numbers had no gaps (where they
- * have, it is still a free one, only not the lowest).
+ * have, it is still a free one, only not the lowest). At most about 2·log₂ MAX_DOUBLED_STEP lookups.
  */
 async function freeNumberAbove(dir: string, name: string, taken: number): Promise<number> {
   let low = taken;
   let high = taken + 1;
   for (let step = 2; await nameExists(dir, numberedName(name, high)); step *= 2) {
+    if (step > MAX_DOUBLED_STEP) return freeRandomNumber(dir, name);
     low = high;
     high = taken + step;
   }
@@ -122,6 +132,14 @@ async function freeNumberAbove(dir: string, name: string, taken: number): Promis
     else high = middle;
   }
   return high;
+}
+
+/** A random number whose name does not exist now (nearly always the first one drawn). */
+async function freeRandomNumber(dir: string, name: string): Promise<number> {
+  for (;;) {
+    const n = randomInt(MAX_DOUBLED_STEP, RANDOM_NUMBER_LIMIT);
+    if (!(await nameExists(dir, numberedName(name, n)))) return n;
+  }
 }
 
 async function nameExists(dir: string, name: string): Promise<boolean> {

@@ -19,7 +19,11 @@ export const SENT_HASH_POINTS = 4;
 export const MAX_SENT_HASH_FILES = 64;
 
 interface SentFileHashes {
-  /** Which file, and that it has not changed since: any write, truncation or replacement changes one of them. */
+  /**
+   * Which file, and that it has not changed since: a write(2), truncation or replacement changes one
+   * of them. Not a write through a shared mapping to a page already dirty, nor, on kernels before
+   * 6.13, a same-size write in the clock tick of the stat (docs/peer-protocol.md, sending a file).
+   */
   ino: bigint;
   size: bigint;
   mtimeNs: bigint;

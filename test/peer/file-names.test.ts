@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
   fileNamesTried,
+  MAX_DOUBLED_STEP,
   MAX_STORED_NAME_BYTES,
   numberedName,
   publishWithoutOverwrite,
@@ -287,6 +288,27 @@ describe('publishWithoutOverwrite', { timeout: 30_000 }, () => {
     // Doubling to 8192, then halving back: 1 + 14 + 12 lookups; one by one it was 5,001.
     assert.ok(tried <= 2 * Math.ceil(Math.log2(copies)) + 3, `${tried} names tried`);
     assert.equal((await readdir(dir)).length, copies + 1);
+  });
+
+  test('names a peer planted at every power of two up to 2^53 do not make the search endless: a free name in a few dozen lookups, and the next store is not held up', async () => {
+    const dir = await freshDownloads();
+    const planted = ['g.txt', 'g (1).txt', ...Array.from({ length: 53 }, (_, i) => `g (${2 ** (i + 1)}).txt`)];
+    for (const name of planted) {
+      assert.equal(safeFileName(name), name, 'stored under its own name when the peer sends it');
+      await writeFile(path.join(dir, name), `planted ${name}`);
+    }
+    const triedBefore = fileNamesTried();
+    const [stored, other] = await Promise.all([
+      publishWithoutOverwrite(await tempFile('the new one'), dir, 'g.txt'),
+      publishWithoutOverwrite(await tempFile('an unrelated file'), dir, 'unrelated.pdf'),
+    ]);
+    const tried = fileNamesTried() - triedBefore;
+    assert.ok(!planted.includes(path.basename(stored)), `${stored} was planted`);
+    assert.equal(await readFile(stored, 'utf8'), 'the new one');
+    assert.equal(other, path.join(dir, 'unrelated.pdf'));
+    assert.ok(tried <= 2 * Math.log2(MAX_DOUBLED_STEP) + 8, `${tried} names tried`);
+    for (const name of planted) assert.equal(await readFile(path.join(dir, name), 'utf8'), `planted ${name}`);
+    assert.equal((await readdir(dir)).length, planted.length + 2);
   });
 
   test('with gaps among the taken numbers it still finds a free name and replaces nothing', async () => {
