@@ -2,7 +2,8 @@
 // shell tools, side by side, in one run on one machine (only ratios from the same run mean anything
 // on a shared machine).
 // Options: --size BYTES (suffix K/M/G; default 1G), --runs N (default 5), --quick (16 MiB, 2 runs, fewer
-// messages, no TLS+fsync contender, a history of 10,000 events in row 7 instead of 1,000,000; a few seconds),
+// messages, no TLS+fsync contender, 100 ms of idle before each timed transfer instead of 3 s, a history
+// of 10,000 events in row 7 instead of 1,000,000; a few seconds),
 // --memory-size BYTES (row 2's third, largest transfer; default 4G, 32M with --quick), --json (print
 // the results to stdout instead of the table).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -38,7 +39,8 @@ const STARTUP_TIMEOUT_MS = 30_000;
 interface Stat { median: number; min: number; max: number; n: number; runs: number[] }
 interface Results {
   machine: { cpus: number; cpu: string; memoryGiB: number; node: string; platform: string; date: string };
-  options: { size: number; quick: boolean; runs: number };
+  /** settleMs: the idle before each timed transfer of rows 1 and 1e (settleBeforeTransfer). */
+  options: { size: number; quick: boolean; runs: number; settleMs: number };
   transfer: {
     sizeBytes: number;
     /** `transfer` request to the sender's daemon until the receiver verified the file. */
@@ -270,6 +272,24 @@ function flushDirtyPages(): void {
 }
 
 /**
+ * Idle time before each timed transfer of rows 1 and 1e (100 ms with --quick). On this machine's VM
+ * (free page reporting) memory freed more than a second or two before is handed back to the host,
+ * and touching it again costs the host's page faults: 1 GiB written to tmpfs 0.5 s after the last
+ * freeing ran at ~2,700 MiB/s, 1–3 s after at ~640, and the TLS pipe with fsync took 2.4–3.0 s
+ * after 3 s idle against 1.6–2.0 straight after another run. Without it a transfer's speed
+ * depended on how long the one before it and its `sync` took, and the first transfer on fresh
+ * daemons (after a daemon start) paid it when later ones did not. Every transfer now starts as a
+ * user's does: after idle.
+ */
+const SETTLE_MS = 3000;
+
+/** Writes back what the previous run left dirty, then waits `ms`, so every timed transfer starts alike. */
+async function settleBeforeTransfer(ms: number): Promise<void> {
+  flushDirtyPages();
+  await sleep(ms);
+}
+
+/**
  * TCP segments retransmitted so far on this machine (RetransSegs in /proc/net/snmp, what `nstat`
  * reads), and how many of them the receiver reported it already had (TCPDSACKRecvSegs in
  * /proc/net/netstat: a D-SACK, RFC 2883, says the original arrived too, so that retransmission was
@@ -465,6 +485,8 @@ async function main(): Promise<void> {
   const startupRuns = quick ? 5 : 20;
   const rpcCount = quick ? 200 : 1000;
   const memoryRuns = quick ? 1 : 3;
+  const settleMs = quick ? 100 : SETTLE_MS;
+  const settle = () => settleBeforeTransfer(settleMs);
   // Row 2's third size: issue 13 wants the peak at 4 GiB within 10 MiB of the peak at 100 MiB.
   const memorySize = parseSize(values['memory-size'] ?? (quick ? '32M' : '4G'));
   const hugeSize = memorySize > size ? memorySize : null;
@@ -507,7 +529,7 @@ async function main(): Promise<void> {
     // link used TLS (also with the file landing on tmpfs, and a small warm-up transfer did not help;
     // over TLS less clearly, see docs/benchmarks.md): it is reported on its own,
     // and the runs below measure daemons that have moved a file of this size before.
-    flushDirtyPages();
+    await settle();
     const firstSeconds = await timedTransfer(pair.home, source, size);
     await clearDirectory(pair.bob.downloads);
     const chatSeconds: number[] = [];
@@ -556,8 +578,8 @@ async function main(): Promise<void> {
       orders.push(order.map((contender) => contender.name));
       for (const contender of order) {
         // Dirty pages left by the previous contender (the bare and TLS pipes and socat do not fsync) would
-        // otherwise be written back during the next one's clock.
-        flushDirtyPages();
+        // otherwise be written back during the next one's clock, and the idle after it is the same for all.
+        await settle();
         const before = tcpCounters();
         await contender.measure();
         const after = tcpCounters();
@@ -657,7 +679,7 @@ async function main(): Promise<void> {
     log('row 2: daemon memory ...');
     const memory = async (file: string, bytes: number) => {
       const fresh = await startPair(homes);
-      flushDirtyPages();
+      await settle();
       const seconds = await timedTransfer(fresh.home, file, bytes);
       const result = { sender: peakRssMiB(fresh.alice.pid), receiver: peakRssMiB(fresh.bob.pid), seconds };
       // Cleaned up here, once: a second cleanup would signal pids that may belong to someone else by then.
@@ -682,7 +704,7 @@ async function main(): Promise<void> {
       if (hugeSize) {
         huge.push(await memory(hugeSource, hugeSize));
         if (socat) {
-          flushDirtyPages();
+          await settle();
           socatTlsHugeSeconds.push(await socatTransfer(hugeSource, path.join(work, 'socat.out'), hugeSize, socatPem));
           await rm(path.join(work, 'socat.out'), { force: true });
         }
@@ -712,7 +734,7 @@ async function main(): Promise<void> {
         platform: `${os.platform()} ${os.release()}`,
         date: new Date().toISOString(),
       },
-      options: { size, quick, runs },
+      options: { size, quick, runs, settleMs },
       transfer: {
         sizeBytes: size,
         chatMiBps,
