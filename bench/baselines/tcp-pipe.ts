@@ -3,13 +3,13 @@
 // reads, and a 4 MiB write buffer, so that what the socket delivers goes to the file in a few large
 // writev calls (2026-12-03, tmpfs, 512 MiB, 3-4 runs each: 64 KiB reads and the default 16 KiB
 // buffer 1.4-2.7 s; 1 MiB and 1 MiB 0.87-1.58 s; 1 MiB and 4 MiB 0.69-0.77 s). Prints the seconds taken.
-// With --fsync the destination is flushed to disk before the clock stops, as chat does before it
-// acknowledges a file.
+// With --fsync the destination is on disk before the clock stops, as chat's is before it acknowledges
+// a file, and written back as it comes, as chat's receiver does (file-sink.ts).
 // usage: node bench/baselines/tcp-pipe.ts SOURCE DESTINATION [--fsync]
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import net from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { fileSink } from './file-sink.ts';
 
 const [source, destination, flag] = process.argv.slice(2);
 if (!source || !destination) {
@@ -17,13 +17,12 @@ if (!source || !destination) {
   process.exit(2);
 }
 const READ_BYTES = 1024 * 1024;
-const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 const started = performance.now();
 const received = new Promise<void>((resolve, reject) => {
   const server = net.createServer((socket) => {
     server.close();
-    pipeline(socket, createWriteStream(destination, { highWaterMark: WRITE_BUFFER_BYTES })).then(resolve, reject);
+    pipeline(socket, fileSink(destination, flag === '--fsync')).then(resolve, reject);
   });
   server.listen(0, '127.0.0.1', () => {
     const port = (server.address() as net.AddressInfo).port;
@@ -32,9 +31,4 @@ const received = new Promise<void>((resolve, reject) => {
   });
 });
 await received;
-if (flag === '--fsync') {
-  const handle = await open(destination, 'r+');
-  await handle.sync();
-  await handle.close();
-}
 process.stdout.write(`${((performance.now() - started) / 1000).toFixed(4)}\n`);

@@ -5,7 +5,8 @@
 // Both ends run in this one process, as in tcp-pipe.ts. The identities are read from the two
 // directories (created there on first use; run.ts creates them before the first timed run) before
 // the clock starts; the clock, like tcp-pipe.ts's, includes setting up the connection, here the
-// TLS handshake. With --fsync the destination is flushed to disk before the clock stops.
+// TLS handshake. With --fsync the destination is on disk before the clock stops, and written back as
+// it comes, as in tcp-pipe.ts (file-sink.ts).
 // Node hands the decrypted data over in pieces of at most 16 KiB (one TLS record): with the default
 // 16 KiB write buffer each became one file write, and that, not the cipher, was most of what this
 // pipe lost against tcp-pipe.ts. The 4 MiB write buffer lets them go out in large writev calls
@@ -14,13 +15,13 @@
 // --cipher SUITE limits both ends to one TLS 1.3 suite (bench/ciphers.ts compares them).
 // Prints one JSON line: { seconds, handshakeMs, protocol, cipher }.
 // usage: node bench/baselines/tls-pipe.ts SOURCE DESTINATION LISTENER_IDENTITY_DIR DIALLER_IDENTITY_DIR [--fsync] [--cipher SUITE]
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import net from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { loadOrCreateIdentity } from '../../src/identity/identity.ts';
 import { createPeerContext, secureAccepted, secureDialled } from '../../src/peer/secure-transport.ts';
+import { fileSink } from './file-sink.ts';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { fsync: { type: 'boolean', default: false }, cipher: { type: 'string' } } });
 const [source, destination, listenerDir, diallerDir] = positionals;
@@ -29,7 +30,6 @@ if (!source || !destination || !listenerDir || !diallerDir || positionals.length
   process.exit(2);
 }
 const READ_BYTES = 1024 * 1024;
-const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 const listenerContext = createPeerContext(await loadOrCreateIdentity(listenerDir), values.cipher);
@@ -42,7 +42,7 @@ const started = performance.now();
 const received = new Promise<void>((resolve, reject) => {
   const server = net.createServer((socket) => {
     server.close();
-    pipeline(secureAccepted(socket, listenerContext), createWriteStream(destination, { highWaterMark: WRITE_BUFFER_BYTES })).then(resolve, reject);
+    pipeline(secureAccepted(socket, listenerContext), fileSink(destination, values.fsync)).then(resolve, reject);
   });
   server.listen(0, '127.0.0.1', () => {
     const port = (server.address() as net.AddressInfo).port;
@@ -60,10 +60,5 @@ const received = new Promise<void>((resolve, reject) => {
   });
 });
 await received;
-if (values.fsync) {
-  const handle = await open(destination, 'r+');
-  await handle.sync();
-  await handle.close();
-}
 const seconds = (performance.now() - started) / 1000;
 process.stdout.write(`${JSON.stringify({ seconds, handshakeMs, protocol: negotiated?.protocol ?? null, cipher: negotiated?.cipher ?? null })}\n`);
