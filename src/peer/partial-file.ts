@@ -6,6 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { writePrivateFile } from '../files/owner-only.ts';
 import type { PinnedDirectory } from '../files/pinned-directory.ts';
+import { hashFileRange } from './file-hash.ts';
 import { countHashedAgain, takeHash } from './kept-hashes.ts';
 
 /**
@@ -50,9 +51,6 @@ export interface CompletedTransfer {
 export function partialNames(id: string): { part: string; state: string } {
   return { part: `.chat-${id}.part`, state: `.chat-${id}.state` };
 }
-
-/** Bytes read at once while re-hashing what a resumed partial file already holds. */
-export const REHASH_BYTES = 1024 * 1024;
 
 /** The state record `name` in `downloads`, or undefined when it is missing or unreadable (then the partial file is not trusted). */
 export async function readPartialState(downloads: PinnedDirectory, name: string): Promise<PartialState | undefined> {
@@ -105,17 +103,11 @@ export async function createPartial(downloads: PinnedDirectory, record: PartialS
 
 /** The final SHA-256 covers the whole file: what an earlier connection wrote (`bytes` of it) is hashed again. */
 export async function hashPrefix(handle: FileHandle, bytes: number, hash: Hash, id: string): Promise<void> {
-  const block = Buffer.allocUnsafe(REHASH_BYTES);
-  for (let position = 0; position < bytes;) {
-    const { bytesRead } = await handle.read(block, 0, Math.min(block.length, bytes - position), position);
-    if (bytesRead === 0) throw new Error(`partial file of transfer ${id} shrank while it was read`);
-    hash.update(block.subarray(0, bytesRead));
-    countHashedAgain(bytesRead);
-    position += bytesRead;
-  }
+  const end = await hashFileRange(handle, hash, 0, bytes);
+  countHashedAgain(end);
+  if (end < bytes) throw new Error(`partial file of transfer ${id} shrank while it was read`);
 }
 
-/** writev until every byte is written (regular files rarely write short, but may). */
 /**
  * Not for users: a disk this many bytes a second slow, so that the tests and the bench can show what
  * a slow receiver does to the link (CHATD_TEST_WRITE_BYTES_PER_SECOND). Unset: the disk's own pace.
@@ -126,6 +118,7 @@ export function slowWritesForTest(bytesPerSecond: number | undefined): void {
   testWritePace = bytesPerSecond;
 }
 
+/** writev until every byte is written (regular files rarely write short, but may). */
 export async function writeAll(handle: FileHandle, buffers: Buffer[], total: number, position: number): Promise<void> {
   if (testWritePace) await new Promise((resolve) => setTimeout(resolve, (total / testWritePace!) * 1000));
   let written = (await handle.writev(buffers, position)).bytesWritten;

@@ -19,12 +19,10 @@ import {
 } from '../wire/frames.ts';
 import { FILE_CHUNK_BYTES, FILE_READ_BYTES, MAX_REASON_BYTES, SEND_BLOCKS } from '../wire/limits.ts';
 import { BlockPool } from './block-pool.ts';
+import { hashFileRange } from './file-hash.ts';
 import { countReadAgainToHash, forgetSentHashes, keepSentHash, nearestSentHash, SENT_HASH_POINT_BYTES, startSentHashes } from './sent-hashes.ts';
 import { PeerError } from './session-end.ts';
 import { WaitingForRoomError, type ResumeOptions, type SentFile } from './transfer-outcomes.ts';
-
-/** Bytes read at once to hash what the receiver already holds when a transfer continues. */
-const REHASH_BYTES = 1024 * 1024;
 
 /** What the sender needs of its connection. */
 export interface SenderLink {
@@ -232,14 +230,9 @@ export class TransferSender {
       startSentHashes(id, stats);
       hash = kept?.hash ?? createHash('sha256');
       const from = kept?.offset ?? 0;
-      const block = Buffer.allocUnsafe(Math.min(REHASH_BYTES, Math.max(1, offset - from)));
-      for (let position = from; position < offset;) {
-        const { bytesRead } = await file.read(block, 0, Math.min(block.length, offset - position), position);
-        if (bytesRead === 0) throw new PeerError(`${filePath} shrank while it was being sent (${position} of ${size} bytes)`);
-        hash.update(block.subarray(0, bytesRead));
-        position += bytesRead;
-      }
-      countReadAgainToHash(offset - from);
+      const end = await hashFileRange(file, hash, from, offset);
+      countReadAgainToHash(end - from);
+      if (end < offset) throw new PeerError(`${filePath} shrank while it was being sent (${end} of ${size} bytes)`);
       if (offset > from) keepSentHash(id, offset, hash);
     } catch (error) {
       await file.close();
