@@ -274,7 +274,7 @@ function flushDirtyPages(): void {
 /**
  * Idle time before each timed transfer of rows 1 and 1e (100 ms with --quick). On this machine's VM
  * (free page reporting) memory freed more than a second or two before is handed back to the host,
- * and touching it again costs the host's page faults: 1 GiB written to tmpfs 0.5 s after the last
+ * and touching it again costs the host's page faults: 2 GiB written to tmpfs 0–0.5 s after the last
  * freeing ran at ~2,700 MiB/s, 1–3 s after at ~640, and the TLS pipe with fsync took 2.4–3.0 s
  * after 3 s idle against 1.6–2.0 straight after another run. Without it a transfer's speed
  * depended on how long the one before it and its `sync` took, and the first transfer on fresh

@@ -1,7 +1,7 @@
 // Where the baseline pipes write what they receive: a plain fs write stream, or with `durable` one
 // that also starts writeback in the background every 16 MiB and fsyncs before it finishes, as
-// chat's receiver does (src/peer/ordered-file-writer.ts), so the pipes "with fsync" are the fastest
-// durable pipe of their kind, not a pipe with one fsync of a whole GiB at the end (2026-12-07,
+// chat's receiver does (src/peer/ordered-file-writer.ts), so the pipes "with fsync" are durable the
+// way chat is, the faster way, not a pipe with one fsync of a whole GiB at the end (2026-12-07,
 // 1 GiB on disk, 3 s idle before each, five runs each, alternating: the TCP pipe 380-489 MiB/s
 // with one fsync at the end, 402-663 with this; the TLS pipe 563-697 and 632-760).
 import { createWriteStream } from 'node:fs';

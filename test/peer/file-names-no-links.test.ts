@@ -12,7 +12,7 @@ import { after, before, describe, mock, test } from 'node:test';
 
 let linkCalls = 0;
 mock.module('node:fs/promises', {
-  namedExports: {
+  exports: {
     ...fs,
     link: async (existing: string, newPath: string) => {
       linkCalls++;
