@@ -39,14 +39,17 @@ const STARTUP_TIMEOUT_MS = 30_000;
 interface Stat { median: number; min: number; max: number; n: number; runs: number[] }
 interface Results {
   machine: { cpus: number; cpu: string; memoryGiB: number; node: string; platform: string; date: string };
-  /** settleMs: the idle before each timed transfer of rows 1 and 1e (settleBeforeTransfer). */
-  options: { size: number; quick: boolean; runs: number; settleMs: number };
+  /** settleMs and primeBytes: the pause and the memory primed before each timed transfer of `size` (settleBeforeTransfer). */
+  options: { size: number; quick: boolean; runs: number; settleMs: number; primeBytes: number };
   transfer: {
     sizeBytes: number;
     /** `transfer` request to the sender's daemon until the receiver verified the file. */
     chatMiBps: Stat;
-    /** The first transfer of this size on freshly started daemons, which is not part of chatMiBps. */
-    chatFirstMiBps: number;
+    /**
+     * First transfers of this size on freshly started daemons, which are not part of chatMiBps: row
+     * 1's, then each of row 2's at this size (its pairs are fresh too).
+     */
+    chatFirstMiBps: Stat;
     /** The whole `chat transfer FILE` process, start-up included, until it exits 0. */
     chatCliMiBps: Stat;
     bareMiBps: Stat; bareSyncedMiBps: Stat; socatMiBps: Stat | null;
@@ -272,21 +275,47 @@ function flushDirtyPages(): void {
 }
 
 /**
- * Idle time before each timed transfer of rows 1 and 1e (100 ms with --quick). On this machine's VM
- * (free page reporting) memory freed more than a second or two before is handed back to the host,
- * and touching it again costs the host's page faults: 2 GiB written to tmpfs 0–0.5 s after the last
- * freeing ran at ~2,700 MiB/s, 1–3 s after at ~640, and the TLS pipe with fsync took 2.4–3.0 s
- * after 3 s idle against 1.6–2.0 straight after another run. Without it a transfer's speed
- * depended on how long the one before it and its `sync` took, and the first transfer on fresh
- * daemons (after a daemon start) paid it when later ones did not. Every transfer now starts as a
- * user's does: after idle.
+ * Memory touched and freed in a child process just before each timed transfer of rows 1, 1e and 2:
+ * twice the transfer's size and 256 MiB more (at most half of what is free). This machine is a VM
+ * whose balloon device reports free pages to the host, and memory freed more than a second or two
+ * before is handed back: writing into it again (the page cache a received file lands in) costs the
+ * host's page faults. Measured 2026-12-07 (1 MiB writes with fdatasync every 16 MiB, as chat's
+ * receiver writes): 1 GiB after 3 s idle 2.0-2.9 s, 0.39-0.49 s with 2.25 GiB primed first (1.1
+ * GiB primed: no faster; 1.6: once of two); 4 GiB 12.3 s after idle (334 MiB/s), 1.5-1.7 s with 6
+ * or 9 GiB primed. With an idle before each transfer (runs 10-13) every contender paid this, but
+ * unequally (the TCP pipe with fsync 2.1-2.7 s per GiB, 0.9-1.2 primed), so the baselines measured
+ * the host, not their own limit.
+ */
+const PRIME_PER_BYTE = 2;
+const PRIME_EXTRA_BYTES = 256 * MiB;
+const PRIME_PIECE_MIB = 64;
+/** Touches argv[1] MiB of fresh memory and exits, which frees all of it at once. */
+const PRIME_SCRIPT = `const keep = []; for (let mib = 0; mib < Number(process.argv[1]); mib += ${PRIME_PIECE_MIB}) keep.push(Buffer.allocUnsafeSlow(${PRIME_PIECE_MIB * MiB}).fill(1));`;
+
+/** How much memory is primed before a transfer of `bytes`. */
+function primeBytes(bytes: number): number {
+  return Math.min(PRIME_PER_BYTE * bytes + PRIME_EXTRA_BYTES, os.freemem() / 2);
+}
+
+/**
+ * The pause after `sync` before each timed transfer (100 ms with --quick), before the memory is
+ * primed, meant to let the disk finish what `sync` sent it. Without it (runs 14 and 15 of 2026-12-07,
+ * primed only) the pipes with fsync spread ±27-38 %, against ±2-18 % in runs 10-13, which paused
+ * and did not prime, and ±1-20 % in run 16, which did both.
  */
 const SETTLE_MS = 3000;
 
-/** Writes back what the previous run left dirty, then waits `ms`, so every timed transfer starts alike. */
-async function settleBeforeTransfer(ms: number): Promise<void> {
+/**
+ * Writes back what the previous run left dirty, lets the disk settle, then primes memory for a
+ * transfer of `bytes`, so every timed transfer starts alike: none writes into memory the host has
+ * taken back, nor onto a disk still busy with the run before.
+ */
+async function settleBeforeTransfer(bytes: number, pauseMs: number): Promise<void> {
   flushDirtyPages();
-  await sleep(ms);
+  await sleep(pauseMs);
+  const mib = Math.ceil(primeBytes(bytes) / MiB);
+  const primed = spawnSync(process.execPath, ['-e', PRIME_SCRIPT, String(mib)], { stdio: 'ignore', timeout: TRANSFER_TIMEOUT_FLOOR_MS });
+  if (primed.status !== 0) process.stderr.write(`warning: priming ${mib} MiB of memory before a transfer failed (${primed.error?.message ?? `exit ${primed.status ?? primed.signal}`}); this transfer may write into memory the host has taken back\n`);
 }
 
 /**
@@ -486,7 +515,7 @@ async function main(): Promise<void> {
   const rpcCount = quick ? 200 : 1000;
   const memoryRuns = quick ? 1 : 3;
   const settleMs = quick ? 100 : SETTLE_MS;
-  const settle = () => settleBeforeTransfer(settleMs);
+  const settle = (bytes: number) => settleBeforeTransfer(bytes, settleMs);
   // Row 2's third size: issue 13 wants the peak at 4 GiB within 10 MiB of the peak at 100 MiB.
   const memorySize = parseSize(values['memory-size'] ?? (quick ? '32M' : '4G'));
   const hugeSize = memorySize > size ? memorySize : null;
@@ -529,7 +558,7 @@ async function main(): Promise<void> {
     // link used TLS (also with the file landing on tmpfs, and a small warm-up transfer did not help;
     // over TLS less clearly, see docs/benchmarks.md): it is reported on its own,
     // and the runs below measure daemons that have moved a file of this size before.
-    await settle();
+    await settle(size);
     const firstSeconds = await timedTransfer(pair.home, source, size);
     await clearDirectory(pair.bob.downloads);
     const chatSeconds: number[] = [];
@@ -578,8 +607,8 @@ async function main(): Promise<void> {
       orders.push(order.map((contender) => contender.name));
       for (const contender of order) {
         // Dirty pages left by the previous contender (the bare and TLS pipes and socat do not fsync) would
-        // otherwise be written back during the next one's clock, and the idle after it is the same for all.
-        await settle();
+        // otherwise be written back during the next one's clock; then each starts alike (settleBeforeTransfer).
+        await settle(size);
         const before = tcpCounters();
         await contender.measure();
         const after = tcpCounters();
@@ -679,7 +708,7 @@ async function main(): Promise<void> {
     log('row 2: daemon memory ...');
     const memory = async (file: string, bytes: number) => {
       const fresh = await startPair(homes);
-      await settle();
+      await settle(bytes);
       const seconds = await timedTransfer(fresh.home, file, bytes);
       const result = { sender: peakRssMiB(fresh.alice.pid), receiver: peakRssMiB(fresh.bob.pid), seconds };
       // Cleaned up here, once: a second cleanup would signal pids that may belong to someone else by then.
@@ -704,7 +733,7 @@ async function main(): Promise<void> {
       if (hugeSize) {
         huge.push(await memory(hugeSource, hugeSize));
         if (socat) {
-          await settle();
+          await settle(hugeSize);
           socatTlsHugeSeconds.push(await socatTransfer(hugeSource, path.join(work, 'socat.out'), hugeSize, socatPem));
           await rm(path.join(work, 'socat.out'), { force: true });
         }
@@ -734,11 +763,11 @@ async function main(): Promise<void> {
         platform: `${os.platform()} ${os.release()}`,
         date: new Date().toISOString(),
       },
-      options: { size, quick, runs, settleMs },
+      options: { size, quick, runs, settleMs, primeBytes: primeBytes(size) },
       transfer: {
         sizeBytes: size,
         chatMiBps,
-        chatFirstMiBps: size / MiB / firstSeconds,
+        chatFirstMiBps: stat([firstSeconds, ...large.map((run) => run.seconds)].map((seconds) => size / MiB / seconds)),
         chatCliMiBps,
         bareMiBps,
         bareSyncedMiBps,
@@ -853,7 +882,7 @@ function table(r: Results): string {
   const s = (x: Stat, digits = 1) => `${f(x.median, digits)} (${f(x.min, digits)}–${f(x.max, digits)})`;
   const tlsSynced = r.transfer.tlsSyncedMiBps ? s(r.transfer.tlsSyncedMiBps, 0) : 'n/a (not in --quick)';
   const rows: Array<[string, string, string, string]> = [
-    ['1 transfer MiB/s', `daemon ${s(r.transfer.chatMiBps, 0)}; CLI ${s(r.transfer.chatCliMiBps, 0)}; first on fresh daemons ${f(r.transfer.chatFirstMiBps, 0)}`,
+    ['1 transfer MiB/s', `daemon ${s(r.transfer.chatMiBps, 0)}; CLI ${s(r.transfer.chatCliMiBps, 0)}; first on fresh daemons ${s(r.transfer.chatFirstMiBps, 0)}`,
       `bare TCP ${s(r.transfer.bareMiBps, 0)}; bare+fsync ${s(r.transfer.bareSyncedMiBps, 0)}; socat ${r.transfer.socatMiBps ? s(r.transfer.socatMiBps, 0) : 'n/a (socat not installed)'}`,
       `chat/bare ${f(r.transfer.chatVsBare, 2)} (CLI ${f(r.transfer.chatCliVsBare, 2)}); chat/bare+fsync ${f(r.transfer.chatVsBareSynced, 2)}; ` +
         `chat/socat ${r.transfer.chatVsSocat === null ? 'n/a' : `${f(r.transfer.chatVsSocat, 2)} (CLI ${f(r.transfer.chatCliVsSocat ?? Number.NaN, 2)})`}`],
@@ -863,7 +892,7 @@ function table(r: Results): string {
     ['1e transfer, third size', r.memory.hugeBytes && r.memory.chatHugeMiBps ? `daemon ${s(r.memory.chatHugeMiBps, 0)} at ${f(r.memory.hugeBytes / MiB, 0)} MiB (fresh daemons each)` : 'n/a (no third size)',
       r.memory.socatTlsHugeMiBps ? `socat OPENSSL (TLS 1.3) ${s(r.memory.socatTlsHugeMiBps, 0)}` : 'n/a (socat not installed)',
       r.memory.chatHugeMiBps && r.memory.socatTlsHugeMiBps ? `chat/socat-tls ${f(r.memory.chatHugeMiBps.median / r.memory.socatTlsHugeMiBps.median, 2)}` : 'n/a'],
-    ['1d TCP retransmits / transfer', `chat ${r.transfer.retransmits.chat ? `${s(r.transfer.retransmits.chat, 0)}, lost ${s(r.transfer.lostRetransmits.chat!, 0)}` : 'n/a'}; first on fresh daemons ${f(r.transfer.chatFirstMiBps / r.transfer.chatMiBps.median, 2)}× the later speed`,
+    ['1d TCP retransmits / transfer', `chat ${r.transfer.retransmits.chat ? `${s(r.transfer.retransmits.chat, 0)}, lost ${s(r.transfer.lostRetransmits.chat!, 0)}` : 'n/a'}; first on fresh daemons ${f(r.transfer.chatFirstMiBps.median / r.transfer.chatMiBps.median, 2)}× the later speed`,
       Object.entries(r.transfer.retransmits).filter(([name]) => name !== 'chat').map(([name, counts]) => `${name} ${s(counts, 0)}, lost ${s(r.transfer.lostRetransmits[name]!, 0)}`).join('; ') || 'n/a (no /proc/net/snmp)',
       r.transfer.retransmits.chat && r.transfer.retransmits.bare
         ? `chat - bare ${f(r.transfer.retransmits.chat.median - r.transfer.retransmits.bare.median, 0)}; lost ${f(r.transfer.lostRetransmits.chat!.median - r.transfer.lostRetransmits.bare!.median, 0)} (target: at most 5)`

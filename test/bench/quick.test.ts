@@ -27,7 +27,12 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
   const r = JSON.parse(result.stdout);
 
   for (const key of ['chatMiBps', 'chatCliMiBps', 'bareMiBps', 'bareSyncedMiBps']) positiveStat(r.transfer[key], `transfer.${key}`);
-  for (const key of ['chatFirstMiBps', 'chatVsBare', 'chatVsBareSynced', 'chatCliVsBare']) positive(r.transfer[key], `transfer.${key}`);
+  positiveStat(r.transfer.chatFirstMiBps, 'transfer.chatFirstMiBps');
+  // Row 1's first transfer on fresh daemons and each of row 2's at the same size.
+  assert.equal(r.transfer.chatFirstMiBps.n, 1 + r.memory.runs, 'one first transfer per fresh pair at --size');
+  positive(r.options.primeBytes, 'options.primeBytes');
+  positive(r.options.settleMs, 'options.settleMs');
+  for (const key of ['chatVsBare', 'chatVsBareSynced', 'chatCliVsBare']) positive(r.transfer[key], `transfer.${key}`);
   positiveStat(r.transfer.tlsMiBps, 'transfer.tlsMiBps');
   positiveStat(r.transfer.tlsHandshakeMs, 'transfer.tlsHandshakeMs');
   for (const key of ['tlsVsBare', 'chatVsTls']) positive(r.transfer[key], `transfer.${key}`);
