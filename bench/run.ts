@@ -39,8 +39,13 @@ const STARTUP_TIMEOUT_MS = 30_000;
 interface Stat { median: number; min: number; max: number; n: number; runs: number[] }
 interface Results {
   machine: { cpus: number; cpu: string; memoryGiB: number; node: string; platform: string; date: string };
-  /** settleMs and primeBytes: the pause and the memory primed before each timed transfer of `size` (settleBeforeTransfer). */
-  options: { size: number; quick: boolean; runs: number; settleMs: number; primeBytes: number };
+  /** settleMs: the pause before each timed transfer (settleBeforeTransfer). */
+  options: { size: number; quick: boolean; runs: number; settleMs: number };
+  /**
+   * The memory primed before each timed transfer (settleBeforeTransfer): how much before the
+   * first one of `size`, and how many primes were capped by the free memory or failed.
+   */
+  prime: { bytesBeforeSize: number; capped: number; failures: number };
   transfer: {
     sizeBytes: number;
     /** `transfer` request to the sender's daemon until the receiver verified the file. */
@@ -277,45 +282,44 @@ function flushDirtyPages(): void {
 /**
  * Memory touched and freed in a child process just before each timed transfer of rows 1, 1e and 2:
  * twice the transfer's size and 256 MiB more (at most half of what is free). This machine is a VM
- * whose balloon device reports free pages to the host, and memory freed more than a second or two
- * before is handed back: writing into it again (the page cache a received file lands in) costs the
- * host's page faults. Measured 2026-12-07 (1 MiB writes with fdatasync every 16 MiB, as chat's
- * receiver writes): 1 GiB after 3 s idle 2.0-2.9 s, 0.39-0.49 s with 2.25 GiB primed first (1.1
- * GiB primed: no faster; 1.6: once of two); 4 GiB 12.3 s after idle (334 MiB/s), 1.5-1.7 s with 6
- * or 9 GiB primed. With an idle before each transfer (runs 10-13) every contender paid this, but
- * unequally (the TCP pipe with fsync 2.1-2.7 s per GiB, 0.9-1.2 primed), so the baselines measured
- * the host, not their own limit.
+ * whose balloon device reports free pages to the host, and writing into memory freed more than a
+ * second or two before (the page cache a received file lands in) costs the host's page faults; with
+ * a pause alone every contender paid them, unequally (measurements: docs/benchmarks.md, "How row 1
+ * avoids measuring the machine").
  */
 const PRIME_PER_BYTE = 2;
 const PRIME_EXTRA_BYTES = 256 * MiB;
 const PRIME_PIECE_MIB = 64;
+const PRIME_TIMEOUT_MS = 60_000;
 /** Touches argv[1] MiB of fresh memory and exits, which frees all of it at once. */
 const PRIME_SCRIPT = `const keep = []; for (let mib = 0; mib < Number(process.argv[1]); mib += ${PRIME_PIECE_MIB}) keep.push(Buffer.allocUnsafeSlow(${PRIME_PIECE_MIB * MiB}).fill(1));`;
 
-/** How much memory is primed before a transfer of `bytes`. */
-function primeBytes(bytes: number): number {
-  return Math.min(PRIME_PER_BYTE * bytes + PRIME_EXTRA_BYTES, os.freemem() / 2);
-}
-
 /**
  * The pause after `sync` before each timed transfer (100 ms with --quick), before the memory is
- * primed, meant to let the disk finish what `sync` sent it. Without it (runs 14 and 15 of 2026-12-07,
- * primed only) the pipes with fsync spread ±27-38 %, against ±2-18 % in runs 10-13, which paused
- * and did not prime, and ±1-20 % in run 16, which did both.
+ * primed, meant to let the disk finish what `sync` sent it: runs 10-13 paused, and since run 16 the
+ * bench pauses and primes (docs/benchmarks.md has what the runs without the pause showed).
  */
 const SETTLE_MS = 3000;
 
+/** What priming before one transfer did. */
+type Primed = { bytes: number; capped: boolean; failed: boolean };
+
 /**
- * Writes back what the previous run left dirty, lets the disk settle, then primes memory for a
- * transfer of `bytes`, so every timed transfer starts alike: none writes into memory the host has
- * taken back, nor onto a disk still busy with the run before.
+ * Writes back what the previous run left dirty, pauses, then primes memory for a transfer of
+ * `bytes`, so every timed transfer starts alike: none writes into memory the host has taken back.
+ * A prime that was capped by the free memory or failed is said on stderr and returned as such.
  */
-async function settleBeforeTransfer(bytes: number, pauseMs: number): Promise<void> {
+async function settleBeforeTransfer(bytes: number, pauseMs: number): Promise<Primed> {
   flushDirtyPages();
   await sleep(pauseMs);
-  const mib = Math.ceil(primeBytes(bytes) / MiB);
-  const primed = spawnSync(process.execPath, ['-e', PRIME_SCRIPT, String(mib)], { stdio: 'ignore', timeout: TRANSFER_TIMEOUT_FLOOR_MS });
-  if (primed.status !== 0) process.stderr.write(`warning: priming ${mib} MiB of memory before a transfer failed (${primed.error?.message ?? `exit ${primed.status ?? primed.signal}`}); this transfer may write into memory the host has taken back\n`);
+  const wanted = PRIME_PER_BYTE * bytes + PRIME_EXTRA_BYTES;
+  const capped = wanted > os.freemem() / 2;
+  const mib = Math.ceil((capped ? os.freemem() / 2 : wanted) / MiB);
+  if (capped) process.stderr.write(`warning: only ${mib} MiB of memory primed before a transfer of ${(bytes / MiB).toFixed(0)} MiB (half of what is free); it may write into memory the host has taken back\n`);
+  const primed = spawnSync(process.execPath, ['-e', PRIME_SCRIPT, String(mib)], { stdio: 'ignore', timeout: PRIME_TIMEOUT_MS });
+  const failed = primed.status !== 0;
+  if (failed) process.stderr.write(`warning: priming ${mib} MiB of memory before a transfer failed (${primed.error?.message ?? `exit ${primed.status ?? primed.signal}`}); this transfer may write into memory the host has taken back\n`);
+  return { bytes: mib * MiB, capped, failed };
 }
 
 /**
@@ -515,7 +519,13 @@ async function main(): Promise<void> {
   const rpcCount = quick ? 200 : 1000;
   const memoryRuns = quick ? 1 : 3;
   const settleMs = quick ? 100 : SETTLE_MS;
-  const settle = (bytes: number) => settleBeforeTransfer(bytes, settleMs);
+  const prime = { bytesBeforeSize: 0, capped: 0, failures: 0 };
+  const settle = async (bytes: number) => {
+    const primed = await settleBeforeTransfer(bytes, settleMs);
+    if (bytes === size && prime.bytesBeforeSize === 0) prime.bytesBeforeSize = primed.bytes;
+    if (primed.capped) prime.capped++;
+    if (primed.failed) prime.failures++;
+  };
   // Row 2's third size: issue 13 wants the peak at 4 GiB within 10 MiB of the peak at 100 MiB.
   const memorySize = parseSize(values['memory-size'] ?? (quick ? '32M' : '4G'));
   const hugeSize = memorySize > size ? memorySize : null;
@@ -708,7 +718,9 @@ async function main(): Promise<void> {
     log('row 2: daemon memory ...');
     const memory = async (file: string, bytes: number) => {
       const fresh = await startPair(homes);
-      await settle(bytes);
+      // Only the transfers at --size and above are timed for a row (1's first transfers, 1e).
+      if (bytes >= size) await settle(bytes);
+      else flushDirtyPages();
       const seconds = await timedTransfer(fresh.home, file, bytes);
       const result = { sender: peakRssMiB(fresh.alice.pid), receiver: peakRssMiB(fresh.bob.pid), seconds };
       // Cleaned up here, once: a second cleanup would signal pids that may belong to someone else by then.
@@ -763,7 +775,8 @@ async function main(): Promise<void> {
         platform: `${os.platform()} ${os.release()}`,
         date: new Date().toISOString(),
       },
-      options: { size, quick, runs, settleMs, primeBytes: primeBytes(size) },
+      options: { size, quick, runs, settleMs },
+      prime,
       transfer: {
         sizeBytes: size,
         chatMiBps,

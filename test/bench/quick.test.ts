@@ -30,7 +30,9 @@ test('the quick benchmark measures every row', { timeout: 180_000 }, async () =>
   positiveStat(r.transfer.chatFirstMiBps, 'transfer.chatFirstMiBps');
   // Row 1's first transfer on fresh daemons and each of row 2's at the same size.
   assert.equal(r.transfer.chatFirstMiBps.n, 1 + r.memory.runs, 'one first transfer per fresh pair at --size');
-  positive(r.options.primeBytes, 'options.primeBytes');
+  // Memory is primed before every timed transfer, and no prime failed.
+  positive(r.prime.bytesBeforeSize, 'prime.bytesBeforeSize');
+  assert.equal(r.prime.failures, 0, 'no prime failed');
   positive(r.options.settleMs, 'options.settleMs');
   for (const key of ['chatVsBare', 'chatVsBareSynced', 'chatCliVsBare']) positive(r.transfer[key], `transfer.${key}`);
   positiveStat(r.transfer.tlsMiBps, 'transfer.tlsMiBps');
