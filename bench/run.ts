@@ -313,8 +313,9 @@ async function settleBeforeTransfer(bytes: number, pauseMs: number): Promise<Pri
   flushDirtyPages();
   await sleep(pauseMs);
   const wanted = PRIME_PER_BYTE * bytes + PRIME_EXTRA_BYTES;
-  const capped = wanted > os.freemem() / 2;
-  const mib = Math.ceil((capped ? os.freemem() / 2 : wanted) / MiB);
+  const limit = os.freemem() / 2;
+  const capped = wanted > limit;
+  const mib = Math.ceil(Math.min(wanted, limit) / MiB);
   if (capped) process.stderr.write(`warning: only ${mib} MiB of memory primed before a transfer of ${(bytes / MiB).toFixed(0)} MiB (half of what is free); it may write into memory the host has taken back\n`);
   const primed = spawnSync(process.execPath, ['-e', PRIME_SCRIPT, String(mib)], { stdio: 'ignore', timeout: PRIME_TIMEOUT_MS });
   const failed = primed.status !== 0;
